@@ -1,0 +1,142 @@
+/** The `reef` command line (commander): serve, start, token, doctor. */
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { REEF_VERSION } from '../../sdk/index.js';
+import { ConfigError, LOG_LEVELS, resolveConfig, type HostConfig } from '../host/config.js';
+import { ensureOperatorToken } from '../server/tokens.js';
+import { runDoctor } from './doctor.js';
+import { electronBinary, launchElectron } from './electron-launch.js';
+import { serve } from './serve.js';
+
+export interface HostFlags {
+  dataDir?: string;
+  port?: number;
+  host?: string;
+  db?: string;
+  durability?: 'normal' | 'full';
+  logLevel?: (typeof LOG_LEVELS)[number];
+  pluginsDir?: string[];
+  open?: boolean;
+}
+
+function parsePort(value: string): number {
+  if (!/^\d+$/.test(value)) throw new InvalidArgumentError('must be a whole number from 0 to 65535 (0 picks a free port)');
+  const n = Number(value);
+  if (n > 65535) throw new InvalidArgumentError('must be from 0 to 65535 (0 picks a free port)');
+  return n;
+}
+
+function parseDb(value: string): string {
+  if (!/^postgres(ql)?:\/\/.+/.test(value) && !/^sqlite:.+/.test(value)) {
+    throw new InvalidArgumentError('must be postgres://USER@HOST:PORT/DB or sqlite:PATH');
+  }
+  return value;
+}
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+function withHostOptions(cmd: Command): Command {
+  return cmd
+    .option('--data-dir <dir>', 'where Reef keeps its database, token and logs (default ~/.reef, or $REEF_DATA_DIR)')
+    .option('--port <port>', 'HTTP port on the host; 0 picks a free one (default 7420)', parsePort)
+    .option('--host <address>', 'address to listen on (default 127.0.0.1; anything else exposes the API)')
+    .option('--db <url>', 'database: postgres://… for the factory tier, or sqlite:PATH (default: reef.db in the data dir)', parseDb)
+    .addOption(new Option('--durability <mode>', 'normal survives a killed process; full also survives power loss').choices(['normal', 'full']))
+    .addOption(new Option('--log-level <level>', 'log level of <data-dir>/logs/reef.log').choices([...LOG_LEVELS]))
+    .option('--plugins-dir <dir>', 'load plugins from this folder too (repeatable)', collect);
+}
+
+export function configFromFlags(flags: HostFlags, env: NodeJS.ProcessEnv = process.env): HostConfig {
+  return resolveConfig(
+    {
+      ...(flags.dataDir !== undefined && { dataDir: flags.dataDir }),
+      ...(flags.port !== undefined && { port: flags.port }),
+      ...(flags.host !== undefined && { host: flags.host }),
+      ...(flags.db !== undefined && { db: flags.db }),
+      ...(flags.durability !== undefined && { durability: flags.durability }),
+      ...(flags.logLevel !== undefined && { logLevel: flags.logLevel }),
+      ...(flags.pluginsDir !== undefined && { pluginDirs: flags.pluginsDir }),
+    },
+    env,
+  );
+}
+
+export function buildProgram(out: { log: (s: string) => void; error: (s: string) => void }): {
+  program: Command;
+  result: Promise<number>;
+} {
+  let settle: (code: number) => void = () => {};
+  const result = new Promise<number>((resolve) => (settle = resolve));
+  const program = new Command()
+    .name('reef')
+    .description("Reef: the operator's control center for an AI-agent factory")
+    .version(REEF_VERSION)
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({ writeOut: (s) => out.log(s.trimEnd()), writeErr: (s) => out.error(s.trimEnd()) })
+    .exitOverride();
+
+  withHostOptions(program.command('serve'))
+    .description('run the host and serve the app to a browser (browser mode); prints the URL with the token')
+    .option('--open', 'open the URL in the default browser')
+    .action(async (flags: HostFlags) => settle(await serve(configFromFlags(flags), { open: flags.open === true, out })));
+
+  withHostOptions(program.command('start'))
+    .description('start the desktop app (Electron); falls back to browser mode when the Electron binary is missing')
+    .action(async (flags: HostFlags, cmd: Command) => {
+      const config = configFromFlags(flags);
+      const binary = electronBinary();
+      if (binary.ok) {
+        settle(await launchElectron(binary.path, cmd.parent ? process.argv.slice(3) : []));
+        return;
+      }
+      out.log(`Electron is not available (${binary.reason}); starting in browser mode instead.`);
+      settle(await serve(config, { open: false, out }));
+    });
+
+  program
+    .command('token')
+    .description('print the operator token (made on first run, stored in the data dir with mode 0600)')
+    .option('--data-dir <dir>', 'the data dir (default ~/.reef, or $REEF_DATA_DIR)')
+    .action((flags: { dataDir?: string }) => {
+      const config = configFromFlags(flags);
+      out.log(ensureOperatorToken(config.dataDir));
+      settle(0);
+    });
+
+  program
+    .command('doctor')
+    .description('say what is available and what is missing, each with how to fix it')
+    .option('--data-dir <dir>', 'the data dir to check (default ~/.reef, or $REEF_DATA_DIR)')
+    .option('--db <url>', 'also check that this PostgreSQL URL answers', parseDb)
+    .action(async (flags: { dataDir?: string; db?: string }) => {
+      const config = configFromFlags(flags);
+      settle(await runDoctor(config, out, flags.db));
+    });
+
+  return { program, result };
+}
+
+/** Runs the CLI; resolves to the exit code (0 ok, 1 failure, 2 bad usage). */
+export async function main(argv: string[], out = { log: console.log, error: console.error }): Promise<number> {
+  const { program, result } = buildProgram(out);
+  try {
+    if (argv.length <= 2) {
+      program.outputHelp();
+      return 0;
+    }
+    await program.parseAsync(argv);
+    return await result;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help and --version exit 0; usage errors were already printed by commander.
+      return err.exitCode === 0 ? 0 : 2;
+    }
+    if (err instanceof ConfigError) {
+      out.error(`reef: ${err.message}`);
+      return 2;
+    }
+    out.error(`reef: ${err instanceof Error ? err.message : String(err)}`);
+    return 1;
+  }
+}

@@ -1,0 +1,20 @@
+/** Opens the database the config names: SQLite in the data dir unless a postgres:// URL is given. */
+import path from 'node:path';
+import type { Database, Durability } from './database.js';
+import { PostgresDatabase } from './postgres.js';
+import { SqliteDatabase } from './sqlite.js';
+
+export async function openDatabase(spec: string | undefined, dataDir: string, durability: Durability): Promise<Database> {
+  if (spec && /^postgres(ql)?:\/\//.test(spec)) {
+    const db = new PostgresDatabase(spec);
+    try {
+      await db.connect();
+    } catch (err) {
+      await db.close().catch(() => {});
+      throw new Error(`cannot reach PostgreSQL at ${db.description}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    return db;
+  }
+  const file = spec ? spec.replace(/^sqlite:/, '') : path.join(dataDir, 'reef.db');
+  return new SqliteDatabase({ file, durability });
+}

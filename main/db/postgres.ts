@@ -1,0 +1,116 @@
+/** PostgreSQL backend (pg): a pool, `?` placeholders numbered for the driver, real transactions. */
+import pg from 'pg';
+import type { Database, Row, TxExecutor } from './database.js';
+
+/** Turns `?` placeholders into `$1, $2, ...`, leaving quoted strings and identifiers alone. */
+export function numberPlaceholders(sql: string): string {
+  let out = '';
+  let n = 0;
+  let quote: string | null = null;
+  for (let i = 0; i < sql.length; i++) {
+    const ch = sql[i] as string;
+    if (quote) {
+      out += ch;
+      if (ch === quote) quote = null;
+    } else if (ch === "'" || ch === '"') {
+      quote = ch;
+      out += ch;
+    } else if (ch === '?') {
+      out += `$${++n}`;
+    } else {
+      out += ch;
+    }
+  }
+  return out;
+}
+
+interface Queryable {
+  query(text: string, values?: unknown[]): Promise<pg.QueryResult>;
+}
+
+function executorFor(client: Queryable): TxExecutor {
+  return {
+    dialect: 'postgres',
+    async query<T extends Row = Row>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
+      const res = await client.query(numberPlaceholders(sql), [...params]);
+      return res.rows as T[];
+    },
+    async execute(sql: string, params: readonly unknown[] = []) {
+      const res = await client.query(numberPlaceholders(sql), [...params]);
+      return { changes: res.rowCount ?? 0 };
+    },
+    async script(sql: string) {
+      await client.query(sql);
+    },
+  };
+}
+
+/** The URL without its password, for logs. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return 'postgres://(unparseable url)';
+  }
+}
+
+export class PostgresDatabase implements Database {
+  readonly dialect = 'postgres' as const;
+  readonly description: string;
+  private readonly pool: pg.Pool;
+  private readonly direct: TxExecutor;
+
+  constructor(url: string, options: { max?: number } = {}) {
+    this.pool = new pg.Pool({ connectionString: url, max: options.max ?? 10 });
+    // An idle client that loses its connection must not crash the host.
+    this.pool.on('error', () => {});
+    this.description = redactUrl(url);
+    this.direct = executorFor(this.pool);
+  }
+
+  /** Fails fast with a readable error when the server cannot be reached. */
+  async connect(): Promise<void> {
+    const client = await this.pool.connect();
+    client.release();
+  }
+
+  query<T extends Row = Row>(sql: string, params?: readonly unknown[]): Promise<T[]> {
+    return this.direct.query<T>(sql, params);
+  }
+  execute(sql: string, params?: readonly unknown[]): Promise<{ changes: number }> {
+    return this.direct.execute(sql, params);
+  }
+  script(sql: string): Promise<void> {
+    return this.direct.script(sql);
+  }
+
+  transaction<T>(fn: (tx: TxExecutor) => Promise<T>): Promise<T> {
+    return this.inTransaction(false, fn);
+  }
+
+  exclusiveTransaction<T>(fn: (tx: TxExecutor) => Promise<T>): Promise<T> {
+    return this.inTransaction(true, fn);
+  }
+
+  private async inTransaction<T>(exclusive: boolean, fn: (tx: TxExecutor) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      if (exclusive) await client.query("SELECT pg_advisory_xact_lock(hashtext('reef.migrations'))");
+      const result = await fn(executorFor(client));
+      await client.query('COMMIT');
+      return result;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}

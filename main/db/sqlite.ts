@@ -1,0 +1,101 @@
+/** SQLite backend: better-sqlite3 in WAL mode with a busy timeout; async around a sync driver. */
+import BetterSqlite3 from 'better-sqlite3';
+import type { Database, Durability, Row, TxExecutor } from './database.js';
+import { resolveSqliteBinding } from './sqlite-binding.js';
+
+/** One operation at a time on the connection: a transaction spanning awaits must not interleave. */
+class Mutex {
+  private tail: Promise<void> = Promise.resolve();
+  run<T>(fn: () => Promise<T>): Promise<T> {
+    const result = this.tail.then(fn);
+    this.tail = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    return result;
+  }
+}
+
+function bind(params: readonly unknown[]): unknown[] {
+  // SQLite has no boolean; store 1/0 like PostgreSQL clients expect to read back truthy values.
+  return params.map((p) => (typeof p === 'boolean' ? (p ? 1 : 0) : p));
+}
+
+export interface SqliteOptions {
+  file: string;
+  durability?: Durability;
+  busyTimeoutMs?: number;
+}
+
+export class SqliteDatabase implements Database {
+  readonly dialect = 'sqlite' as const;
+  readonly description: string;
+  private readonly db: BetterSqlite3.Database;
+  private readonly mutex = new Mutex();
+  private readonly direct: TxExecutor;
+
+  constructor(options: SqliteOptions) {
+    const nativeBinding = resolveSqliteBinding();
+    this.db = new BetterSqlite3(options.file, nativeBinding ? { nativeBinding } : {});
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
+    // NORMAL in WAL survives a killed process; FULL also survives power loss (fsync per commit).
+    this.db.pragma(`synchronous = ${options.durability === 'full' ? 'FULL' : 'NORMAL'}`);
+    this.db.pragma('foreign_keys = ON');
+    this.description = `sqlite:${options.file}`;
+    this.direct = this.executor();
+  }
+
+  private executor(): TxExecutor {
+    const db = this.db;
+    return {
+      dialect: 'sqlite',
+      async query<T extends Row = Row>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
+        return db.prepare(sql).all(...bind(params)) as T[];
+      },
+      async execute(sql: string, params: readonly unknown[] = []) {
+        const info = db.prepare(sql).run(...bind(params));
+        return { changes: info.changes };
+      },
+      async script(sql: string) {
+        db.exec(sql);
+      },
+    };
+  }
+
+  query<T extends Row = Row>(sql: string, params?: readonly unknown[]): Promise<T[]> {
+    return this.mutex.run(() => this.direct.query<T>(sql, params));
+  }
+
+  execute(sql: string, params?: readonly unknown[]): Promise<{ changes: number }> {
+    return this.mutex.run(() => this.direct.execute(sql, params));
+  }
+
+  script(sql: string): Promise<void> {
+    return this.mutex.run(() => this.direct.script(sql));
+  }
+
+  transaction<T>(fn: (tx: TxExecutor) => Promise<T>): Promise<T> {
+    return this.mutex.run(() => this.inTransaction('BEGIN IMMEDIATE', fn));
+  }
+
+  exclusiveTransaction<T>(fn: (tx: TxExecutor) => Promise<T>): Promise<T> {
+    return this.transaction(fn);
+  }
+
+  private async inTransaction<T>(begin: string, fn: (tx: TxExecutor) => Promise<T>): Promise<T> {
+    this.db.exec(begin);
+    try {
+      const result = await fn(this.direct);
+      this.db.exec('COMMIT');
+      return result;
+    } catch (err) {
+      if (this.db.inTransaction) this.db.exec('ROLLBACK');
+      throw err;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.mutex.run(async () => this.db.close());
+  }
+}

@@ -1,0 +1,115 @@
+/** Host configuration: command-line flags over REEF_* environment over <dataDir>/config.json over defaults. */
+import { existsSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { z } from 'zod';
+import { describeIssues } from '../../sdk/index.js';
+
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'silent'] as const;
+
+const port = z.coerce.number().int('must be a whole number').min(0).max(65535, 'must be 0-65535');
+const dbSpec = z
+  .string()
+  .refine((s) => /^postgres(ql)?:\/\/.+/.test(s) || /^sqlite:.+/.test(s), 'must be postgres://… or sqlite:PATH');
+
+/** What can be set in config.json and the environment (all optional; defaults below). */
+export const ConfigFileSchema = z
+  .object({
+    host: z.string().min(1).optional(),
+    port: port.optional(),
+    db: dbSpec.optional(),
+    durability: z.enum(['normal', 'full']).optional(),
+    logLevel: z.enum(LOG_LEVELS).optional(),
+    pluginDirs: z.array(z.string().min(1)).optional(),
+    disabledPlugins: z.array(z.string()).optional(),
+    settings: z.record(z.string(), z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]))).optional(),
+  })
+  .strict();
+export type ConfigFile = z.infer<typeof ConfigFileSchema>;
+
+export interface HostConfig {
+  dataDir: string;
+  host: string;
+  port: number;
+  db: string | undefined;
+  durability: 'normal' | 'full';
+  logLevel: (typeof LOG_LEVELS)[number];
+  pluginDirs: string[];
+  disabledPlugins: string[];
+  settings: Record<string, Record<string, string | number | boolean>>;
+}
+
+export const DEFAULT_PORT = 7420;
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+export function defaultDataDir(env: NodeJS.ProcessEnv = process.env): string {
+  return env.REEF_DATA_DIR || path.join(os.homedir(), '.reef');
+}
+
+function fromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  if (env.REEF_HOST) out.host = env.REEF_HOST;
+  if (env.REEF_PORT) out.port = env.REEF_PORT;
+  if (env.REEF_DB) out.db = env.REEF_DB;
+  if (env.REEF_DURABILITY) out.durability = env.REEF_DURABILITY;
+  if (env.REEF_LOG_LEVEL) out.logLevel = env.REEF_LOG_LEVEL;
+  if (env.REEF_PLUGIN_DIRS) out.pluginDirs = env.REEF_PLUGIN_DIRS.split(path.delimiter).filter(Boolean);
+  return out;
+}
+
+function parseLayer(layer: Record<string, unknown>, where: string): ConfigFile {
+  const parsed = ConfigFileSchema.safeParse(layer);
+  if (!parsed.success) throw new ConfigError(`${where}: ${describeIssues(parsed.error.issues)}`);
+  return parsed.data;
+}
+
+function readConfigFile(file: string): ConfigFile {
+  if (!existsSync(file)) return {};
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new ConfigError(`${file}: not valid JSON (${err instanceof Error ? err.message : String(err)})`);
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ConfigError(`${file}: must hold a JSON object`);
+  return parseLayer(raw as Record<string, unknown>, file);
+}
+
+/** Flags are already parsed by the CLI; each layer is validated on its own so an error names its source. */
+export function resolveConfig(
+  flags: Partial<Omit<HostConfig, 'settings'>> & { dataDir?: string },
+  env: NodeJS.ProcessEnv = process.env,
+): HostConfig {
+  const dataDir = path.resolve(flags.dataDir ?? defaultDataDir(env));
+  const file = readConfigFile(path.join(dataDir, 'config.json'));
+  const environment = parseLayer(fromEnv(env), 'environment (REEF_*)');
+  const { dataDir: _ignored, ...flagLayer } = flags;
+  const cli = parseLayer(
+    Object.fromEntries(Object.entries(flagLayer).filter(([, v]) => v !== undefined)),
+    'command-line flags',
+  );
+  const merged = { ...file, ...environment, ...cli };
+  return {
+    dataDir,
+    host: merged.host ?? '127.0.0.1',
+    port: merged.port ?? DEFAULT_PORT,
+    db: merged.db,
+    durability: merged.durability ?? 'normal',
+    logLevel: merged.logLevel ?? 'info',
+    pluginDirs: [...(file.pluginDirs ?? []), ...(environment.pluginDirs ?? []), ...(cli.pluginDirs ?? [])].map((d) =>
+      path.resolve(d),
+    ),
+    disabledPlugins: merged.disabledPlugins ?? [],
+    settings: file.settings ?? {},
+  };
+}
+
+export function isLoopback(host: string): boolean {
+  return host === '127.0.0.1' || host === '::1' || host === 'localhost';
+}

@@ -1,0 +1,147 @@
+/** Assembles a host: config, logs, bus, database, plugins and the server, and takes them down in order. */
+import { mkdirSync } from 'node:fs';
+import os from 'node:os';
+import { REEF_VERSION, type Bus, type HostInfo, type Tier } from '../../sdk/index.js';
+import { LocalBus } from '../bus/local-bus.js';
+import type { Database } from '../db/database.js';
+import { openDatabase } from '../db/open.js';
+import { startServer, type RunningServer } from '../server/http-server.js';
+import { RouteTable } from '../server/routes.js';
+import { ensureOperatorToken } from '../server/tokens.js';
+import { isLoopback, type HostConfig } from './config.js';
+import { createLogger, type Logger } from './log.js';
+import { builtinPluginsDir, rendererDir } from './paths.js';
+import { discoverPlugins } from './plugin-loader.js';
+import { PluginHost } from './plugin-host.js';
+import type { RendererHost } from './renderer-api.js';
+
+export interface HostOptions {
+  mode: 'electron' | 'browser';
+  /** Native notifications (Electron); absent in browser mode. */
+  notify?: (title: string, body?: string) => void;
+  logger?: Logger;
+  builtinPluginsDir?: string;
+  rendererDir?: string | undefined;
+  now?: () => number;
+}
+
+export interface Host {
+  config: HostConfig;
+  log: Logger;
+  bus: Bus;
+  db: Database;
+  plugins: PluginHost;
+  server: RunningServer;
+  operatorToken: string;
+  rendererHost: RendererHost;
+  info(): HostInfo;
+  /** The URL a browser opens: the token rides once in the query, then becomes a cookie. */
+  openUrl(): string;
+  stop(): Promise<void>;
+}
+
+export async function startHost(config: HostConfig, options: HostOptions): Promise<Host> {
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  const log = options.logger ?? createLogger(config);
+  if (!isLoopback(config.host)) {
+    log.warn({ host: config.host }, `listening on ${config.host}: the API is reachable from other machines; keep the operator token secret`);
+  }
+  const startedAt = Date.now();
+  const operatorToken = ensureOperatorToken(config.dataDir);
+  const bus = new LocalBus((err, subject) => log.error({ err: String(err), subject }, 'bus listener threw'));
+  const db = await openDatabase(config.db, config.dataDir, config.durability);
+  const tier: Tier = db.dialect === 'postgres' ? 'factory' : 'single-box';
+  const info = (): HostInfo => ({
+    version: REEF_VERSION,
+    tier,
+    mode: options.mode,
+    database: db.dialect,
+    bus: 'local',
+    pid: process.pid,
+    startedAt,
+    node: process.versions.node,
+    platform: `${os.platform()}-${os.arch()}`,
+    dataDir: config.dataDir,
+  });
+  const routes = new RouteTable();
+  const plugins = new PluginHost({
+    bus,
+    db,
+    routes,
+    log,
+    hostInfo: info,
+    settings: config.settings,
+    ...(options.now ? { now: options.now } : {}),
+  });
+  const discovery = discoverPlugins([
+    { dir: options.builtinPluginsDir ?? builtinPluginsDir(), builtin: true },
+    ...config.pluginDirs.map((dir) => ({ dir, builtin: false })),
+  ]);
+  for (const p of discovery.problems) log.error({ file: p.file }, `plugin manifest refused: ${p.message}`);
+  plugins.setProblems(discovery.problems);
+  for (const p of discovery.plugins) if (!config.disabledPlugins.includes(p.manifest.id)) plugins.add(p);
+
+  const rendererHost: RendererHost = {
+    bus,
+    hostInfo: info,
+    plugins: () => plugins.list(),
+    manifestProblems: () => plugins.manifestProblems(),
+    onPluginsChanged: (l) => plugins.onChange(l),
+    notify: (title, body) => {
+      if (!options.notify) return false;
+      options.notify(title, body);
+      return true;
+    },
+  };
+
+  await plugins.activateAll();
+  let server: RunningServer;
+  try {
+    server = await startServer({
+      host: config.host,
+      port: config.port,
+      operatorToken,
+      routes,
+      bus,
+      rendererHost,
+      rendererDir: options.rendererDir === undefined && !('rendererDir' in options) ? rendererDir() : options.rendererDir,
+      pluginDir: (id) => plugins.pluginDir(id),
+      log,
+      version: REEF_VERSION,
+      tier: () => tier,
+    });
+  } catch (err) {
+    await plugins.deactivateAll();
+    await bus.close();
+    await db.close();
+    const e = err as NodeJS.ErrnoException;
+    if (e.code === 'EADDRINUSE') throw new Error(`port ${config.port} on ${config.host} is in use: pick another with --port (0 picks a free one)`);
+    throw err;
+  }
+  log.info({ url: server.url, db: db.description }, 'host started');
+
+  let stopping: Promise<void> | undefined;
+  return {
+    config,
+    log,
+    bus,
+    db,
+    plugins,
+    server,
+    operatorToken,
+    rendererHost,
+    info,
+    openUrl: () => `${server.url}/?token=${encodeURIComponent(operatorToken)}`,
+    stop: () => {
+      stopping ??= (async () => {
+        await server.close();
+        await plugins.deactivateAll();
+        await bus.close();
+        await db.close();
+        log.info('host stopped');
+        log.flush?.();
+      })();
+      return stopping;
+    },
+  };
+}

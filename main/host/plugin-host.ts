@@ -1,0 +1,258 @@
+/** Activates plugins, hands each a ctx scoped by its permissions, and disposes all it registered. */
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import {
+  ReefError,
+  type Bus,
+  type Disposable,
+  type HostInfo,
+  type HttpRoute,
+  type Manifest,
+  type ManifestProblem,
+  type PluginContext,
+  type PluginDatabase,
+  type PluginModule,
+  type PluginStatus,
+} from '../../sdk/index.js';
+import type { Database } from '../db/database.js';
+import { migrate } from '../db/migrations.js';
+import type { Logger } from './log.js';
+import { assertAllowed } from './permissions.js';
+import type { DiscoveredPlugin } from './plugin-loader.js';
+import type { RouteTable } from '../server/routes.js';
+
+type PluginState = PluginStatus['state'];
+
+interface PluginRecord {
+  discovered: DiscoveredPlugin;
+  state: PluginState;
+  error?: string;
+  module?: PluginModule;
+  disposables: Disposable[];
+}
+
+export interface PluginHostDeps {
+  bus: Bus;
+  db: Database | undefined;
+  routes: RouteTable;
+  log: Logger;
+  hostInfo: () => HostInfo;
+  settings: Record<string, Record<string, string | number | boolean>>;
+  now?: () => number;
+  activationTimeoutMs?: number;
+}
+
+export class PluginHost {
+  private readonly records = new Map<string, PluginRecord>();
+  private readonly listeners = new Set<() => void>();
+  private problems: ManifestProblem[] = [];
+
+  constructor(private readonly deps: PluginHostDeps) {}
+
+  onChange(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  setProblems(problems: ManifestProblem[]): void {
+    this.problems = problems;
+    this.changed();
+  }
+
+  manifestProblems(): ManifestProblem[] {
+    return [...this.problems];
+  }
+
+  list(): PluginStatus[] {
+    return [...this.records.values()].map((r) => {
+      const m = r.discovered.manifest;
+      const status: PluginStatus = {
+        id: m.id,
+        version: m.version,
+        displayName: m.displayName,
+        state: r.state,
+        builtin: r.discovered.builtin,
+        contributes: m.contributes,
+      };
+      if (r.error) status.error = r.error;
+      return status;
+    });
+  }
+
+  pluginDir(id: string): string | undefined {
+    return this.records.get(id)?.discovered.dir;
+  }
+
+  add(plugin: DiscoveredPlugin): void {
+    this.records.set(plugin.manifest.id, { discovered: plugin, state: 'loaded', disposables: [] });
+    this.changed();
+  }
+
+  async activateAll(): Promise<void> {
+    for (const id of this.records.keys()) await this.activate(id);
+  }
+
+  /** A plugin that throws (or hangs) in activate is marked failed with its error; the host goes on. */
+  async activate(id: string): Promise<PluginState> {
+    const record = this.records.get(id);
+    if (!record) throw new ReefError('not_found', `no plugin "${id}"`);
+    if (record.state === 'active') return record.state;
+    const { manifest, dir } = record.discovered;
+    record.state = 'activating';
+    delete record.error;
+    this.changed();
+    try {
+      if (manifest.host) {
+        const mod = (await import(pathToFileURL(path.join(dir, manifest.host)).href)) as Partial<PluginModule>;
+        if (typeof mod.activate !== 'function') throw new Error(`${manifest.host} does not export an activate function`);
+        record.module = mod as PluginModule;
+        const ctx = this.contextFor(record);
+        await withTimeout(
+          Promise.resolve(record.module.activate(ctx)),
+          this.deps.activationTimeoutMs ?? 15_000,
+          `activate did not finish within ${this.deps.activationTimeoutMs ?? 15_000} ms`,
+        );
+      }
+      record.state = 'active';
+      this.deps.log.info({ plugin: id }, 'plugin active');
+    } catch (err) {
+      record.state = 'failed';
+      record.error = err instanceof Error ? err.message : String(err);
+      this.deps.log.error({ plugin: id, err: record.error }, 'plugin failed to activate');
+      await this.disposeAll(record);
+    }
+    this.changed();
+    return record.state;
+  }
+
+  async deactivate(id: string): Promise<void> {
+    const record = this.records.get(id);
+    if (!record || record.state === 'inactive' || record.state === 'loaded') return;
+    try {
+      await record.module?.deactivate?.();
+    } catch (err) {
+      this.deps.log.error({ plugin: id, err: String(err) }, 'plugin deactivate threw');
+    }
+    await this.disposeAll(record);
+    if (record.state !== 'failed') record.state = 'inactive';
+    this.changed();
+  }
+
+  async deactivateAll(): Promise<void> {
+    for (const id of [...this.records.keys()].reverse()) await this.deactivate(id);
+  }
+
+  private async disposeAll(record: PluginRecord): Promise<void> {
+    const items = record.disposables.splice(0).reverse();
+    for (const d of items) {
+      try {
+        await d.dispose();
+      } catch (err) {
+        this.deps.log.error({ plugin: record.discovered.manifest.id, err: String(err) }, 'dispose failed');
+      }
+    }
+  }
+
+  private changed(): void {
+    for (const l of this.listeners) l();
+  }
+
+  private contextFor(record: PluginRecord): PluginContext {
+    const { manifest } = record.discovered;
+    const { bus, routes } = this.deps;
+    const caller = { kind: 'plugin' as const, id: manifest.id };
+    const track = (d: Disposable): Disposable => {
+      record.disposables.push(d);
+      return d;
+    };
+    const subscription = (sub: { unsubscribe(): Promise<void> }): Disposable => track({ dispose: () => sub.unsubscribe() });
+    const log = this.deps.log.child({ plugin: manifest.id });
+    const settings: Record<string, string | number | boolean> = {};
+    for (const s of manifest.contributes.settings) if (s.default !== undefined) settings[s.key] = s.default;
+    Object.assign(settings, this.deps.settings[manifest.id] ?? {});
+
+    return {
+      manifest,
+      log: {
+        debug: (msg, fields) => log.debug(fields ?? {}, msg),
+        info: (msg, fields) => log.info(fields ?? {}, msg),
+        warn: (msg, fields) => log.warn(fields ?? {}, msg),
+        error: (msg, fields) => log.error(fields ?? {}, msg),
+      },
+      bus: {
+        request: async (subject, body, options) => {
+          assertAllowed(manifest, 'request', subject);
+          return bus.request(subject, body, { ...options, caller });
+        },
+        publish: async (subject, body) => {
+          assertAllowed(manifest, 'publish', subject);
+          return bus.publish(subject, body);
+        },
+        subscribe: async (pattern, onMessage) => {
+          assertAllowed(manifest, 'subscribe', pattern);
+          return subscription(await bus.subscribe(pattern, onMessage));
+        },
+        serve: async (pattern, handler, options) => {
+          assertAllowed(manifest, 'serve', pattern);
+          return subscription(await bus.serve(pattern, handler, options));
+        },
+      },
+      db: manifest.permissions.database ? this.databaseFor(manifest) : undefined,
+      host: {
+        info: () => this.deps.hostInfo(),
+        plugins: () => this.list(),
+        busStats: () => bus.stats(),
+      },
+      timers: {
+        setInterval: (fn, ms) => {
+          const t = setInterval(fn, ms);
+          t.unref();
+          return track({ dispose: () => clearInterval(t) });
+        },
+        setTimeout: (fn, ms) => {
+          const t = setTimeout(fn, ms);
+          t.unref();
+          return track({ dispose: () => clearTimeout(t) });
+        },
+      },
+      http: {
+        route: (route: HttpRoute) => {
+          if (!manifest.permissions.http) {
+            throw new ReefError('forbidden', `plugin ${manifest.id} may not add HTTP routes: permissions.http is not true in its manifest`);
+          }
+          assertAllowed(manifest, 'serve', route.subject);
+          return track(routes.add(route, manifest.id));
+        },
+      },
+      now: this.deps.now ?? Date.now,
+      onDispose: (fn) => void track({ dispose: fn }),
+      settings,
+    };
+  }
+
+  private databaseFor(manifest: Manifest): PluginDatabase | undefined {
+    const db = this.deps.db;
+    if (!db) return undefined;
+    return {
+      dialect: db.dialect,
+      query: (sql, params) => db.query(sql, params),
+      execute: (sql, params) => db.execute(sql, params),
+      transaction: (fn) => db.transaction(fn),
+      migrate: (migrations) => migrate(db, manifest.id, migrations, this.deps.now),
+    };
+  }
+}
+
+async function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(message)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,101 @@
+/**
+ * The host side of the renderer contract. Electron IPC and the WebSocket both hand calls to a
+ * RendererSession, which validates each against sdk/contract.ts before acting.
+ */
+import { randomUUID } from 'node:crypto';
+import {
+  ReefError,
+  describeIssues,
+  rendererContract,
+  type Bus,
+  type Caller,
+  type HostEvent,
+  type HostInfo,
+  type ManifestProblem,
+  type MethodName,
+  type MethodReply,
+  type PluginStatus,
+  type Subscription,
+} from '../../sdk/index.js';
+
+export interface RendererHost {
+  bus: Bus;
+  hostInfo(): HostInfo;
+  plugins(): PluginStatus[];
+  manifestProblems(): ManifestProblem[];
+  onPluginsChanged(listener: () => void): () => void;
+  /** Raises a native notification where there is one (Electron); false in browser mode. */
+  notify(title: string, body?: string): boolean;
+}
+
+const MAX_SUBSCRIPTIONS = 256;
+
+export class RendererSession {
+  private readonly subscriptions = new Map<string, Subscription>();
+  private readonly stopWatching: () => void;
+  private closed = false;
+
+  constructor(
+    private readonly host: RendererHost,
+    private readonly push: (event: HostEvent) => void,
+    private readonly caller: Caller = { kind: 'operator', id: 'operator' },
+  ) {
+    this.stopWatching = host.onPluginsChanged(() => this.push({ type: 'plugins-changed' }));
+  }
+
+  /** Validates `params` for `method`; a bad call is refused with the failing field and changes nothing. */
+  async call(method: string, params: unknown): Promise<unknown> {
+    if (this.closed) throw new ReefError('unavailable', 'this session is closed');
+    if (!Object.hasOwn(rendererContract, method)) throw new ReefError('not_found', `no method "${method}"`);
+    const name = method as MethodName;
+    const parsed = rendererContract[name].request.safeParse(params ?? {});
+    if (!parsed.success) throw new ReefError('invalid_request', `${method}: ${describeIssues(parsed.error.issues)}`);
+    return this.dispatch(name, parsed.data);
+  }
+
+  private async dispatch(method: MethodName, params: unknown): Promise<MethodReply<MethodName>> {
+    switch (method) {
+      case 'hostInfo':
+        return this.host.hostInfo();
+      case 'listPlugins':
+        return { plugins: this.host.plugins(), problems: this.host.manifestProblems() };
+      case 'busRequest': {
+        const p = params as { subject: string; body: unknown; timeoutMs?: number };
+        const opts = p.timeoutMs === undefined ? { caller: this.caller } : { caller: this.caller, timeoutMs: p.timeoutMs };
+        return { body: await this.host.bus.request(p.subject, p.body ?? {}, opts) };
+      }
+      case 'busSubscribe': {
+        const p = params as { pattern: string };
+        if (this.subscriptions.size >= MAX_SUBSCRIPTIONS) {
+          throw new ReefError('busy', `at most ${MAX_SUBSCRIPTIONS} subscriptions per window`);
+        }
+        const subscriptionId = randomUUID();
+        const sub = await this.host.bus.subscribe(p.pattern, (body, subject) => {
+          if (!this.closed) this.push({ type: 'bus', subscriptionId, subject, body });
+        });
+        this.subscriptions.set(subscriptionId, sub);
+        return { subscriptionId };
+      }
+      case 'busUnsubscribe': {
+        const p = params as { subscriptionId: string };
+        const sub = this.subscriptions.get(p.subscriptionId);
+        if (!sub) throw new ReefError('not_found', `no subscription ${p.subscriptionId}`);
+        this.subscriptions.delete(p.subscriptionId);
+        await sub.unsubscribe();
+        return {};
+      }
+      case 'notify': {
+        const p = params as { title: string; body?: string };
+        return { shown: this.host.notify(p.title, p.body) };
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.stopWatching();
+    const subs = [...this.subscriptions.values()];
+    this.subscriptions.clear();
+    await Promise.all(subs.map((s) => s.unsubscribe()));
+  }
+}

@@ -1,0 +1,58 @@
+/** The Bus interface: every Reef operation is a subject, served locally or over NATS. */
+
+/** Who is calling, as established by the gateway the call came through. @since 0.1.0 */
+export interface Caller {
+  kind: 'operator' | 'agent' | 'plugin' | 'host';
+  /** Token name, agent name or plugin id. */
+  id: string;
+}
+
+/** @since 0.1.0 */
+export interface RequestOptions {
+  /** Milliseconds before the request fails with `unavailable`. Default 5000. */
+  timeoutMs?: number;
+  caller?: Caller;
+}
+
+/** What a handler learns about the request it serves. @since 0.1.0 */
+export interface RequestInfo {
+  subject: string;
+  caller: Caller;
+}
+
+/** Serves one request; its return value is the JSON reply, a thrown ReefError the error reply. @since 0.1.0 */
+export type RequestHandler = (body: unknown, info: RequestInfo) => unknown;
+
+/** Receives one published message. @since 0.1.0 */
+export type MessageHandler = (body: unknown, subject: string) => void;
+
+/** Ends a subscription or a served subject. @since 0.1.0 */
+export interface Subscription {
+  readonly subject: string;
+  unsubscribe(): Promise<void>;
+}
+
+/** Running counts of bus traffic since the bus started. @since 0.1.0 */
+export interface BusStats {
+  requests: number;
+  publishes: number;
+  errors: number;
+}
+
+/**
+ * One interface for the in-process bus and NATS. Everything is async and bodies are JSON:
+ * no caller may assume the handler runs in its own process.
+ * @since 0.1.0
+ */
+export interface Bus {
+  request<T = unknown>(subject: string, body: unknown, options?: RequestOptions): Promise<T>;
+  publish(subject: string, body: unknown): Promise<void>;
+  subscribe(pattern: string, onMessage: MessageHandler): Promise<Subscription>;
+  /** Serves requests on `pattern`; with `queue`, servers in one queue group share the load. */
+  serve(pattern: string, handler: RequestHandler, options?: { queue?: string }): Promise<Subscription>;
+  stats(): BusStats;
+  close(): Promise<void>;
+}
+
+/** @since 0.1.0 */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 5000;

@@ -1,0 +1,126 @@
+/**
+ * The renderer contract: one method table, a zod schema per request and reply. The Electron
+ * preload and the WebSocket client are both derived from it; the host validates every call
+ * against the same schemas.
+ */
+import { z } from 'zod';
+import { isValidPattern, isValidSubject } from './subjects.js';
+import { ManifestSchema } from './manifest.js';
+
+/** @since 0.1.0 */
+export const TierSchema = z.enum(['single-box', 'factory', 'control-center']);
+/** @since 0.1.0 */
+export type Tier = z.infer<typeof TierSchema>;
+
+/** @since 0.1.0 */
+export const HostInfoSchema = z.object({
+  version: z.string(),
+  tier: TierSchema,
+  mode: z.enum(['electron', 'browser']),
+  database: z.enum(['sqlite', 'postgres', 'none']),
+  bus: z.enum(['local', 'nats']),
+  pid: z.number(),
+  startedAt: z.number(),
+  node: z.string(),
+  platform: z.string(),
+  dataDir: z.string(),
+});
+/** @since 0.1.0 */
+export type HostInfo = z.infer<typeof HostInfoSchema>;
+
+/** @since 0.1.0 */
+export const PluginStateSchema = z.enum(['loaded', 'activating', 'active', 'failed', 'inactive']);
+
+/** @since 0.1.0 */
+export const PluginStatusSchema = z.object({
+  id: z.string(),
+  version: z.string(),
+  displayName: z.string(),
+  state: PluginStateSchema,
+  error: z.string().optional(),
+  builtin: z.boolean(),
+  contributes: ManifestSchema.shape.contributes,
+});
+/** @since 0.1.0 */
+export type PluginStatus = z.infer<typeof PluginStatusSchema>;
+
+/** A manifest that could not be loaded: which file, which field, what is wrong. @since 0.1.0 */
+export const ManifestProblemSchema = z.object({ file: z.string(), message: z.string() });
+/** @since 0.1.0 */
+export type ManifestProblem = z.infer<typeof ManifestProblemSchema>;
+
+const subject = z.string().refine(isValidSubject, 'must be a bus subject without wildcards');
+const pattern = z.string().refine(isValidPattern, 'must be a bus subject pattern');
+
+/** @since 0.1.0 */
+export const rendererContract = {
+  hostInfo: {
+    request: z.object({}).strict(),
+    reply: HostInfoSchema,
+  },
+  listPlugins: {
+    request: z.object({}).strict(),
+    reply: z.object({ plugins: z.array(PluginStatusSchema), problems: z.array(ManifestProblemSchema) }),
+  },
+  busRequest: {
+    request: z
+      .object({ subject, body: z.unknown(), timeoutMs: z.number().int().min(1).max(120_000).optional() })
+      .strict(),
+    reply: z.object({ body: z.unknown() }),
+  },
+  busSubscribe: {
+    request: z.object({ pattern }).strict(),
+    reply: z.object({ subscriptionId: z.string() }),
+  },
+  busUnsubscribe: {
+    request: z.object({ subscriptionId: z.string().min(1).max(64) }).strict(),
+    reply: z.object({}),
+  },
+  notify: {
+    request: z.object({ title: z.string().min(1).max(120), body: z.string().max(500).optional() }).strict(),
+    reply: z.object({ shown: z.boolean() }),
+  },
+} as const;
+
+/** @since 0.1.0 */
+export type RendererContract = typeof rendererContract;
+/** @since 0.1.0 */
+export type MethodName = keyof RendererContract;
+/** @since 0.1.0 */
+export const METHOD_NAMES = Object.keys(rendererContract) as MethodName[];
+/** @since 0.1.0 */
+export type MethodRequest<M extends MethodName> = z.input<RendererContract[M]['request']>;
+/** @since 0.1.0 */
+export type MethodReply<M extends MethodName> = z.output<RendererContract[M]['reply']>;
+
+/** Events the host pushes to the renderer. @since 0.1.0 */
+export const HostEventSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('bus'), subscriptionId: z.string(), subject: z.string(), body: z.unknown() }),
+  z.object({ type: z.literal('plugins-changed') }),
+  z.object({ type: z.literal('notification'), title: z.string(), body: z.string().optional() }),
+]);
+/** @since 0.1.0 */
+export type HostEvent = z.infer<typeof HostEventSchema>;
+
+/** One async function per contract method, plus the event stream: what services in the renderer use. @since 0.1.0 */
+export type ReefApi = { [M in MethodName]: (request: MethodRequest<M>) => Promise<MethodReply<M>> };
+
+/** @since 0.1.0 */
+export interface ReefTransport {
+  api: ReefApi;
+  onEvent(listener: (event: HostEvent) => void): () => void;
+  onConnection(listener: (state: ConnectionState) => void): () => void;
+}
+
+/** @since 0.1.0 */
+export type ConnectionState = 'connecting' | 'open' | 'closed' | 'unauthorized';
+
+/** WebSocket frames of the browser transport. @since 0.1.0 */
+export const WsClientFrameSchema = z
+  .object({ id: z.number().int().nonnegative(), method: z.string(), params: z.unknown() })
+  .strict();
+/** @since 0.1.0 */
+export type WsServerFrame =
+  | { id: number; result: unknown }
+  | { id: number; error: { code: string; message: string; details?: unknown } }
+  | { event: HostEvent };

@@ -1,0 +1,26 @@
+/** What a panel (the renderer side of a plugin) receives. No transport, no Node: just this API. */
+import type { HostInfo, PluginStatus } from './contract.js';
+
+/** @since 0.1.0 */
+export interface PanelApi {
+  /** Sends a request on a bus subject through the host. Rejects with a ReefError. */
+  request<T = unknown>(subject: string, body?: unknown, options?: { timeoutMs?: number }): Promise<T>;
+  /** Subscribes to a subject pattern; returns the function that ends the subscription. */
+  subscribe(pattern: string, onMessage: (body: unknown, subject: string) => void): () => void;
+  toast(message: string, tone?: 'info' | 'success' | 'error'): void;
+  openPanel(pluginId: string, panelId: string): void;
+  hostInfo(): Promise<HostInfo>;
+  plugins(): Promise<PluginStatus[]>;
+}
+
+/**
+ * Props of every panel component. `React` is handed in so that plugins loaded at run time as
+ * plain ES modules share the app's React instead of bundling their own.
+ * @since 0.1.0
+ */
+export interface PanelProps {
+  api: PanelApi;
+  pluginId: string;
+  panelId: string;
+  React: typeof import('react');
+}

@@ -1,0 +1,96 @@
+/** What a plugin's host module receives in `activate(ctx)`: everything it may use comes through ctx. */
+import type { Manifest } from './manifest.js';
+import type { Caller, MessageHandler, RequestHandler, RequestOptions, BusStats } from './bus.js';
+import type { HostInfo, PluginStatus } from './contract.js';
+
+/** Something that can be undone; the host disposes all of a plugin's registrations on deactivate. @since 0.1.0 */
+export interface Disposable {
+  dispose(): void | Promise<void>;
+}
+
+/** @since 0.1.0 */
+export interface PluginLogger {
+  debug(msg: string, fields?: Record<string, unknown>): void;
+  info(msg: string, fields?: Record<string, unknown>): void;
+  warn(msg: string, fields?: Record<string, unknown>): void;
+  error(msg: string, fields?: Record<string, unknown>): void;
+}
+
+/** The bus as a plugin sees it: every call checked against the manifest's permissions. @since 0.1.0 */
+export interface PluginBus {
+  request<T = unknown>(subject: string, body: unknown, options?: Omit<RequestOptions, 'caller'>): Promise<T>;
+  publish(subject: string, body: unknown): Promise<void>;
+  subscribe(pattern: string, onMessage: MessageHandler): Promise<Disposable>;
+  serve(pattern: string, handler: RequestHandler, options?: { queue?: string }): Promise<Disposable>;
+}
+
+/** One migration of a plugin's tables; `sql` per dialect, or one string used for both. @since 0.1.0 */
+export interface Migration {
+  /** Ordered id, e.g. "001_tasks". Applied in ascending order, each once. */
+  id: string;
+  sql: string | { sqlite: string; postgres: string };
+}
+
+/** Rows come back as plain objects. Placeholders are `?`; the PostgreSQL driver numbers them. @since 0.1.0 */
+export type Row = Record<string, unknown>;
+
+/** @since 0.1.0 */
+export interface SqlExecutor {
+  readonly dialect: 'sqlite' | 'postgres';
+  query<T extends Row = Row>(sql: string, params?: readonly unknown[]): Promise<T[]>;
+  execute(sql: string, params?: readonly unknown[]): Promise<{ changes: number }>;
+}
+
+/** @since 0.1.0 */
+export interface PluginDatabase extends SqlExecutor {
+  transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T>;
+  /** Applies the plugin's migrations in order; refuses a changed migration that was already applied. */
+  migrate(migrations: readonly Migration[]): Promise<{ applied: string[] }>;
+}
+
+/** Maps an HTTP route under /v1 onto a bus subject (the HTTP gateway). @since 0.1.0 */
+export interface HttpRoute {
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  /** e.g. `/v1/tasks/:id/complete`; `:name` segments are copied into the body. */
+  path: string;
+  subject: string;
+  /** Which token scopes may call it. */
+  scopes: ReadonlyArray<'operator' | 'agent'>;
+  /** Query parameters are copied into the body (GET routes). */
+  query?: boolean;
+}
+
+/** @since 0.1.0 */
+export interface PluginContext {
+  readonly manifest: Manifest;
+  readonly log: PluginLogger;
+  readonly bus: PluginBus;
+  /** Present when the manifest asks for `permissions.database`. */
+  readonly db: PluginDatabase | undefined;
+  readonly host: {
+    info(): HostInfo;
+    plugins(): PluginStatus[];
+    busStats(): BusStats;
+  };
+  readonly timers: {
+    setInterval(fn: () => void, ms: number): Disposable;
+    setTimeout(fn: () => void, ms: number): Disposable;
+  };
+  readonly http: {
+    route(route: HttpRoute): Disposable;
+  };
+  /** Current time in ms; tests control it. */
+  now(): number;
+  /** Registers anything else to dispose on deactivate. */
+  onDispose(fn: () => void | Promise<void>): void;
+  /** Settings from the host config, with the manifest's defaults. */
+  readonly settings: Readonly<Record<string, string | number | boolean>>;
+}
+
+/** What a plugin's host module exports. @since 0.1.0 */
+export interface PluginModule {
+  activate(ctx: PluginContext): void | Promise<void>;
+  deactivate?(): void | Promise<void>;
+}
+
+export type { Caller };

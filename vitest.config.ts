@@ -1,0 +1,28 @@
+// Unit and integration tests: node for the host side, jsdom for components.
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    allowOnly: !process.env.CI,
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'node',
+          environment: 'node',
+          include: ['sdk/**/*.test.ts', 'main/**/*.test.ts', 'plugins/*/host/**/*.test.ts', 'scripts/**/*.test.ts', 'test/**/*.test.ts'],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'dom',
+          environment: 'jsdom',
+          include: ['renderer/**/*.test.{ts,tsx}', 'plugins/*/panel/**/*.test.{ts,tsx}'],
+        },
+      },
+    ],
+  },
+});
