@@ -7,6 +7,10 @@ export const ERROR_CODES = {
   forbidden: 403,
   not_found: 404,
   conflict: 409,
+  /** A lease operation with a token that no longer holds the task. */
+  lease_lost: 409,
+  /** An idempotency key reused with a different body. */
+  idempotency_mismatch: 409,
   too_large: 413,
   busy: 429,
   internal: 500,

@@ -1,0 +1,60 @@
+/** Queue plugin, host side: the task store for this tier, its bus subjects and /v1 routes. */
+import { ReefError, type HttpRoute, type PluginContext, type RequestHandler } from '../../../sdk/index.js';
+import { QUEUE_MIGRATIONS } from './migrations.js';
+import { PostgresTaskStore } from './postgres-store.js';
+import { QueueService } from './service.js';
+import { SqliteTaskStore } from './sqlite-store.js';
+import type { TaskStore } from './store.js';
+import { ClaimWaiters } from './waiters.js';
+
+export async function activate(ctx: PluginContext): Promise<void> {
+  const db = ctx.db;
+  if (!db) throw new ReefError('unavailable', 'the queue needs a database (permissions.database)');
+  await db.migrate(QUEUE_MIGRATIONS);
+  const store: TaskStore = db.dialect === 'postgres' ? new PostgresTaskStore(db) : new SqliteTaskStore(db);
+  const waiters = new ClaimWaiters();
+  const service = new QueueService({ store, waiters, publish: (s, b) => ctx.bus.publish(s, b) });
+  ctx.onDispose(() => waiters.wakeAll());
+
+  const subjects: Array<[string, RequestHandler]> = [
+    ['reef.v1.tasks.enqueue', service.enqueue],
+    ['reef.v1.tasks.claim', service.claim],
+    ['reef.v1.tasks.heartbeat', service.heartbeat],
+    ['reef.v1.tasks.complete', service.complete],
+    ['reef.v1.tasks.fail', service.fail],
+    ['reef.v1.tasks.get', service.get],
+    ['reef.v1.tasks.history', service.history],
+    ['reef.v1.tasks.list', service.list],
+    ['reef.v1.tasks.cancel', service.cancel],
+    ['reef.v1.tasks.retry', service.retry],
+    ['reef.v1.tasks.counts', service.counts],
+    ['reef.v1.gates.open', service.openGate],
+  ];
+  for (const [subject, handler] of subjects) await ctx.bus.serve(subject, handler, { queue: 'reef.queue' });
+
+  const agentOrOperator = ['operator', 'agent'] as const;
+  const routes: HttpRoute[] = [
+    { method: 'POST', path: '/v1/tasks', subject: 'reef.v1.tasks.enqueue', scopes: agentOrOperator },
+    { method: 'POST', path: '/v1/tasks/claim', subject: 'reef.v1.tasks.claim', scopes: agentOrOperator },
+    { method: 'GET', path: '/v1/tasks', subject: 'reef.v1.tasks.list', scopes: agentOrOperator, query: true },
+    { method: 'GET', path: '/v1/tasks/:id', subject: 'reef.v1.tasks.get', scopes: agentOrOperator },
+    { method: 'GET', path: '/v1/tasks/:id/history', subject: 'reef.v1.tasks.history', scopes: agentOrOperator },
+    { method: 'POST', path: '/v1/tasks/:id/heartbeat', subject: 'reef.v1.tasks.heartbeat', scopes: agentOrOperator },
+    { method: 'POST', path: '/v1/tasks/:id/complete', subject: 'reef.v1.tasks.complete', scopes: agentOrOperator },
+    { method: 'POST', path: '/v1/tasks/:id/fail', subject: 'reef.v1.tasks.fail', scopes: agentOrOperator },
+    { method: 'POST', path: '/v1/tasks/:id/cancel', subject: 'reef.v1.tasks.cancel', scopes: agentOrOperator },
+    { method: 'POST', path: '/v1/tasks/:id/retry', subject: 'reef.v1.tasks.retry', scopes: agentOrOperator },
+    { method: 'POST', path: '/v1/gates/:name/open', subject: 'reef.v1.gates.open', scopes: ['operator'] },
+  ];
+  for (const route of routes) ctx.http.route(route);
+
+  let reaping = false;
+  ctx.timers.setInterval(() => {
+    if (reaping) return;
+    reaping = true;
+    service
+      .reap()
+      .catch((err: unknown) => ctx.log.error('reaping expired leases failed', { err: String(err) }))
+      .finally(() => (reaping = false));
+  }, 500);
+}

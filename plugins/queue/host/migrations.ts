@@ -1,0 +1,71 @@
+/** The queue's tables. Times are epoch milliseconds from the database's own clock. */
+import type { Migration } from '../../../sdk/index.js';
+
+const tasks = (bigint: string, json: string, serial: string) => `
+CREATE TABLE queue_tasks (
+  id TEXT PRIMARY KEY,
+  queue TEXT NOT NULL,
+  type TEXT NOT NULL,
+  payload ${json},
+  priority INTEGER NOT NULL DEFAULT 0,
+  state TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  max_attempts INTEGER NOT NULL,
+  run_at ${bigint} NOT NULL,
+  created_at ${bigint} NOT NULL,
+  updated_at ${bigint} NOT NULL,
+  lease_expires_at ${bigint},
+  lease_token TEXT,
+  worker TEXT,
+  result ${json},
+  last_error TEXT,
+  progress ${json},
+  idempotency_key TEXT UNIQUE,
+  body_hash TEXT,
+  gates ${json},
+  tags ${json} NOT NULL,
+  product TEXT,
+  agent TEXT,
+  model TEXT,
+  enqueued_by TEXT
+);
+CREATE INDEX queue_tasks_claimable ON queue_tasks (queue, priority DESC, run_at, id)
+  WHERE state IN ('ready', 'scheduled', 'failed');
+CREATE INDEX queue_tasks_leased ON queue_tasks (lease_expires_at) WHERE state = 'leased';
+CREATE INDEX queue_tasks_state ON queue_tasks (state, id);
+CREATE INDEX queue_tasks_queue ON queue_tasks (queue, id);
+CREATE INDEX queue_tasks_product ON queue_tasks (product, id);
+CREATE INDEX queue_tasks_agent ON queue_tasks (agent, id);
+CREATE TABLE queue_task_gates (
+  task_id TEXT NOT NULL REFERENCES queue_tasks (id) ON DELETE CASCADE,
+  gate TEXT NOT NULL,
+  opened INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (task_id, gate)
+);
+CREATE INDEX queue_task_gates_gate ON queue_task_gates (gate);
+CREATE TABLE queue_gates (
+  name TEXT PRIMARY KEY,
+  opened_at ${bigint} NOT NULL,
+  opened_by TEXT
+);
+CREATE TABLE queue_task_events (
+  id ${serial},
+  task_id TEXT NOT NULL,
+  at ${bigint} NOT NULL,
+  state TEXT NOT NULL,
+  attempt INTEGER NOT NULL,
+  worker TEXT,
+  error TEXT
+);
+CREATE INDEX queue_task_events_task ON queue_task_events (task_id, id);
+`;
+
+export const QUEUE_MIGRATIONS: Migration[] = [
+  {
+    id: '001_tasks',
+    sql: {
+      sqlite: tasks('INTEGER', 'TEXT', 'INTEGER PRIMARY KEY'),
+      postgres: tasks('BIGINT', 'TEXT', 'BIGSERIAL PRIMARY KEY'),
+    },
+  },
+];

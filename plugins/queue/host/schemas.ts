@@ -1,0 +1,120 @@
+/** The queue's wire contract (PROTOCOL.md "Tasks"): zod schemas for every operation's body. */
+import { z } from 'zod';
+
+const name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/, 'must be 1-64 of letters, digits, ".", "_", ":", "-"');
+const id = z.string().min(1).max(64);
+const leaseToken = z.string().min(1).max(128);
+
+/** ISO 8601 or epoch milliseconds in; epoch milliseconds inside. */
+export const instant = z.union([
+  z.number().int().nonnegative(),
+  z
+    .string()
+    .refine((s) => !Number.isNaN(Date.parse(s)), 'must be an ISO 8601 time')
+    .transform((s) => Date.parse(s)),
+]);
+
+export const TagsSchema = z
+  .record(z.string().regex(/^[A-Za-z0-9_.-]{1,40}$/, 'tag names are 1-40 of letters, digits, "_", ".", "-"'), z.string().max(200))
+  .refine((t) => Object.keys(t).length <= 20, 'at most 20 tags');
+
+export const EnqueueSchema = z
+  .object({
+    queue: name,
+    type: z.string().min(1).max(128),
+    payload: z.unknown().optional(),
+    priority: z.number().int().min(-1000).max(1000).default(0),
+    runAt: instant.optional(),
+    maxAttempts: z.number().int().min(1).max(100).default(5),
+    idempotencyKey: z.string().min(1).max(200).optional(),
+    gates: z.array(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/, 'must be a gate name like approval:123')).max(20).optional(),
+    tags: TagsSchema.default({}),
+  })
+  .strict();
+export type EnqueueInput = z.output<typeof EnqueueSchema>;
+
+export const ClaimSchema = z
+  .object({
+    queues: z.array(name).min(1).max(32),
+    worker: z.string().min(1).max(128),
+    max: z.number().int().min(1).max(100).default(1),
+    leaseMs: z.number().int().min(1000).max(3_600_000).default(30_000),
+    waitMs: z.number().int().min(0).max(60_000).default(0),
+  })
+  .strict();
+export type ClaimInput = z.output<typeof ClaimSchema>;
+
+export const HeartbeatSchema = z
+  .object({
+    id,
+    leaseToken,
+    progress: z.unknown().optional(),
+    leaseMs: z.number().int().min(1000).max(3_600_000).optional(),
+  })
+  .strict();
+
+export const CompleteSchema = z.object({ id, leaseToken, result: z.unknown().optional() }).strict();
+
+export const FailSchema = z
+  .object({
+    id,
+    leaseToken,
+    error: z.union([z.string().min(1).max(10_000), z.object({ message: z.string().min(1).max(10_000) }).passthrough()]),
+    retryable: z.boolean().default(true),
+  })
+  .strict();
+
+export const TaskIdSchema = z.object({ id }).strict();
+
+export const TASK_STATES = ['scheduled', 'ready', 'leased', 'succeeded', 'failed', 'dead', 'blocked', 'cancelled'] as const;
+export type TaskState = (typeof TASK_STATES)[number];
+
+/** A list given as an array (bus) or as "a,b" (HTTP query string). */
+const stateList = z.preprocess(
+  (v) => (typeof v === 'string' ? v.split(',').filter(Boolean) : v),
+  z.array(z.enum(TASK_STATES)).max(8),
+);
+
+export const ListSchema = z
+  .object({
+    state: stateList.optional(),
+    queue: name.optional(),
+    type: z.string().max(128).optional(),
+    'tag.product': z.string().max(200).optional(),
+    'tag.agent': z.string().max(200).optional(),
+    'tag.model': z.string().max(200).optional(),
+    q: z.string().max(200).optional(),
+    limit: z.coerce.number().int().min(1).max(1000).default(100),
+    cursor: z.string().max(64).optional(),
+  })
+  .strict();
+export type ListInput = z.output<typeof ListSchema>;
+
+export const OpenGateSchema = z.object({ name: z.string().min(1).max(128) }).strict();
+
+/** The task as agents see it. Times are ISO 8601. */
+export interface Task {
+  id: string;
+  queue: string;
+  type: string;
+  payload: unknown;
+  priority: number;
+  state: TaskState;
+  attempts: number;
+  maxAttempts: number;
+  runAt: string;
+  createdAt: string;
+  updatedAt: string;
+  leaseExpiresAt?: string;
+  worker?: string;
+  result?: unknown;
+  lastError?: string;
+  idempotencyKey?: string;
+  gates?: string[];
+  tags: Record<string, string>;
+  progress?: unknown;
+}
+
+export interface ClaimedTask extends Task {
+  leaseToken: string;
+}

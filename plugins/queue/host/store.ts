@@ -1,0 +1,364 @@
+/**
+ * The TaskStore interface and its SQL implementation shared by both backends. What differs —
+ * how a claim locks rows, the clock expression, how waiting claimers are woken — lives in
+ * sqlite-store.ts and postgres-store.ts.
+ */
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { ReefError, type PluginDatabase, type Row, type SqlExecutor } from '../../../sdk/index.js';
+import type { ClaimInput, ClaimedTask, EnqueueInput, ListInput, Task, TaskState } from './schemas.js';
+import { claimedFromRow, json, taskFromRow } from './task-row.js';
+
+export interface TaskEvent {
+  at: string;
+  state: TaskState;
+  attempt: number;
+  worker?: string;
+  error?: string;
+}
+
+export interface RetryPolicy {
+  baseMs: number;
+  capMs: number;
+  random: () => number;
+}
+
+export const DEFAULT_RETRY: RetryPolicy = { baseMs: 1000, capMs: 5 * 60_000, random: Math.random };
+
+/** Exponential backoff with jitter: half fixed, half random, so retries of a burst spread out. */
+export function backoffMs(attempt: number, policy: RetryPolicy = DEFAULT_RETRY): number {
+  const exp = Math.min(policy.capMs, policy.baseMs * 2 ** Math.max(0, attempt - 1));
+  return Math.round(exp / 2 + (exp / 2) * policy.random());
+}
+
+export interface TaskStore {
+  readonly dialect: 'sqlite' | 'postgres';
+  enqueue(input: EnqueueInput, enqueuedBy: string): Promise<{ task: Task; created: boolean }>;
+  claim(input: Omit<ClaimInput, 'waitMs'>): Promise<ClaimedTask[]>;
+  heartbeat(id: string, leaseToken: string, leaseMs: number | undefined, progress: unknown): Promise<{ leaseExpiresAt: string }>;
+  complete(id: string, leaseToken: string, result: unknown): Promise<{ task: Task; changed: boolean }>;
+  fail(id: string, leaseToken: string, error: string, retryable: boolean): Promise<Task>;
+  get(id: string): Promise<Task | undefined>;
+  list(filter: ListInput): Promise<{ tasks: Task[]; nextCursor?: string }>;
+  cancel(id: string): Promise<Task>;
+  retry(id: string): Promise<Task>;
+  /** Opens a gate; returns the tasks that it unblocked. */
+  openGate(name: string, openedBy: string): Promise<Task[]>;
+  /** Leases that ran out: back to ready (attempt counted) or dead. */
+  reapExpiredLeases(limit?: number): Promise<Task[]>;
+  history(id: string): Promise<TaskEvent[]>;
+  /** Tasks per queue and state. */
+  counts(): Promise<Array<{ queue: string; state: TaskState; count: number }>>;
+}
+
+/** Sortable ids: time first (ms, base36), then randomness. */
+export function newTaskId(now: number = Date.now()): string {
+  return `t_${now.toString(36).padStart(9, '0')}${randomBytes(8).toString('hex')}`;
+}
+
+/** JSON with object keys sorted at every depth, so equal bodies hash equal. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value ?? null);
+}
+
+function bodyHash(input: EnqueueInput): string {
+  return createHash('sha256').update(canonicalJson(input)).digest('hex');
+}
+
+const CLAIMABLE = "('ready', 'scheduled', 'failed')";
+
+export abstract class SqlTaskStore implements TaskStore {
+  abstract readonly dialect: 'sqlite' | 'postgres';
+  /** SQL for the database's clock in epoch ms: leases never depend on a worker's clock. */
+  protected abstract readonly now: string;
+
+  constructor(
+    protected readonly db: PluginDatabase,
+    protected readonly retryPolicy: RetryPolicy = DEFAULT_RETRY,
+  ) {}
+
+  abstract claim(input: Omit<ClaimInput, 'waitMs'>): Promise<ClaimedTask[]>;
+
+  protected newLeaseToken(): string {
+    return `${randomUUID()}.`;
+  }
+
+  protected async recordEvents(tx: SqlExecutor, rows: Row[], error?: string): Promise<void> {
+    if (rows.length === 0) return;
+    const values: unknown[] = [];
+    const tuples = rows.map((r) => {
+      values.push(r.id, r.updated_at, r.state, r.attempts, r.worker ?? null, error ?? (r.state === 'failed' || r.state === 'dead' ? r.last_error : null) ?? null);
+      return '(?, ?, ?, ?, ?, ?)';
+    });
+    await tx.execute(`INSERT INTO queue_task_events (task_id, at, state, attempt, worker, error) VALUES ${tuples.join(', ')}`, values);
+  }
+
+  async enqueue(input: EnqueueInput, enqueuedBy: string): Promise<{ task: Task; created: boolean }> {
+    const hash = bodyHash(input);
+    return this.db.transaction(async (tx) => {
+      if (input.idempotencyKey !== undefined) {
+        const existing = await tx.query('SELECT * FROM queue_tasks WHERE idempotency_key = ?', [input.idempotencyKey]);
+        const row = existing[0];
+        if (row) {
+          if (row.body_hash !== hash) {
+            throw new ReefError('idempotency_mismatch', `idempotency key "${input.idempotencyKey}" was already used with a different body`, {
+              taskId: row.id,
+            });
+          }
+          return { task: taskFromRow(row), created: false };
+        }
+      }
+      const gates = [...new Set(input.gates ?? [])];
+      let pending = 0;
+      let openGates = new Set<string>();
+      if (gates.length) {
+        const open = await tx.query<{ name: string }>(`SELECT name FROM queue_gates WHERE name IN (${gates.map(() => '?').join(', ')})`, gates);
+        openGates = new Set(open.map((g) => g.name));
+        pending = gates.filter((g) => !openGates.has(g)).length;
+      }
+      const id = newTaskId();
+      const runAtSql = input.runAt === undefined ? this.now : '?';
+      const runAtParams = input.runAt === undefined ? [] : [input.runAt];
+      const state = pending > 0 ? "'blocked'" : input.runAt === undefined ? "'ready'" : `(CASE WHEN ? > ${this.now} THEN 'scheduled' ELSE 'ready' END)`;
+      const stateParams = pending === 0 && input.runAt !== undefined ? [input.runAt] : [];
+      const rows = await tx.query(
+        `INSERT INTO queue_tasks (id, queue, type, payload, priority, state, attempts, max_attempts, run_at, created_at, updated_at,
+           idempotency_key, body_hash, gates, tags, product, agent, model, enqueued_by)
+         VALUES (?, ?, ?, ?, ?, ${state}, 0, ?, ${runAtSql}, ${this.now}, ${this.now}, ?, ?, ?, ?, ?, ?, ?, ?)
+         RETURNING *`,
+        [
+          id,
+          input.queue,
+          input.type,
+          json(input.payload ?? null),
+          input.priority,
+          ...stateParams,
+          input.maxAttempts,
+          ...runAtParams,
+          input.idempotencyKey ?? null,
+          hash,
+          gates.length ? json(gates) : null,
+          json(input.tags),
+          input.tags.product ?? null,
+          input.tags.agent ?? null,
+          input.tags.model ?? null,
+          enqueuedBy,
+        ],
+      );
+      for (const g of gates) {
+        await tx.execute('INSERT INTO queue_task_gates (task_id, gate, opened) VALUES (?, ?, ?)', [id, g, openGates.has(g) ? 1 : 0]);
+      }
+      await this.recordEvents(tx, rows);
+      return { task: taskFromRow(rows[0] as Row), created: true };
+    });
+  }
+
+  /** Why a lease operation on `id` matched nothing: no task, or the lease is no longer this token's. */
+  protected async leaseFailure(tx: SqlExecutor, id: string): Promise<ReefError> {
+    const rows = await tx.query('SELECT state, worker FROM queue_tasks WHERE id = ?', [id]);
+    const row = rows[0];
+    if (!row) return new ReefError('not_found', `no task ${id}`);
+    return new ReefError('lease_lost', `the lease on task ${id} is not yours any more (the task is ${String(row.state)}); stop working on it`, {
+      state: row.state,
+    });
+  }
+
+  async heartbeat(id: string, leaseToken: string, leaseMs: number | undefined, progress: unknown): Promise<{ leaseExpiresAt: string }> {
+    return this.db.transaction(async (tx) => {
+      // A heartbeat renews for the lease length granted at claim (or the one asked for now);
+      // updated_at is set at each claim and heartbeat, so the difference is that length.
+      const extend = leaseMs === undefined ? `${this.now} + (lease_expires_at - updated_at)` : `${this.now} + ?`;
+      const rows = await tx.query<{ lease_expires_at: number }>(
+        `UPDATE queue_tasks SET lease_expires_at = ${extend},
+           updated_at = ${this.now}, progress = COALESCE(?, progress)
+         WHERE id = ? AND lease_token = ? AND state = 'leased' AND lease_expires_at > ${this.now}
+         RETURNING lease_expires_at`,
+        [...(leaseMs === undefined ? [] : [leaseMs]), json(progress), id, leaseToken],
+      );
+      const row = rows[0];
+      if (!row) throw await this.leaseFailure(tx, id);
+      return { leaseExpiresAt: new Date(Number(row.lease_expires_at)).toISOString() };
+    });
+  }
+
+  async complete(id: string, leaseToken: string, result: unknown): Promise<{ task: Task; changed: boolean }> {
+    return this.db.transaction(async (tx) => {
+      const rows = await tx.query(
+        `UPDATE queue_tasks SET state = 'succeeded', result = ?, lease_expires_at = NULL, updated_at = ${this.now}
+         WHERE id = ? AND lease_token = ? AND state = 'leased' AND lease_expires_at > ${this.now}
+         RETURNING *`,
+        [json(result), id, leaseToken],
+      );
+      const row = rows[0];
+      if (row) {
+        await this.recordEvents(tx, rows);
+        return { task: taskFromRow(row), changed: true };
+      }
+      // Completing twice with the same token answers the same task.
+      const again = await tx.query("SELECT * FROM queue_tasks WHERE id = ? AND lease_token = ? AND state = 'succeeded'", [id, leaseToken]);
+      if (again[0]) return { task: taskFromRow(again[0]), changed: false };
+      throw await this.leaseFailure(tx, id);
+    });
+  }
+
+  async fail(id: string, leaseToken: string, error: string, retryable: boolean): Promise<Task> {
+    return this.db.transaction(async (tx) => {
+      const current = await tx.query<{ attempts: number; max_attempts: number }>(
+        `SELECT attempts, max_attempts FROM queue_tasks WHERE id = ? AND lease_token = ? AND state = 'leased' AND lease_expires_at > ${this.now}`,
+        [id, leaseToken],
+      );
+      const cur = current[0];
+      if (!cur) throw await this.leaseFailure(tx, id);
+      const attempts = Number(cur.attempts);
+      const dead = !retryable || attempts >= Number(cur.max_attempts);
+      const delay = dead ? 0 : backoffMs(attempts, this.retryPolicy);
+      const rows = await tx.query(
+        `UPDATE queue_tasks SET state = ?, last_error = ?, lease_expires_at = NULL, run_at = ${this.now} + ?, updated_at = ${this.now}
+         WHERE id = ? AND lease_token = ? AND state = 'leased' RETURNING *`,
+        [dead ? 'dead' : 'failed', error, delay, id, leaseToken],
+      );
+      await this.recordEvents(tx, rows, error);
+      return taskFromRow(rows[0] as Row);
+    });
+  }
+
+  async get(id: string): Promise<Task | undefined> {
+    const rows = await this.db.query('SELECT * FROM queue_tasks WHERE id = ?', [id]);
+    return rows[0] ? taskFromRow(rows[0]) : undefined;
+  }
+
+  protected whereFor(filter: Omit<ListInput, 'limit' | 'cursor'>): { sql: string; params: unknown[] } {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (filter.state?.length) {
+      where.push(`state IN (${filter.state.map(() => '?').join(', ')})`);
+      params.push(...filter.state);
+    }
+    if (filter.queue) where.push('queue = ?') && params.push(filter.queue);
+    if (filter.type) where.push('type = ?') && params.push(filter.type);
+    if (filter['tag.product']) where.push('product = ?') && params.push(filter['tag.product']);
+    if (filter['tag.agent']) where.push('agent = ?') && params.push(filter['tag.agent']);
+    if (filter['tag.model']) where.push('model = ?') && params.push(filter['tag.model']);
+    if (filter.q) {
+      const like = `%${filter.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      where.push(`(id LIKE ? ESCAPE '\\' OR type LIKE ? ESCAPE '\\' OR payload LIKE ? ESCAPE '\\' OR last_error LIKE ? ESCAPE '\\')`);
+      params.push(like, like, like, like);
+    }
+    return { sql: where.length ? where.join(' AND ') : '1 = 1', params };
+  }
+
+  async list(filter: ListInput): Promise<{ tasks: Task[]; nextCursor?: string }> {
+    const { sql, params } = this.whereFor(filter);
+    const cursor = filter.cursor ? ' AND id < ?' : '';
+    const rows = await this.db.query(`SELECT * FROM queue_tasks WHERE ${sql}${cursor} ORDER BY id DESC LIMIT ?`, [
+      ...params,
+      ...(filter.cursor ? [filter.cursor] : []),
+      filter.limit + 1,
+    ]);
+    const page = rows.slice(0, filter.limit).map(taskFromRow);
+    const out: { tasks: Task[]; nextCursor?: string } = { tasks: page };
+    if (rows.length > filter.limit) out.nextCursor = page[page.length - 1]?.id as string;
+    return out;
+  }
+
+  async cancel(id: string): Promise<Task> {
+    return this.db.transaction(async (tx) => {
+      const rows = await tx.query(
+        `UPDATE queue_tasks SET state = 'cancelled', lease_expires_at = NULL, updated_at = ${this.now}
+         WHERE id = ? AND state IN ('scheduled', 'ready', 'blocked', 'failed', 'leased') RETURNING *`,
+        [id],
+      );
+      if (!rows[0]) throw await this.stateConflict(tx, id, 'cancel');
+      await this.recordEvents(tx, rows);
+      return taskFromRow(rows[0]);
+    });
+  }
+
+  async retry(id: string): Promise<Task> {
+    return this.db.transaction(async (tx) => {
+      const rows = await tx.query(
+        `UPDATE queue_tasks SET attempts = 0, run_at = ${this.now}, updated_at = ${this.now}, lease_token = NULL, worker = NULL,
+           state = CASE WHEN EXISTS (SELECT 1 FROM queue_task_gates g WHERE g.task_id = queue_tasks.id AND g.opened = 0) THEN 'blocked' ELSE 'ready' END
+         WHERE id = ? AND state IN ('failed', 'dead', 'cancelled') RETURNING *`,
+        [id],
+      );
+      if (!rows[0]) throw await this.stateConflict(tx, id, 'retry');
+      await this.recordEvents(tx, rows);
+      return taskFromRow(rows[0]);
+    });
+  }
+
+  private async stateConflict(tx: SqlExecutor, id: string, action: string): Promise<ReefError> {
+    const rows = await tx.query('SELECT state FROM queue_tasks WHERE id = ?', [id]);
+    if (!rows[0]) return new ReefError('not_found', `no task ${id}`);
+    return new ReefError('conflict', `cannot ${action} task ${id}: it is ${String(rows[0].state)}`, { state: rows[0].state });
+  }
+
+  async openGate(name: string, openedBy: string): Promise<Task[]> {
+    return this.db.transaction(async (tx) => {
+      const existing = await tx.query('SELECT 1 AS one FROM queue_gates WHERE name = ?', [name]);
+      if (!existing[0]) await tx.execute(`INSERT INTO queue_gates (name, opened_at, opened_by) VALUES (?, ${this.now}, ?)`, [name, openedBy]);
+      await tx.execute('UPDATE queue_task_gates SET opened = 1 WHERE gate = ? AND opened = 0', [name]);
+      const rows = await tx.query(
+        `UPDATE queue_tasks SET state = CASE WHEN run_at > ${this.now} THEN 'scheduled' ELSE 'ready' END, updated_at = ${this.now}
+         WHERE state = 'blocked'
+           AND id IN (SELECT task_id FROM queue_task_gates WHERE gate = ?)
+           AND NOT EXISTS (SELECT 1 FROM queue_task_gates g WHERE g.task_id = queue_tasks.id AND g.opened = 0)
+         RETURNING *`,
+        [name],
+      );
+      await this.recordEvents(tx, rows);
+      return rows.map(taskFromRow);
+    });
+  }
+
+  async reapExpiredLeases(limit = 500): Promise<Task[]> {
+    return this.db.transaction(async (tx) => {
+      const rows = await tx.query(
+        `UPDATE queue_tasks SET
+           state = CASE WHEN attempts >= max_attempts THEN 'dead' ELSE 'ready' END,
+           last_error = 'lease expired' || CASE WHEN worker IS NULL THEN '' ELSE ' (worker ' || worker || ')' END,
+           lease_expires_at = NULL, run_at = ${this.now}, updated_at = ${this.now}
+         WHERE id IN (SELECT id FROM queue_tasks WHERE state = 'leased' AND lease_expires_at <= ${this.now} ORDER BY lease_expires_at LIMIT ?)
+           AND state = 'leased'
+         RETURNING *`,
+        [limit],
+      );
+      await this.recordEvents(tx, rows, 'lease expired');
+      return rows.map(taskFromRow);
+    });
+  }
+
+  async history(id: string): Promise<TaskEvent[]> {
+    const rows = await this.db.query('SELECT at, state, attempt, worker, error FROM queue_task_events WHERE task_id = ? ORDER BY id', [id]);
+    return rows.map((r) => {
+      const e: TaskEvent = { at: new Date(Number(r.at)).toISOString(), state: r.state as TaskState, attempt: Number(r.attempt) };
+      if (r.worker !== null && r.worker !== undefined) e.worker = String(r.worker);
+      if (r.error !== null && r.error !== undefined) e.error = String(r.error);
+      return e;
+    });
+  }
+
+  async counts(): Promise<Array<{ queue: string; state: TaskState; count: number }>> {
+    const rows = await this.db.query('SELECT queue, state, COUNT(*) AS n FROM queue_tasks GROUP BY queue, state');
+    return rows.map((r) => ({ queue: String(r.queue), state: r.state as TaskState, count: Number(r.n) }));
+  }
+
+  /** The SET list of a claim; parameters: lease token prefix, worker, lease ms. `t` qualifies columns. */
+  protected claimUpdateSet(t = ''): string {
+    return `state = 'leased', attempts = ${t}attempts + 1, lease_token = CAST(? AS TEXT) || ${t}id, worker = ?,
+      lease_expires_at = ${this.now} + ?, updated_at = ${this.now}, progress = NULL`;
+  }
+
+  protected static readonly CLAIMABLE = CLAIMABLE;
+
+  protected claimed(rows: Row[]): ClaimedTask[] {
+    return rows.map(claimedFromRow);
+  }
+}

@@ -1,0 +1,45 @@
+/** Rows of queue_tasks to and from the wire shape of a task. */
+import type { Row } from '../../../sdk/index.js';
+import type { ClaimedTask, Task, TaskState } from './schemas.js';
+
+const iso = (ms: unknown): string => new Date(Number(ms)).toISOString();
+const parse = (text: unknown): unknown => (text === null || text === undefined ? undefined : (JSON.parse(String(text)) as unknown));
+
+export function taskFromRow(row: Row): Task {
+  const task: Task = {
+    id: String(row.id),
+    queue: String(row.queue),
+    type: String(row.type),
+    payload: parse(row.payload) ?? null,
+    priority: Number(row.priority),
+    state: row.state as TaskState,
+    attempts: Number(row.attempts),
+    maxAttempts: Number(row.max_attempts),
+    runAt: iso(row.run_at),
+    createdAt: iso(row.created_at),
+    updatedAt: iso(row.updated_at),
+    tags: (parse(row.tags) as Record<string, string> | undefined) ?? {},
+  };
+  if (row.state === 'leased' && row.lease_expires_at !== null) task.leaseExpiresAt = iso(row.lease_expires_at);
+  if (row.worker !== null && row.worker !== undefined) task.worker = String(row.worker);
+  const result = parse(row.result);
+  if (result !== undefined) task.result = result;
+  if (row.last_error !== null && row.last_error !== undefined) task.lastError = String(row.last_error);
+  if (row.idempotency_key !== null && row.idempotency_key !== undefined) task.idempotencyKey = String(row.idempotency_key);
+  const gates = parse(row.gates) as string[] | undefined;
+  if (gates && gates.length) task.gates = gates;
+  const progress = parse(row.progress);
+  if (progress !== undefined) task.progress = progress;
+  return task;
+}
+
+export function claimedFromRow(row: Row): ClaimedTask {
+  return { ...taskFromRow(row), leaseToken: String(row.lease_token) };
+}
+
+/** Highest priority first, then the earliest runAt, then the oldest id. */
+export function claimOrder(a: Row, b: Row): number {
+  return Number(b.priority) - Number(a.priority) || Number(a.run_at) - Number(b.run_at) || String(a.id).localeCompare(String(b.id));
+}
+
+export const json = (v: unknown): string | null => (v === undefined ? null : JSON.stringify(v));

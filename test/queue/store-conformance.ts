@@ -1,0 +1,222 @@
+/**
+ * The TaskStore conformance suite: the semantics of PROTOCOL.md "Tasks", asserted the same way
+ * for every backend. Test-only code.
+ */
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { ReefError } from '../../sdk/index.js';
+import { EnqueueSchema, ListSchema, type ClaimedTask } from '../../plugins/queue/host/schemas.js';
+import type { TaskStore } from '../../plugins/queue/host/store.js';
+
+export interface StoreFixture {
+  /** A store on empty tables; the retry policy backs off by ~1 ms so tests need not wait. */
+  fresh(): Promise<TaskStore>;
+  close(): Promise<void>;
+}
+
+const enqueueInput = (body: Record<string, unknown>) => EnqueueSchema.parse({ queue: 'q', type: 't', ...body });
+const list = (body: Record<string, unknown> = {}) => ListSchema.parse(body);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function refused(p: Promise<unknown>): Promise<ReefError> {
+  try {
+    await p;
+  } catch (err) {
+    expect(err).toBeInstanceOf(ReefError);
+    return err as ReefError;
+  }
+  throw new Error('expected the store to refuse');
+}
+
+export function taskStoreConformance(name: string, makeFixture: () => Promise<StoreFixture>): void {
+  describe(`TaskStore conformance: ${name}`, () => {
+    let fixture: StoreFixture;
+    let store: TaskStore;
+    beforeAll(async () => {
+      fixture = await makeFixture();
+    });
+    afterAll(async () => {
+      await fixture?.close();
+    });
+    beforeEach(async () => {
+      store = await fixture.fresh();
+    });
+
+    const claimOne = async (worker = 'w1', leaseMs = 30_000, queues = ['q']): Promise<ClaimedTask> => {
+      const [task] = await store.claim({ queues, worker, max: 1, leaseMs });
+      if (!task) throw new Error('nothing to claim');
+      return task;
+    };
+
+    it('enqueues a ready task with defaults and reads it back', async () => {
+      const { task, created } = await store.enqueue(enqueueInput({ payload: { n: 1 }, tags: { product: 'p', agent: 'a' } }), 'operator:op');
+      expect(created).toBe(true);
+      expect(task).toMatchObject({ queue: 'q', type: 't', state: 'ready', attempts: 0, maxAttempts: 5, priority: 0, payload: { n: 1 } });
+      expect(task.tags).toEqual({ product: 'p', agent: 'a' });
+      expect(await store.get(task.id)).toEqual(task);
+      expect(await store.get('t_missing')).toBeUndefined();
+    });
+
+    it('claims the highest priority first, then the oldest, and only from the asked queues', async () => {
+      const low = (await store.enqueue(enqueueInput({ priority: 1 }), 'op')).task;
+      const high = (await store.enqueue(enqueueInput({ priority: 9 }), 'op')).task;
+      const low2 = (await store.enqueue(enqueueInput({ priority: 1 }), 'op')).task;
+      await store.enqueue(enqueueInput({ queue: 'other', priority: 100 }), 'op');
+      const claimed = await store.claim({ queues: ['q'], worker: 'w', max: 10, leaseMs: 30_000 });
+      expect(claimed.map((t) => t.id)).toEqual([high.id, low.id, low2.id]);
+      expect(claimed.every((t) => t.state === 'leased' && t.attempts === 1 && t.worker === 'w' && t.leaseToken)).toBe(true);
+      expect(await store.claim({ queues: ['q'], worker: 'w', max: 10, leaseMs: 30_000 })).toEqual([]);
+    });
+
+    it('keeps a task scheduled until its runAt', async () => {
+      const { task } = await store.enqueue(enqueueInput({ runAt: Date.now() + 60_000 }), 'op');
+      expect(task.state).toBe('scheduled');
+      expect(await store.claim({ queues: ['q'], worker: 'w', max: 1, leaseMs: 30_000 })).toEqual([]);
+      const past = (await store.enqueue(enqueueInput({ runAt: new Date(Date.now() - 1000).toISOString() }), 'op')).task;
+      expect(past.state).toBe('ready');
+      expect((await claimOne()).id).toBe(past.id);
+    });
+
+    it('leases with the database clock and extends the lease on heartbeat', async () => {
+      await store.enqueue(enqueueInput({}), 'op');
+      const before = Date.now();
+      const task = await claimOne('w', 10_000);
+      const expires = Date.parse(task.leaseExpiresAt as string);
+      expect(expires).toBeGreaterThanOrEqual(before + 10_000 - 2000);
+      expect(expires).toBeLessThanOrEqual(Date.now() + 10_000 + 2000);
+      await sleep(20);
+      const { leaseExpiresAt } = await store.heartbeat(task.id, task.leaseToken, undefined, { pct: 50 });
+      expect(Date.parse(leaseExpiresAt)).toBeGreaterThan(expires);
+      expect((await store.get(task.id))?.progress).toEqual({ pct: 50 });
+    });
+
+    it('refuses a stale or wrong lease token with lease_lost, and completing twice is idempotent', async () => {
+      await store.enqueue(enqueueInput({}), 'op');
+      const task = await claimOne();
+      expect((await refused(store.complete(task.id, 'not-the-token', null))).code).toBe('lease_lost');
+      expect((await refused(store.heartbeat(task.id, 'not-the-token', undefined, undefined))).code).toBe('lease_lost');
+      const first = await store.complete(task.id, task.leaseToken, { ok: true });
+      expect(first.changed).toBe(true);
+      expect(first.task).toMatchObject({ state: 'succeeded', result: { ok: true } });
+      const second = await store.complete(task.id, task.leaseToken, { ok: true });
+      expect(second.changed).toBe(false);
+      expect(second.task.state).toBe('succeeded');
+      expect((await refused(store.complete('t_missing', 'x', null))).code).toBe('not_found');
+    });
+
+    it('reclaims an expired lease with the attempt counted and refuses the late worker', async () => {
+      await store.enqueue(enqueueInput({ maxAttempts: 3 }), 'op');
+      const first = await claimOne('slow', 1000);
+      await sleep(1150);
+      // Expired but not yet reaped: the late worker is refused already.
+      expect((await refused(store.heartbeat(first.id, first.leaseToken, undefined, undefined))).code).toBe('lease_lost');
+      const reaped = await store.reapExpiredLeases();
+      expect(reaped.map((t) => [t.id, t.state, t.attempts])).toEqual([[first.id, 'ready', 1]]);
+      expect(reaped[0]?.lastError).toContain('lease expired');
+      const second = await claimOne('fast');
+      expect(second.id).toBe(first.id);
+      expect(second.attempts).toBe(2);
+      expect((await refused(store.complete(first.id, first.leaseToken, null))).code).toBe('lease_lost');
+      expect((await store.complete(second.id, second.leaseToken, null)).task.state).toBe('succeeded');
+    });
+
+    it('ends dead after maxAttempts when every lease expires (a task that kills its worker)', async () => {
+      const { task } = await store.enqueue(enqueueInput({ maxAttempts: 2 }), 'op');
+      for (let i = 0; i < 2; i++) {
+        await claimOne('doomed', 1000);
+        await sleep(1100);
+        await store.reapExpiredLeases();
+      }
+      const after = await store.get(task.id);
+      expect(after).toMatchObject({ state: 'dead', attempts: 2 });
+      expect(await store.claim({ queues: ['q'], worker: 'w', max: 1, leaseMs: 30_000 })).toEqual([]);
+    });
+
+    it('retries a failure with backoff until maxAttempts, then dead; non-retryable is dead at once', async () => {
+      const { task } = await store.enqueue(enqueueInput({ maxAttempts: 2 }), 'op');
+      let claimed = await claimOne();
+      const failed = await store.fail(task.id, claimed.leaseToken, 'boom 1', true);
+      expect(failed).toMatchObject({ state: 'failed', lastError: 'boom 1', attempts: 1 });
+      expect(Date.parse(failed.runAt)).toBeGreaterThanOrEqual(Date.parse(failed.updatedAt));
+      await sleep(30);
+      claimed = await claimOne();
+      expect(claimed.attempts).toBe(2);
+      expect(await store.fail(task.id, claimed.leaseToken, 'boom 2', true)).toMatchObject({ state: 'dead', lastError: 'boom 2' });
+
+      const other = (await store.enqueue(enqueueInput({ maxAttempts: 5 }), 'op')).task;
+      const c = await claimOne();
+      expect(c.id).toBe(other.id);
+      expect((await store.fail(other.id, c.leaseToken, 'bad input', false)).state).toBe('dead');
+      const events = await store.history(task.id);
+      expect(events.map((e) => e.state)).toEqual(['ready', 'leased', 'failed', 'leased', 'dead']);
+      expect(events.filter((e) => e.error).map((e) => e.error)).toEqual(['boom 1', 'boom 2']);
+    });
+
+    it('returns the same task for the same idempotency key and body, and refuses a different body', async () => {
+      const a = await store.enqueue(enqueueInput({ idempotencyKey: 'k', payload: { x: 1, y: [1, 2] } }), 'op');
+      const b = await store.enqueue(enqueueInput({ idempotencyKey: 'k', payload: { y: [1, 2], x: 1 } }), 'op');
+      expect(b.created).toBe(false);
+      expect(b.task.id).toBe(a.task.id);
+      const err = await refused(store.enqueue(enqueueInput({ idempotencyKey: 'k', payload: { x: 2 } }), 'op'));
+      expect(err.code).toBe('idempotency_mismatch');
+      expect((await store.list(list())).tasks).toHaveLength(1);
+    });
+
+    it('keeps a task blocked until every gate is open', async () => {
+      const { task } = await store.enqueue(enqueueInput({ gates: ['approval:1', 'approval:2'] }), 'op');
+      expect(task.state).toBe('blocked');
+      expect(await store.openGate('approval:1', 'op')).toEqual([]);
+      expect((await store.get(task.id))?.state).toBe('blocked');
+      expect(await store.claim({ queues: ['q'], worker: 'w', max: 1, leaseMs: 30_000 })).toEqual([]);
+      const opened = await store.openGate('approval:2', 'op');
+      expect(opened.map((t) => [t.id, t.state])).toEqual([[task.id, 'ready']]);
+      const already = await store.enqueue(enqueueInput({ gates: ['approval:1'] }), 'op');
+      expect(already.task.state).toBe('ready');
+    });
+
+    it('cancels and retries as the state allows', async () => {
+      const { task } = await store.enqueue(enqueueInput({}), 'op');
+      expect((await store.cancel(task.id)).state).toBe('cancelled');
+      expect((await refused(store.cancel(task.id))).code).toBe('conflict');
+      const retried = await store.retry(task.id);
+      expect(retried).toMatchObject({ state: 'ready', attempts: 0 });
+      const c = await claimOne();
+      await store.complete(c.id, c.leaseToken, null);
+      expect((await refused(store.retry(task.id))).code).toBe('conflict');
+      expect((await refused(store.cancel('t_missing'))).code).toBe('not_found');
+    });
+
+    it('lists with filters and a cursor that visits every task once', async () => {
+      for (let i = 0; i < 25; i++) {
+        await store.enqueue(enqueueInput({ queue: i % 2 ? 'odd' : 'even', type: `type${i % 3}`, tags: { product: i < 10 ? 'alpha' : 'beta' } }), 'op');
+      }
+      const seen: string[] = [];
+      let cursor: string | undefined;
+      let pages = 0;
+      do {
+        const page = await store.list(list({ limit: 10, ...(cursor ? { cursor } : {}) }));
+        seen.push(...page.tasks.map((t) => t.id));
+        cursor = page.nextCursor;
+        pages++;
+      } while (cursor);
+      expect(pages).toBe(3);
+      expect(new Set(seen).size).toBe(25);
+      expect([...seen].sort().reverse()).toEqual(seen);
+      expect((await store.list(list({ queue: 'odd' }))).tasks).toHaveLength(12);
+      expect((await store.list(list({ 'tag.product': 'alpha', queue: 'even' }))).tasks).toHaveLength(5);
+      expect((await store.list(list({ state: 'ready,leased', type: 'type0' }))).tasks).toHaveLength(9);
+      expect((await store.list(list({ state: ['dead'] }))).tasks).toHaveLength(0);
+      const counts = await store.counts();
+      expect(counts.reduce((s, c) => s + c.count, 0)).toBe(25);
+    });
+
+    it('never leases one task to two claimers at once', async () => {
+      for (let i = 0; i < 120; i++) await store.enqueue(enqueueInput({ payload: i }), 'op');
+      const results = await Promise.all(
+        Array.from({ length: 12 }, (_, w) => store.claim({ queues: ['q'], worker: `w${w}`, max: 15, leaseMs: 30_000 })),
+      );
+      const ids = results.flat().map((t) => t.id);
+      expect(new Set(ids).size).toBe(ids.length);
+      expect(ids.length).toBe(120);
+    });
+  });
+}

@@ -1,0 +1,52 @@
+/** Runs the TaskStore conformance suite against SQLite (a real file) and PostgreSQL (the harness). */
+import path from 'node:path';
+import { PostgresDatabase } from '../../main/db/postgres.js';
+import { pluginDatabase } from '../../main/db/plugin-database.js';
+import { SqliteDatabase } from '../../main/db/sqlite.js';
+import { QUEUE_MIGRATIONS } from '../../plugins/queue/host/migrations.js';
+import { PostgresTaskStore } from '../../plugins/queue/host/postgres-store.js';
+import { SqliteTaskStore } from '../../plugins/queue/host/sqlite-store.js';
+import { postgresOrSkip, startPostgres } from '../harness/postgres.js';
+import { tempDir } from '../harness/tmp.js';
+import { taskStoreConformance } from './store-conformance.js';
+import { describe } from 'vitest';
+
+const fastRetry = { baseMs: 1, capMs: 5, random: () => 0.5 };
+
+taskStoreConformance('SQLite', async () => {
+  const dir = tempDir('reef-queue-sqlite-');
+  let n = 0;
+  const open: SqliteDatabase[] = [];
+  return {
+    async fresh() {
+      const db = new SqliteDatabase({ file: path.join(dir.path, `q${n++}.db`) });
+      open.push(db);
+      const pdb = pluginDatabase(db, 'queue');
+      await pdb.migrate(QUEUE_MIGRATIONS);
+      return new SqliteTaskStore(pdb, fastRetry);
+    },
+    async close() {
+      for (const db of open) await db.close();
+      dir.remove();
+    },
+  };
+});
+
+describe.runIf(postgresOrSkip('TaskStore conformance: PostgreSQL'))('PostgreSQL', () => {
+  taskStoreConformance('PostgreSQL', async () => {
+    const server = await startPostgres();
+    const db = new PostgresDatabase(server.url);
+    const pdb = pluginDatabase(db, 'queue');
+    await pdb.migrate(QUEUE_MIGRATIONS);
+    return {
+      async fresh() {
+        await db.script('TRUNCATE queue_tasks, queue_task_gates, queue_gates, queue_task_events');
+        return new PostgresTaskStore(pdb, fastRetry);
+      },
+      async close() {
+        await db.close();
+        await server.stop();
+      },
+    };
+  });
+});
