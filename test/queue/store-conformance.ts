@@ -209,6 +209,39 @@ export function taskStoreConformance(name: string, makeFixture: () => Promise<St
       expect(counts.reduce((s, c) => s + c.count, 0)).toBe(25);
     });
 
+    it('gives nothing from a paused queue until it is resumed', async () => {
+      await store.enqueue(enqueueInput({}), 'op');
+      await store.setLimit({ kind: 'queue', name: 'q', paused: true, maxInFlight: null, maxDepth: null });
+      expect(await store.claim({ queues: ['q'], worker: 'w', max: 5, leaseMs: 30_000 })).toEqual([]);
+      await store.setLimit({ kind: 'queue', name: 'q', paused: false, maxInFlight: null, maxDepth: null });
+      expect(await store.claim({ queues: ['q'], worker: 'w', max: 5, leaseMs: 30_000 })).toHaveLength(1);
+    });
+
+    it('holds tasks in flight to the queue and product limits', async () => {
+      for (let i = 0; i < 6; i++) await store.enqueue(enqueueInput({ tags: { product: i < 3 ? 'a' : 'b' } }), 'op');
+      await store.setLimit({ kind: 'queue', name: 'q', paused: false, maxInFlight: 4, maxDepth: null });
+      await store.setLimit({ kind: 'product', name: 'a', paused: false, maxInFlight: 1, maxDepth: null });
+      const first = await store.claim({ queues: ['q'], worker: 'w', max: 1, leaseMs: 30_000 });
+      expect(first).toHaveLength(1);
+      const rest = await store.claim({ queues: ['q'], worker: 'w', max: 10, leaseMs: 30_000 });
+      const all = [...first, ...rest];
+      expect(all.length).toBeLessThanOrEqual(4);
+      expect(all.filter((t) => t.tags.product === 'a').length).toBeLessThanOrEqual(1);
+      const more = await store.claim({ queues: ['q'], worker: 'w', max: 10, leaseMs: 30_000 });
+      expect(all.length + more.length).toBeLessThanOrEqual(4);
+    });
+
+    it('answers busy with retryAfterMs over the depth limit and changes nothing', async () => {
+      await store.setLimit({ kind: 'queue', name: 'q', paused: false, maxInFlight: null, maxDepth: 2 });
+      await store.enqueue(enqueueInput({}), 'op');
+      await store.enqueue(enqueueInput({}), 'op');
+      const err = await refused(store.enqueue(enqueueInput({}), 'op'));
+      expect(err.code).toBe('busy');
+      expect((err.details as { retryAfterMs: number }).retryAfterMs).toBeGreaterThan(0);
+      expect((await store.list(list())).tasks).toHaveLength(2);
+      await store.enqueue(enqueueInput({ queue: 'elsewhere' }), 'op');
+    });
+
     it('never leases one task to two claimers at once', async () => {
       for (let i = 0; i < 120; i++) await store.enqueue(enqueueInput({ payload: i }), 'op');
       const results = await Promise.all(

@@ -40,7 +40,7 @@ describe.runIf(postgresOrSkip('TaskStore conformance: PostgreSQL'))('PostgreSQL'
     await pdb.migrate(QUEUE_MIGRATIONS);
     return {
       async fresh() {
-        await db.script('TRUNCATE queue_tasks, queue_task_gates, queue_gates, queue_task_events');
+        await db.script('TRUNCATE queue_tasks, queue_task_gates, queue_gates, queue_task_events, queue_limits, queue_schedules, queue_schedule_runs');
         return new PostgresTaskStore(pdb, fastRetry);
       },
       async close() {

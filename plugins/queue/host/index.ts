@@ -4,16 +4,18 @@ import { QUEUE_MIGRATIONS } from './migrations.js';
 import { PostgresTaskStore } from './postgres-store.js';
 import { QueueService } from './service.js';
 import { SqliteTaskStore } from './sqlite-store.js';
-import type { TaskStore } from './store.js';
+import { Scheduler } from './scheduler.js';
+import type { SqlTaskStore } from './store.js';
 import { ClaimWaiters } from './waiters.js';
 
 export async function activate(ctx: PluginContext): Promise<void> {
   const db = ctx.db;
   if (!db) throw new ReefError('unavailable', 'the queue needs a database (permissions.database)');
   await db.migrate(QUEUE_MIGRATIONS);
-  const store: TaskStore = db.dialect === 'postgres' ? new PostgresTaskStore(db) : new SqliteTaskStore(db);
+  const store: SqlTaskStore = db.dialect === 'postgres' ? new PostgresTaskStore(db) : new SqliteTaskStore(db);
   const waiters = new ClaimWaiters();
-  const service = new QueueService({ store, waiters, publish: (s, b) => ctx.bus.publish(s, b) });
+  const scheduler = new Scheduler(db, store, ctx.now);
+  const service = new QueueService({ store, scheduler, waiters, publish: (s, b) => ctx.bus.publish(s, b) });
   ctx.onDispose(() => waiters.wakeAll());
 
   const subjects: Array<[string, RequestHandler]> = [
@@ -28,7 +30,15 @@ export async function activate(ctx: PluginContext): Promise<void> {
     ['reef.v1.tasks.cancel', service.cancel],
     ['reef.v1.tasks.retry', service.retry],
     ['reef.v1.tasks.counts', service.counts],
+    ['reef.v1.tasks.bulk', service.bulk],
     ['reef.v1.gates.open', service.openGate],
+    ['reef.v1.queues.list', service.queues],
+    ['reef.v1.queues.pause', service.pause],
+    ['reef.v1.queues.resume', service.resume],
+    ['reef.v1.queues.limits', service.setLimit],
+    ['reef.v1.schedules.create', service.createSchedule],
+    ['reef.v1.schedules.list', service.listSchedules],
+    ['reef.v1.schedules.delete', service.deleteSchedule],
   ];
   for (const [subject, handler] of subjects) await ctx.bus.serve(subject, handler, { queue: 'reef.queue' });
 
@@ -44,17 +54,30 @@ export async function activate(ctx: PluginContext): Promise<void> {
     { method: 'POST', path: '/v1/tasks/:id/fail', subject: 'reef.v1.tasks.fail', scopes: agentOrOperator },
     { method: 'POST', path: '/v1/tasks/:id/cancel', subject: 'reef.v1.tasks.cancel', scopes: agentOrOperator },
     { method: 'POST', path: '/v1/tasks/:id/retry', subject: 'reef.v1.tasks.retry', scopes: agentOrOperator },
+    { method: 'POST', path: '/v1/tasks/bulk', subject: 'reef.v1.tasks.bulk', scopes: ['operator'] },
     { method: 'POST', path: '/v1/gates/:name/open', subject: 'reef.v1.gates.open', scopes: ['operator'] },
+    { method: 'GET', path: '/v1/queues', subject: 'reef.v1.queues.list', scopes: agentOrOperator },
+    { method: 'POST', path: '/v1/queues/:queue/pause', subject: 'reef.v1.queues.pause', scopes: ['operator'] },
+    { method: 'POST', path: '/v1/queues/:queue/resume', subject: 'reef.v1.queues.resume', scopes: ['operator'] },
+    { method: 'POST', path: '/v1/limits', subject: 'reef.v1.queues.limits', scopes: ['operator'] },
+    { method: 'GET', path: '/v1/schedules', subject: 'reef.v1.schedules.list', scopes: agentOrOperator },
+    { method: 'POST', path: '/v1/schedules', subject: 'reef.v1.schedules.create', scopes: ['operator'] },
+    { method: 'DELETE', path: '/v1/schedules/:name', subject: 'reef.v1.schedules.delete', scopes: ['operator'] },
   ];
   for (const route of routes) ctx.http.route(route);
 
-  let reaping = false;
+  every(ctx, 500, 'reaping expired leases', () => service.reap());
+  every(ctx, 1000, 'ticking schedules', () => service.tickSchedules());
+}
+
+/** Runs `job` every `ms`, never two at once, logging (not hiding) a failure. */
+function every(ctx: PluginContext, ms: number, what: string, job: () => Promise<unknown>): void {
+  let running = false;
   ctx.timers.setInterval(() => {
-    if (reaping) return;
-    reaping = true;
-    service
-      .reap()
-      .catch((err: unknown) => ctx.log.error('reaping expired leases failed', { err: String(err) }))
-      .finally(() => (reaping = false));
-  }, 500);
+    if (running) return;
+    running = true;
+    job()
+      .catch((err: unknown) => ctx.log.error(`${what} failed`, { err: String(err) }))
+      .finally(() => (running = false));
+  }, ms);
 }

@@ -60,6 +60,37 @@ CREATE TABLE queue_task_events (
 CREATE INDEX queue_task_events_task ON queue_task_events (task_id, id);
 `;
 
+const limitsAndSchedules = (bigint: string) => `
+CREATE TABLE queue_limits (
+  kind TEXT NOT NULL CHECK (kind IN ('queue', 'product')),
+  name TEXT NOT NULL,
+  paused INTEGER NOT NULL DEFAULT 0,
+  max_in_flight INTEGER,
+  max_depth INTEGER,
+  updated_at ${bigint} NOT NULL,
+  PRIMARY KEY (kind, name)
+);
+CREATE INDEX queue_tasks_waiting ON queue_tasks (queue, state) WHERE state IN ('ready', 'scheduled', 'failed', 'blocked', 'leased');
+CREATE TABLE queue_schedules (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  cron TEXT NOT NULL,
+  timezone TEXT,
+  catch_up TEXT NOT NULL CHECK (catch_up IN ('skip', 'once')),
+  enabled INTEGER NOT NULL DEFAULT 1,
+  task TEXT NOT NULL,
+  created_at ${bigint} NOT NULL,
+  last_slot ${bigint}
+);
+CREATE TABLE queue_schedule_runs (
+  schedule_id TEXT NOT NULL REFERENCES queue_schedules (id) ON DELETE CASCADE,
+  slot ${bigint} NOT NULL,
+  task_id TEXT,
+  at ${bigint} NOT NULL,
+  PRIMARY KEY (schedule_id, slot)
+);
+`;
+
 export const QUEUE_MIGRATIONS: Migration[] = [
   {
     id: '001_tasks',
@@ -67,5 +98,9 @@ export const QUEUE_MIGRATIONS: Migration[] = [
       sqlite: tasks('INTEGER', 'TEXT', 'INTEGER PRIMARY KEY'),
       postgres: tasks('BIGINT', 'TEXT', 'BIGSERIAL PRIMARY KEY'),
     },
+  },
+  {
+    id: '002_limits_schedules',
+    sql: { sqlite: limitsAndSchedules('INTEGER'), postgres: limitsAndSchedules('BIGINT') },
   },
 ];

@@ -3,20 +3,18 @@
  * never wait on each other, a claim takes up to `max` tasks in one statement, and the event
  * rows are written in the same statement (a data-modifying CTE) to save round trips.
  */
-import type { ClaimInput, ClaimedTask } from './schemas.js';
-import { SqlTaskStore } from './store.js';
-import { claimOrder } from './task-row.js';
+import type { Row, SqlExecutor } from '../../../sdk/index.js';
+import { SqlTaskStore, type ClaimArgs } from './store.js';
 
 export class PostgresTaskStore extends SqlTaskStore {
   readonly dialect = 'postgres' as const;
   protected readonly now = '(EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::bigint';
 
-  async claim(input: Omit<ClaimInput, 'waitMs'>): Promise<ClaimedTask[]> {
-    const token = this.newLeaseToken();
-    const rows = await this.db.query(
+  protected claimRows(ex: SqlExecutor, a: ClaimArgs): Promise<Row[]> {
+    return ex.query(
       `WITH picked AS (
          SELECT id FROM queue_tasks
-         WHERE queue = ANY(?::text[]) AND state IN ${SqlTaskStore.CLAIMABLE} AND run_at <= ${this.now}
+         WHERE ${this.claimableWhere('SELECT unnest(?::text[])', a.excludeProducts)}
          ORDER BY priority DESC, run_at, id
          LIMIT ? FOR UPDATE SKIP LOCKED),
        claimed AS (
@@ -27,8 +25,16 @@ export class PostgresTaskStore extends SqlTaskStore {
          INSERT INTO queue_task_events (task_id, at, state, attempt, worker)
          SELECT id, updated_at, state, attempts, worker FROM claimed)
        SELECT * FROM claimed`,
-      [input.queues, input.max, token, input.worker, input.leaseMs],
+      [a.queues, ...a.excludeProducts, a.max, a.token, a.worker, a.leaseMs],
     );
-    return this.claimed(rows.sort(claimOrder));
+  }
+
+  /** One statement commits on its own: no BEGIN/COMMIT round trips on the hot path. */
+  protected override fastClaim(args: ClaimArgs): Promise<Row[]> {
+    return this.claimRows(this.db, args);
+  }
+
+  protected async lockForLimits(tx: SqlExecutor): Promise<void> {
+    await tx.query("SELECT pg_advisory_xact_lock(hashtext('reef.queue.limits'))");
   }
 }

@@ -118,3 +118,25 @@ export interface Task {
 export interface ClaimedTask extends Task {
   leaseToken: string;
 }
+
+export const QueueNameSchema = z.object({ queue: name }).strict();
+
+export const LimitSchema = z
+  .object({
+    kind: z.enum(['queue', 'product']),
+    name: z.string().min(1).max(200),
+    maxInFlight: z.number().int().min(1).max(1_000_000).nullable().optional(),
+    maxDepth: z.number().int().min(1).max(100_000_000).nullable().optional(),
+  })
+  .strict();
+
+export const BulkSchema = z
+  .object({
+    action: z.enum(['cancel', 'retry']),
+    filter: ListSchema.omit({ limit: true, cursor: true }).default({}),
+    /** Only count what the action would touch. */
+    dryRun: z.boolean().default(false),
+  })
+  .strict();
+
+export const ScheduleNameSchema = z.object({ name: z.string().min(1).max(64) }).strict();

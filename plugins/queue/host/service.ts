@@ -2,6 +2,10 @@
 import { ReefError, describeIssues, type RequestInfo } from '../../../sdk/index.js';
 import type { z } from 'zod';
 import {
+  BulkSchema,
+  LimitSchema,
+  QueueNameSchema,
+  ScheduleNameSchema,
   ClaimSchema,
   CompleteSchema,
   EnqueueSchema,
@@ -12,7 +16,8 @@ import {
   TaskIdSchema,
   type Task,
 } from './schemas.js';
-import type { TaskStore } from './store.js';
+import { ScheduleInputSchema, type Scheduler } from './scheduler.js';
+import type { SqlTaskStore } from './store.js';
 import type { ClaimWaiters } from './waiters.js';
 
 export function parse<T extends z.ZodType>(schema: T, body: unknown): z.output<T> {
@@ -22,16 +27,12 @@ export function parse<T extends z.ZodType>(schema: T, body: unknown): z.output<T
 }
 
 export interface QueueServiceDeps {
-  store: TaskStore;
+  store: SqlTaskStore;
+  scheduler: Scheduler;
   waiters: ClaimWaiters;
   publish: (subject: string, body: unknown) => Promise<void>;
   /** How often a long-polling claim looks again even without a wake (lost notifications). */
   pollMs?: number;
-}
-
-function requireScope(info: RequestInfo, action: string): void {
-  if (info.caller.kind === 'operator' || info.caller.kind === 'host' || info.caller.kind === 'plugin' || info.caller.kind === 'agent') return;
-  throw new ReefError('forbidden', `${action} needs an operator or agent token`);
 }
 
 function operatorOnly(info: RequestInfo, action: string): void {
@@ -50,15 +51,13 @@ export class QueueService {
   }
 
   enqueue = async (body: unknown, info: RequestInfo) => {
-    requireScope(info, 'enqueue');
     const input = parse(EnqueueSchema, body);
     const { task, created } = await this.deps.store.enqueue(input, `${info.caller.kind}:${info.caller.id}`);
     if (created) await this.emit([task]);
     return { task };
   };
 
-  claim = async (body: unknown, info: RequestInfo) => {
-    requireScope(info, 'claim');
+  claim = async (body: unknown) => {
     const { waitMs, ...input } = parse(ClaimSchema, body);
     const deadline = Date.now() + waitMs;
     for (;;) {
@@ -132,6 +131,88 @@ export class QueueService {
   };
 
   counts = async () => ({ counts: await this.deps.store.counts() });
+
+  /** Queues with their counts per state and their limits. */
+  queues = async () => {
+    const [counts, limits] = await Promise.all([this.deps.store.counts(), this.deps.store.listLimits()]);
+    const byQueue = new Map<string, { name: string; counts: Record<string, number>; paused: boolean; maxInFlight: number | null; maxDepth: number | null }>();
+    const entry = (name: string) => {
+      let e = byQueue.get(name);
+      if (!e) byQueue.set(name, (e = { name, counts: {}, paused: false, maxInFlight: null, maxDepth: null }));
+      return e;
+    };
+    for (const c of counts) entry(c.queue).counts[c.state] = c.count;
+    for (const l of limits) {
+      if (l.kind !== 'queue') continue;
+      Object.assign(entry(l.name), { paused: l.paused, maxInFlight: l.maxInFlight, maxDepth: l.maxDepth });
+    }
+    return {
+      queues: [...byQueue.values()].sort((a, b) => a.name.localeCompare(b.name)),
+      products: limits.filter((l) => l.kind === 'product'),
+    };
+  };
+
+  private async setPaused(body: unknown, info: RequestInfo, paused: boolean) {
+    operatorOnly(info, paused ? 'pausing a queue' : 'resuming a queue');
+    const { queue } = parse(QueueNameSchema, body);
+    const current = (await this.deps.store.listLimits()).find((l) => l.kind === 'queue' && l.name === queue);
+    await this.deps.store.setLimit({ kind: 'queue', name: queue, paused, maxInFlight: current?.maxInFlight ?? null, maxDepth: current?.maxDepth ?? null });
+    await this.deps.publish(`reef.v1.events.queue.${paused ? 'paused' : 'resumed'}`, { queue, by: info.caller.id });
+    if (!paused) this.deps.waiters.wake(queue);
+    return { queue, paused };
+  }
+
+  pause = (body: unknown, info: RequestInfo) => this.setPaused(body, info, true);
+  resume = (body: unknown, info: RequestInfo) => this.setPaused(body, info, false);
+
+  setLimit = async (body: unknown, info: RequestInfo) => {
+    operatorOnly(info, 'setting limits');
+    const p = parse(LimitSchema, body);
+    const current = (await this.deps.store.listLimits()).find((l) => l.kind === p.kind && l.name === p.name);
+    const limit = await this.deps.store.setLimit({
+      kind: p.kind,
+      name: p.name,
+      paused: current?.paused ?? false,
+      maxInFlight: p.maxInFlight === undefined ? (current?.maxInFlight ?? null) : p.maxInFlight,
+      maxDepth: p.maxDepth === undefined ? (current?.maxDepth ?? null) : p.maxDepth,
+    });
+    await this.deps.publish('reef.v1.events.queue.limits', { limit });
+    return { limit };
+  };
+
+  /** Retry or cancel everything a filter matches, in chunks; with dryRun, only count. */
+  bulk = async (body: unknown, info: RequestInfo) => {
+    operatorOnly(info, 'bulk actions');
+    const { action, filter, dryRun } = parse(BulkSchema, body);
+    if (dryRun) return { action, matched: await this.deps.store.bulkCount(action, filter), changed: 0 };
+    let changed = 0;
+    for (;;) {
+      const tasks = await this.deps.store.bulkChunk(action, filter);
+      changed += tasks.length;
+      await this.emit(tasks);
+      if (tasks.length < 1000) break;
+    }
+    return { action, matched: changed, changed };
+  };
+
+  createSchedule = async (body: unknown, info: RequestInfo) => {
+    operatorOnly(info, 'creating schedules');
+    return { schedule: await this.deps.scheduler.create(parse(ScheduleInputSchema, body)) };
+  };
+  listSchedules = async () => ({ schedules: await this.deps.scheduler.list() });
+  deleteSchedule = async (body: unknown, info: RequestInfo) => {
+    operatorOnly(info, 'deleting schedules');
+    const { name } = parse(ScheduleNameSchema, body);
+    await this.deps.scheduler.remove(name);
+    return { deleted: name };
+  };
+
+  /** Enqueues what the schedules say is due; run by a timer. */
+  async tickSchedules(): Promise<number> {
+    const tasks = await this.deps.scheduler.tick();
+    await this.emit(tasks);
+    return tasks.length;
+  }
 
   /** Expired leases go back to ready (or dead); run by a timer. */
   async reap(): Promise<number> {

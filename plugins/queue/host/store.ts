@@ -6,7 +6,17 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { ReefError, type PluginDatabase, type Row, type SqlExecutor } from '../../../sdk/index.js';
 import type { ClaimInput, ClaimedTask, EnqueueInput, ListInput, Task, TaskState } from './schemas.js';
-import { claimedFromRow, json, taskFromRow } from './task-row.js';
+import { LimitCache, checkDepth, inFlightAllowance, upsertLimit, type Limit } from './limits.js';
+import { claimOrder, claimedFromRow, json, taskFromRow } from './task-row.js';
+
+export interface ClaimArgs {
+  queues: readonly string[];
+  max: number;
+  token: string;
+  worker: string;
+  leaseMs: number;
+  excludeProducts: readonly string[];
+}
 
 export interface TaskEvent {
   at: string;
@@ -48,6 +58,8 @@ export interface TaskStore {
   history(id: string): Promise<TaskEvent[]>;
   /** Tasks per queue and state. */
   counts(): Promise<Array<{ queue: string; state: TaskState; count: number }>>;
+  setLimit(limit: Limit): Promise<Limit>;
+  listLimits(): Promise<Limit[]>;
 }
 
 /** Sortable ids: time first (ms, base36), then randomness. */
@@ -83,7 +95,68 @@ export abstract class SqlTaskStore implements TaskStore {
     protected readonly retryPolicy: RetryPolicy = DEFAULT_RETRY,
   ) {}
 
-  abstract claim(input: Omit<ClaimInput, 'waitMs'>): Promise<ClaimedTask[]>;
+  protected readonly limits = new LimitCache();
+
+  /** Leases up to `max` claimable tasks of `queues` and records their events; returns the rows. */
+  protected abstract claimRows(ex: SqlExecutor, args: ClaimArgs): Promise<Row[]>;
+  /** Serialises claimers of limited queues so two cannot both take the last slot. */
+  protected abstract lockForLimits(tx: SqlExecutor): Promise<void>;
+
+  /** The common case, no in-flight limits: one transaction (SQLite) or one statement (PostgreSQL). */
+  protected fastClaim(args: ClaimArgs): Promise<Row[]> {
+    return this.db.transaction((tx) => this.claimRows(tx, args));
+  }
+
+  async claim(input: Omit<ClaimInput, 'waitMs'>): Promise<ClaimedTask[]> {
+    const token = this.newLeaseToken();
+    const base = { token, worker: input.worker, leaseMs: input.leaseMs, excludeProducts: [] as string[] };
+    const limits = await this.limits.get(this.db);
+    const limited =
+      limits.some((l) => l.maxInFlight !== null && (l.kind === 'product' || input.queues.includes(l.name)));
+    if (!limited) return this.claimed((await this.fastClaim({ ...base, queues: input.queues, max: input.max })).sort(claimOrder));
+    const rows = await this.db.transaction(async (tx) => {
+      await this.lockForLimits(tx);
+      const allowance = await inFlightAllowance(tx, limits, input.queues, input.max);
+      if (!allowance) return this.claimRows(tx, { ...base, queues: input.queues, max: input.max });
+      let remaining = Math.min(input.max, allowance.maxOverall);
+      const out: Row[] = [];
+      for (const queue of input.queues) {
+        if (remaining <= 0) break;
+        const take = Math.min(remaining, allowance.perQueue.get(queue) ?? remaining);
+        if (take <= 0) continue;
+        const got = await this.claimRows(tx, { ...base, excludeProducts: allowance.saturatedProducts, queues: [queue], max: take });
+        out.push(...got);
+        remaining -= got.length;
+      }
+      return out;
+    });
+    return this.claimed(rows.sort(claimOrder));
+  }
+
+  /** The WHERE clause shared by both dialects' claims (paused queues and saturated products excluded). */
+  protected claimableWhere(queuesSql: string, excludeProducts: readonly string[]): string {
+    const products = excludeProducts.length
+      ? ` AND (product IS NULL OR product NOT IN (${excludeProducts.map(() => '?').join(', ')}))`
+      : '';
+    return `queue IN (${queuesSql}) AND state IN ${CLAIMABLE} AND run_at <= ${this.now}
+      AND queue NOT IN (SELECT name FROM queue_limits WHERE kind = 'queue' AND paused = 1)${products}`;
+  }
+
+  protected async checkDepth(tx: SqlExecutor, input: EnqueueInput): Promise<void> {
+    const limits = await this.limits.get(tx);
+    if (limits.some((l) => l.maxDepth !== null)) await checkDepth(tx, limits, input.queue, input.tags.product);
+  }
+
+  async setLimit(limit: Limit): Promise<Limit> {
+    await this.db.transaction((tx) => upsertLimit(tx, this.now, limit));
+    this.limits.invalidate();
+    return limit;
+  }
+
+  async listLimits(): Promise<Limit[]> {
+    this.limits.invalidate();
+    return this.limits.get(this.db);
+  }
 
   protected newLeaseToken(): string {
     return `${randomUUID()}.`;
@@ -100,62 +173,84 @@ export abstract class SqlTaskStore implements TaskStore {
   }
 
   async enqueue(input: EnqueueInput, enqueuedBy: string): Promise<{ task: Task; created: boolean }> {
+    return this.db.transaction((tx) => this.insertTask(tx, input, enqueuedBy));
+  }
+
+  /** Enqueue inside the caller's transaction (the scheduler claims its slot in the same one). */
+  protected async insertTask(tx: SqlExecutor, input: EnqueueInput, enqueuedBy: string): Promise<{ task: Task; created: boolean }> {
     const hash = bodyHash(input);
-    return this.db.transaction(async (tx) => {
-      if (input.idempotencyKey !== undefined) {
-        const existing = await tx.query('SELECT * FROM queue_tasks WHERE idempotency_key = ?', [input.idempotencyKey]);
-        const row = existing[0];
-        if (row) {
-          if (row.body_hash !== hash) {
-            throw new ReefError('idempotency_mismatch', `idempotency key "${input.idempotencyKey}" was already used with a different body`, {
-              taskId: row.id,
-            });
-          }
-          return { task: taskFromRow(row), created: false };
+    if (input.idempotencyKey !== undefined) {
+      const existing = await tx.query('SELECT * FROM queue_tasks WHERE idempotency_key = ?', [input.idempotencyKey]);
+      const row = existing[0];
+      if (row) {
+        if (row.body_hash !== hash) {
+          throw new ReefError('idempotency_mismatch', `idempotency key "${input.idempotencyKey}" was already used with a different body`, {
+            taskId: row.id,
+          });
         }
+        return { task: taskFromRow(row), created: false };
       }
-      const gates = [...new Set(input.gates ?? [])];
-      let pending = 0;
-      let openGates = new Set<string>();
-      if (gates.length) {
-        const open = await tx.query<{ name: string }>(`SELECT name FROM queue_gates WHERE name IN (${gates.map(() => '?').join(', ')})`, gates);
-        openGates = new Set(open.map((g) => g.name));
-        pending = gates.filter((g) => !openGates.has(g)).length;
-      }
-      const id = newTaskId();
-      const runAtSql = input.runAt === undefined ? this.now : '?';
-      const runAtParams = input.runAt === undefined ? [] : [input.runAt];
-      const state = pending > 0 ? "'blocked'" : input.runAt === undefined ? "'ready'" : `(CASE WHEN ? > ${this.now} THEN 'scheduled' ELSE 'ready' END)`;
-      const stateParams = pending === 0 && input.runAt !== undefined ? [input.runAt] : [];
-      const rows = await tx.query(
-        `INSERT INTO queue_tasks (id, queue, type, payload, priority, state, attempts, max_attempts, run_at, created_at, updated_at,
-           idempotency_key, body_hash, gates, tags, product, agent, model, enqueued_by)
-         VALUES (?, ?, ?, ?, ?, ${state}, 0, ?, ${runAtSql}, ${this.now}, ${this.now}, ?, ?, ?, ?, ?, ?, ?, ?)
-         RETURNING *`,
-        [
-          id,
-          input.queue,
-          input.type,
-          json(input.payload ?? null),
-          input.priority,
-          ...stateParams,
-          input.maxAttempts,
-          ...runAtParams,
-          input.idempotencyKey ?? null,
-          hash,
-          gates.length ? json(gates) : null,
-          json(input.tags),
-          input.tags.product ?? null,
-          input.tags.agent ?? null,
-          input.tags.model ?? null,
-          enqueuedBy,
-        ],
+    }
+    await this.checkDepth(tx, input);
+    const gates = [...new Set(input.gates ?? [])];
+    let pending = 0;
+    let openGates = new Set<string>();
+    if (gates.length) {
+      const open = await tx.query<{ name: string }>(`SELECT name FROM queue_gates WHERE name IN (${gates.map(() => '?').join(', ')})`, gates);
+      openGates = new Set(open.map((g) => g.name));
+      pending = gates.filter((g) => !openGates.has(g)).length;
+    }
+    const id = newTaskId();
+    const runAtSql = input.runAt === undefined ? this.now : '?';
+    const runAtParams = input.runAt === undefined ? [] : [input.runAt];
+    const state = pending > 0 ? "'blocked'" : input.runAt === undefined ? "'ready'" : `(CASE WHEN ? > ${this.now} THEN 'scheduled' ELSE 'ready' END)`;
+    const stateParams = pending === 0 && input.runAt !== undefined ? [input.runAt] : [];
+    const rows = await tx.query(
+      `INSERT INTO queue_tasks (id, queue, type, payload, priority, state, attempts, max_attempts, run_at, created_at, updated_at,
+         idempotency_key, body_hash, gates, tags, product, agent, model, enqueued_by)
+       VALUES (?, ?, ?, ?, ?, ${state}, 0, ?, ${runAtSql}, ${this.now}, ${this.now}, ?, ?, ?, ?, ?, ?, ?, ?)
+       RETURNING *`,
+      [
+        id,
+        input.queue,
+        input.type,
+        json(input.payload ?? null),
+        input.priority,
+        ...stateParams,
+        input.maxAttempts,
+        ...runAtParams,
+        input.idempotencyKey ?? null,
+        hash,
+        gates.length ? json(gates) : null,
+        json(input.tags),
+        input.tags.product ?? null,
+        input.tags.agent ?? null,
+        input.tags.model ?? null,
+        enqueuedBy,
+      ],
+    );
+    for (const g of gates) {
+      await tx.execute('INSERT INTO queue_task_gates (task_id, gate, opened) VALUES (?, ?, ?)', [id, g, openGates.has(g) ? 1 : 0]);
+    }
+    await this.recordEvents(tx, rows);
+    return { task: taskFromRow(rows[0] as Row), created: true };
+  }
+
+  /**
+   * Enqueues for one schedule slot unless some host already did: the (schedule, slot) row and
+   * the task are written in one transaction, so the unique key decides, not timing.
+   */
+  async enqueueForSlot(scheduleId: string, slot: number, task: Omit<EnqueueInput, 'runAt' | 'idempotencyKey'>, by: string): Promise<Task | undefined> {
+    return this.db.transaction(async (tx) => {
+      const won = await tx.query(
+        `INSERT INTO queue_schedule_runs (schedule_id, slot, at) VALUES (?, ?, ${this.now})
+         ON CONFLICT (schedule_id, slot) DO NOTHING RETURNING slot`,
+        [scheduleId, slot],
       );
-      for (const g of gates) {
-        await tx.execute('INSERT INTO queue_task_gates (task_id, gate, opened) VALUES (?, ?, ?)', [id, g, openGates.has(g) ? 1 : 0]);
-      }
-      await this.recordEvents(tx, rows);
-      return { task: taskFromRow(rows[0] as Row), created: true };
+      if (!won[0]) return undefined;
+      const { task: made } = await this.insertTask(tx, { ...task }, by);
+      await tx.execute('UPDATE queue_schedule_runs SET task_id = ? WHERE schedule_id = ? AND slot = ?', [made.id, scheduleId, slot]);
+      return made;
     });
   }
 
@@ -300,6 +395,44 @@ export abstract class SqlTaskStore implements TaskStore {
     return new ReefError('conflict', `cannot ${action} task ${id}: it is ${String(rows[0].state)}`, { state: rows[0].state });
   }
 
+  /** States each bulk action applies to. */
+  static readonly BULK_STATES = {
+    cancel: ['scheduled', 'ready', 'blocked', 'failed', 'leased'],
+    retry: ['failed', 'dead', 'cancelled'],
+  } as const satisfies Record<string, readonly TaskState[]>;
+
+  private bulkWhere(action: 'cancel' | 'retry', filter: Omit<ListInput, 'limit' | 'cursor'>): { sql: string; params: unknown[] } {
+    const allowed: readonly TaskState[] = SqlTaskStore.BULK_STATES[action];
+    const states = filter.state?.length ? filter.state.filter((st) => allowed.includes(st)) : [...allowed];
+    if (states.length === 0) return { sql: '1 = 0', params: [] };
+    return this.whereFor({ ...filter, state: states });
+  }
+
+  /** How many tasks a bulk action on `filter` would touch (for the confirmation). */
+  async bulkCount(action: 'cancel' | 'retry', filter: Omit<ListInput, 'limit' | 'cursor'>): Promise<number> {
+    const { sql, params } = this.bulkWhere(action, filter);
+    const rows = await this.db.query(`SELECT COUNT(*) AS n FROM queue_tasks WHERE ${sql}`, params);
+    return Number(rows[0]?.n ?? 0);
+  }
+
+  /** Applies a bulk action to at most `chunk` matching tasks in one transaction; call until it returns fewer. */
+  async bulkChunk(action: 'cancel' | 'retry', filter: Omit<ListInput, 'limit' | 'cursor'>, chunk = 1000): Promise<Task[]> {
+    const { sql, params } = this.bulkWhere(action, filter);
+    const set =
+      action === 'cancel'
+        ? `state = 'cancelled', lease_expires_at = NULL, updated_at = ${this.now}`
+        : `attempts = 0, run_at = ${this.now}, updated_at = ${this.now}, lease_token = NULL, worker = NULL,
+           state = CASE WHEN EXISTS (SELECT 1 FROM queue_task_gates g WHERE g.task_id = queue_tasks.id AND g.opened = 0) THEN 'blocked' ELSE 'ready' END`;
+    return this.db.transaction(async (tx) => {
+      const rows = await tx.query(
+        `UPDATE queue_tasks SET ${set} WHERE id IN (SELECT id FROM queue_tasks WHERE ${sql} ORDER BY id LIMIT ?) RETURNING *`,
+        [...params, chunk],
+      );
+      await this.recordEvents(tx, rows);
+      return rows.map(taskFromRow);
+    });
+  }
+
   async openGate(name: string, openedBy: string): Promise<Task[]> {
     return this.db.transaction(async (tx) => {
       const existing = await tx.query('SELECT 1 AS one FROM queue_gates WHERE name = ?', [name]);
@@ -355,8 +488,6 @@ export abstract class SqlTaskStore implements TaskStore {
     return `state = 'leased', attempts = ${t}attempts + 1, lease_token = CAST(? AS TEXT) || ${t}id, worker = ?,
       lease_expires_at = ${this.now} + ?, updated_at = ${this.now}, progress = NULL`;
   }
-
-  protected static readonly CLAIMABLE = CLAIMABLE;
 
   protected claimed(rows: Row[]): ClaimedTask[] {
     return rows.map(claimedFromRow);
