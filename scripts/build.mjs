@@ -1,6 +1,6 @@
 // Builds everything `reef` runs: the host (tsc), plugin manifests beside their code, and the renderer (vite).
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -10,6 +10,8 @@ const run = (cmd, args) => execFileSync(cmd, args, { cwd: root, stdio: 'inherit'
 
 const only = process.argv[2];
 if (!only || only === 'host') {
+  // tsc's incremental build does not notice deleted outputs: start over when dist lost them.
+  if (!existsSync(path.join(root, 'dist', 'main', 'cli', 'index.js'))) rmSync(path.join(root, 'dist', '.tsbuildinfo'), { force: true });
   run(bin('tsc'), ['-p', 'tsconfig.build.json']);
   for (const id of readdirSync(path.join(root, 'plugins'))) {
     const manifest = path.join(root, 'plugins', id, 'reef-plugin.json');

@@ -64,7 +64,8 @@ export const rendererContract = {
   },
   busRequest: {
     request: z
-      .object({ subject, body: z.unknown(), timeoutMs: z.number().int().min(1).max(120_000).optional() })
+      // body is optional: PanelApi.request(subject) sends none, and JSON drops `body: undefined` anyway.
+      .object({ subject, body: z.unknown().optional(), timeoutMs: z.number().int().min(1).max(120_000).optional() })
       .strict(),
     reply: z.object({ body: z.unknown() }),
   },
@@ -104,6 +105,9 @@ export type HostEvent = z.infer<typeof HostEventSchema>;
 
 /** One async function per contract method, plus the event stream: what services in the renderer use. @since 0.1.0 */
 export type ReefApi = { [M in MethodName]: (request: MethodRequest<M>) => Promise<MethodReply<M>> };
+
+/** What the Electron preload exposes as `window.reef`: one function per method, plus events. @since 0.1.0 */
+export type ReefBridge = ReefApi & { onEvent(listener: (event: HostEvent) => void): () => void };
 
 /** @since 0.1.0 */
 export interface ReefTransport {
