@@ -1,5 +1,5 @@
 /** What a panel (the renderer side of a plugin) receives. No transport, no Node: just this API. */
-import type { HostInfo, PluginStatus } from './contract.js';
+import type { HostInfo, ManifestProblem, PluginStatus } from './contract.js';
 
 /** @since 0.1.0 */
 export interface PanelApi {
@@ -11,6 +11,10 @@ export interface PanelApi {
   openPanel(pluginId: string, panelId: string): void;
   hostInfo(): Promise<HostInfo>;
   plugins(): Promise<PluginStatus[]>;
+  /** Manifests the host refused to load: file and reason. */
+  manifestProblems(): Promise<ManifestProblem[]>;
+  /** Called when plugins activate, fail or stop; returns the function that stops listening. */
+  onPluginsChanged(listener: () => void): () => void;
 }
 
 /**
