@@ -5,6 +5,7 @@ import { PostgresTaskStore } from './postgres-store.js';
 import { QueueService } from './service.js';
 import { SqliteTaskStore } from './sqlite-store.js';
 import { Scheduler } from './scheduler.js';
+import { QueueStats } from './stats.js';
 import type { SqlTaskStore } from './store.js';
 import { ClaimWaiters } from './waiters.js';
 
@@ -17,6 +18,7 @@ export async function activate(ctx: PluginContext): Promise<void> {
   const scheduler = new Scheduler(db, store, ctx.now);
   const service = new QueueService({ store, scheduler, waiters, publish: (s, b) => ctx.bus.publish(s, b) });
   ctx.onDispose(() => waiters.wakeAll());
+  const stats = new QueueStats(store, db, ctx.now);
 
   const subjects: Array<[string, RequestHandler]> = [
     ['reef.v1.tasks.enqueue', service.enqueue],
@@ -36,6 +38,7 @@ export async function activate(ctx: PluginContext): Promise<void> {
     ['reef.v1.queues.pause', service.pause],
     ['reef.v1.queues.resume', service.resume],
     ['reef.v1.queues.limits', service.setLimit],
+    ['reef.v1.queues.stats', () => stats.series()],
     ['reef.v1.schedules.create', service.createSchedule],
     ['reef.v1.schedules.list', service.listSchedules],
     ['reef.v1.schedules.delete', service.deleteSchedule],
@@ -68,6 +71,11 @@ export async function activate(ctx: PluginContext): Promise<void> {
 
   every(ctx, 500, 'reaping expired leases', () => service.reap());
   every(ctx, 1000, 'ticking schedules', () => service.tickSchedules());
+  every(ctx, 10_000, 'sampling queue depth', async () => {
+    const sample = await stats.sampleDepth();
+    await ctx.bus.publish('reef.v1.events.queue.depth', sample);
+  });
+  void stats.sampleDepth();
 }
 
 /** Runs `job` every `ms`, never two at once, logging (not hiding) a failure. */

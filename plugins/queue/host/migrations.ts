@@ -103,4 +103,8 @@ export const QUEUE_MIGRATIONS: Migration[] = [
     id: '002_limits_schedules',
     sql: { sqlite: limitsAndSchedules('INTEGER'), postgres: limitsAndSchedules('BIGINT') },
   },
+  {
+    id: '003_events_by_time',
+    sql: 'CREATE INDEX queue_task_events_at ON queue_task_events (at)',
+  },
 ];
