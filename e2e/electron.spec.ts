@@ -88,7 +88,6 @@ test.describe('Electron app', () => {
     expect(exposed).toEqual({ require: 'undefined', process: 'undefined', module: 'undefined', Buffer: 'undefined' });
     const evalBlocked = await page.evaluate(() => {
       try {
-        // eslint-disable-next-line no-eval
         return (0, eval)('1') !== 1;
       } catch {
         return true;

@@ -134,6 +134,8 @@ export function engineSatisfies(range: string, hostVersion: string): boolean {
   const [hMaj = 0, hMin = 0, hPatch = 0] = have;
   if (!range.startsWith('^')) return wMaj === hMaj && wMin === hMin && (want.length < 3 || wPatch === hPatch);
   if (wMaj !== hMaj) return false;
+  // ^0.0.3 allows only 0.0.3, as in npm: on 0.0.x every patch may break.
+  if (wMaj === 0 && wMin === 0 && want.length >= 3) return hMin === 0 && hPatch === wPatch;
   if (wMaj === 0) return hMin === wMin && hPatch >= wPatch;
   return hMin > wMin || (hMin === wMin && hPatch >= wPatch);
 }

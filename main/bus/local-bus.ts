@@ -18,6 +18,8 @@ interface Server {
   pattern: string;
   handler: RequestHandler;
   queue: string | undefined;
+  /** When this server last answered (a sequence number): the least recent one answers next. */
+  lastPicked: number;
 }
 
 interface Listener {
@@ -27,10 +29,19 @@ interface Listener {
 
 const HOST_CALLER: Caller = { kind: 'host', id: 'host' };
 
+/** A body as the wire would carry it; a value JSON cannot carry (a BigInt, a cycle) is the caller's error. */
+function serialize(body: unknown, what: string): string | undefined {
+  try {
+    return JSON.stringify(body);
+  } catch (err) {
+    throw new ReefError('invalid_request', `${what} is not JSON: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
 /** Copies a body the way a wire would, so no handler shares objects with its caller. */
-function wireCopy(body: unknown): unknown {
+function wireCopy(body: unknown, what: string): unknown {
   if (body === undefined) return undefined;
-  const text = JSON.stringify(body);
+  const text = serialize(body, what);
   return text === undefined ? undefined : (JSON.parse(text) as unknown);
 }
 
@@ -38,7 +49,7 @@ export class LocalBus implements Bus {
   private readonly servers = new Set<Server>();
   private readonly listeners = new Set<Listener>();
   private readonly counts: BusStats = { requests: 0, publishes: 0, errors: 0 };
-  private roundRobin = 0;
+  private picks = 0;
   private closed = false;
 
   constructor(private readonly onListenerError: (err: unknown, subject: string) => void = () => {}) {}
@@ -47,6 +58,7 @@ export class LocalBus implements Bus {
     this.assertOpen();
     if (!isValidSubject(subject)) throw new ReefError('invalid_request', `"${subject}" is not a valid subject`);
     this.counts.requests++;
+    const requestBody = wireCopy(body, `the request body on ${subject}`);
     const server = this.pickServer(subject);
     if (!server) {
       this.counts.errors++;
@@ -62,8 +74,13 @@ export class LocalBus implements Bus {
       );
     });
     try {
-      const reply = await Promise.race([Promise.resolve().then(() => server.handler(wireCopy(body), info)), timeout]);
-      return wireCopy(reply) as T;
+      const reply = await Promise.race([Promise.resolve().then(() => server.handler(requestBody, info)), timeout]);
+      // A reply JSON cannot carry is the handler's fault, not the caller's.
+      try {
+        return wireCopy(reply, `the reply on ${subject}`) as T;
+      } catch (err) {
+        throw new ReefError('internal', ReefError.from(err).message);
+      }
     } catch (err) {
       this.counts.errors++;
       throw ReefError.from(err);
@@ -75,8 +92,8 @@ export class LocalBus implements Bus {
   async publish(subject: string, body: unknown): Promise<void> {
     this.assertOpen();
     if (!isValidSubject(subject)) throw new ReefError('invalid_request', `"${subject}" is not a valid subject`);
+    const copy = serialize(body ?? null, `the body published on ${subject}`) ?? 'null';
     this.counts.publishes++;
-    const copy = JSON.stringify(body ?? null);
     for (const l of this.listeners) {
       if (!subjectMatches(l.pattern, subject)) continue;
       // Delivered asynchronously, as over a wire: a slow or throwing listener never blocks the publisher.
@@ -101,7 +118,7 @@ export class LocalBus implements Bus {
   async serve(pattern: string, handler: RequestHandler, options: { queue?: string } = {}): Promise<Subscription> {
     this.assertOpen();
     if (!isValidPattern(pattern)) throw new ReefError('invalid_request', `"${pattern}" is not a valid subject pattern`);
-    const server: Server = { pattern, handler, queue: options.queue };
+    const server: Server = { pattern, handler, queue: options.queue, lastPicked: 0 };
     this.servers.add(server);
     return { subject: pattern, unsubscribe: async () => void this.servers.delete(server) };
   }
@@ -116,12 +133,18 @@ export class LocalBus implements Bus {
     this.listeners.clear();
   }
 
-  /** Like NATS: with several servers on one subject, one answers (round robin). */
+  /**
+   * Like NATS: with several servers on one subject, one answers, in turn. Picking the least
+   * recently used keeps the turn per server, so traffic on another subject cannot starve one.
+   */
   private pickServer(subject: string): Server | undefined {
-    const matching: Server[] = [];
-    for (const s of this.servers) if (subjectMatches(s.pattern, subject)) matching.push(s);
-    if (matching.length <= 1) return matching[0];
-    return matching[this.roundRobin++ % matching.length];
+    let chosen: Server | undefined;
+    for (const s of this.servers) {
+      if (!subjectMatches(s.pattern, subject)) continue;
+      if (!chosen || s.lastPicked < chosen.lastPicked) chosen = s;
+    }
+    if (chosen) chosen.lastPicked = ++this.picks;
+    return chosen;
   }
 
   private assertOpen(): void {

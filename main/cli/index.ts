@@ -32,6 +32,11 @@ function parseDb(value: string): string {
   return value;
 }
 
+/** The arguments after the subcommand (argv[2]), handed to the desktop app as given. */
+function argvAfter(command: string, argv: string[]): string[] {
+  return argv[2] === command ? argv.slice(3) : [];
+}
+
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
@@ -62,7 +67,7 @@ export function configFromFlags(flags: HostFlags, env: NodeJS.ProcessEnv = proce
   );
 }
 
-export function buildProgram(out: { log: (s: string) => void; error: (s: string) => void }): {
+export function buildProgram(out: { log: (s: string) => void; error: (s: string) => void }, argv: string[] = process.argv): {
   program: Command;
   result: Promise<number>;
 } {
@@ -83,11 +88,12 @@ export function buildProgram(out: { log: (s: string) => void; error: (s: string)
 
   withHostOptions(program.command('start'))
     .description('start the desktop app (Electron); falls back to browser mode when the Electron binary is missing')
-    .action(async (flags: HostFlags, cmd: Command) => {
+    .action(async (flags: HostFlags) => {
       const config = configFromFlags(flags);
       const binary = electronBinary();
       if (binary.ok) {
-        settle(await launchElectron(binary.path, cmd.parent ? process.argv.slice(3) : []));
+        // The desktop app parses the same flags itself: hand them over as given.
+        settle(await launchElectron(binary.path, argvAfter('start', argv)));
         return;
       }
       out.log(`Electron is not available (${binary.reason}); starting in browser mode instead.`);
@@ -119,7 +125,7 @@ export function buildProgram(out: { log: (s: string) => void; error: (s: string)
 
 /** Runs the CLI; resolves to the exit code (0 ok, 1 failure, 2 bad usage). */
 export async function main(argv: string[], out = { log: console.log, error: console.error }): Promise<number> {
-  const { program, result } = buildProgram(out);
+  const { program, result } = buildProgram(out, argv);
   try {
     if (argv.length <= 2) {
       program.outputHelp();

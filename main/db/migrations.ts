@@ -46,7 +46,8 @@ export async function migrate(
   now: () => number = Date.now,
 ): Promise<{ applied: string[] }> {
   validate(plugin, migrations);
-  await db.script(LEDGER);
+  // Under the lock: two hosts creating the ledger at once on PostgreSQL collide in its catalog.
+  await db.exclusiveTransaction((tx) => tx.script(LEDGER));
   const rows = await db.query<{ id: string; checksum: string }>('SELECT id, checksum FROM reef_migrations WHERE plugin = ?', [
     plugin,
   ]);

@@ -2,19 +2,30 @@
 import pg from 'pg';
 import type { Database, Row, TxExecutor } from './database.js';
 
-/** Turns `?` placeholders into `$1, $2, ...`, leaving quoted strings and identifiers alone. */
+/** Turns `?` placeholders into `$1, $2, ...`, leaving quoted strings, identifiers and comments alone. */
 export function numberPlaceholders(sql: string): string {
   let out = '';
   let n = 0;
-  let quote: string | null = null;
+  // The text that ends what we are inside: a quote, a line comment or a block comment.
+  let until: string | null = null;
   for (let i = 0; i < sql.length; i++) {
     const ch = sql[i] as string;
-    if (quote) {
+    if (until) {
       out += ch;
-      if (ch === quote) quote = null;
+      if (until === '*/' ? ch === '*' && sql[i + 1] === '/' : ch === until) {
+        if (until === '*/') out += sql[++i] as string;
+        until = null;
+      }
     } else if (ch === "'" || ch === '"') {
-      quote = ch;
+      until = ch;
       out += ch;
+    } else if (ch === '-' && sql[i + 1] === '-') {
+      until = '\n';
+      out += ch;
+    } else if (ch === '/' && sql[i + 1] === '*') {
+      until = '*/';
+      out += ch + '*';
+      i++;
     } else if (ch === '?') {
       out += `$${++n}`;
     } else {
@@ -56,6 +67,20 @@ export function redactUrl(url: string): string {
   }
 }
 
+/** BIGINT (COUNT(*), SUM, BIGINT columns) as a number like SQLite gives, while it fits; beyond 2^53 the exact text. */
+function parseInt8(text: string): number | string {
+  const n = Number(text);
+  return Number.isSafeInteger(n) ? n : text;
+}
+
+const INT8_OID = 20;
+
+/** Per-pool type parsers, so the driver's global parsers stay as other code expects them. */
+const portableTypes = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === INT8_OID && format !== 'binary' ? parseInt8 : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+};
+
 export class PostgresDatabase implements Database {
   readonly dialect = 'postgres' as const;
   readonly description: string;
@@ -63,7 +88,7 @@ export class PostgresDatabase implements Database {
   private readonly direct: TxExecutor;
 
   constructor(url: string, options: { max?: number } = {}) {
-    this.pool = new pg.Pool({ connectionString: url, max: options.max ?? 10 });
+    this.pool = new pg.Pool({ connectionString: url, max: options.max ?? 10, types: portableTypes });
     // An idle client that loses its connection must not crash the host.
     this.pool.on('error', () => {});
     this.description = redactUrl(url);

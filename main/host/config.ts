@@ -7,7 +7,15 @@ import { describeIssues } from '../../sdk/index.js';
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'silent'] as const;
 
-const port = z.coerce.number().int('must be a whole number').min(0).max(65535, 'must be 0-65535');
+// Digits from the environment become a number; anything else (true, null, "8o80", 1e3 as text) is refused, not coerced.
+const port = z.preprocess(
+  (v) => (typeof v === 'string' && /^\s*\d+\s*$/.test(v) ? Number(v) : v),
+  z
+    .number({ error: 'must be a whole number from 0 to 65535' })
+    .int('must be a whole number from 0 to 65535')
+    .min(0, 'must be a whole number from 0 to 65535')
+    .max(65535, 'must be a whole number from 0 to 65535'),
+);
 const dbSpec = z
   .string()
   .refine((s) => /^postgres(ql)?:\/\/.+/.test(s) || /^sqlite:.+/.test(s), 'must be postgres://… or sqlite:PATH');

@@ -9,6 +9,7 @@ import { startServer, type RunningServer } from '../server/http-server.js';
 import { RouteTable } from '../server/routes.js';
 import { ensureOperatorToken } from '../server/tokens.js';
 import { isLoopback, type HostConfig } from './config.js';
+import { lockDataDir } from './instance-lock.js';
 import { createLogger, type Logger } from './log.js';
 import { builtinPluginsDir, rendererDir } from './paths.js';
 import { discoverPlugins } from './plugin-loader.js';
@@ -42,6 +43,16 @@ export interface Host {
 
 export async function startHost(config: HostConfig, options: HostOptions): Promise<Host> {
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  const lock = lockDataDir(config.dataDir);
+  try {
+    return await assemble(config, options, () => lock.release());
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
+}
+
+async function assemble(config: HostConfig, options: HostOptions, releaseLock: () => void): Promise<Host> {
   const log = options.logger ?? createLogger(config);
   if (!isLoopback(config.host)) {
     log.warn({ host: config.host }, `listening on ${config.host}: the API is reachable from other machines; keep the operator token secret`);
@@ -138,6 +149,7 @@ export async function startHost(config: HostConfig, options: HostOptions): Promi
         await plugins.deactivateAll();
         await bus.close();
         await db.close();
+        releaseLock();
         log.info('host stopped');
         log.flush?.();
       })();

@@ -29,6 +29,8 @@ interface PluginRecord {
   error?: string;
   module?: PluginModule;
   disposables: Disposable[];
+  /** Bumped on every activation and teardown: a ctx from an earlier one can no longer register anything. */
+  generation: number;
 }
 
 export interface PluginHostDeps {
@@ -84,7 +86,7 @@ export class PluginHost {
   }
 
   add(plugin: DiscoveredPlugin): void {
-    this.records.set(plugin.manifest.id, { discovered: plugin, state: 'loaded', disposables: [] });
+    this.records.set(plugin.manifest.id, { discovered: plugin, state: 'loaded', disposables: [], generation: 0 });
     this.changed();
   }
 
@@ -99,6 +101,7 @@ export class PluginHost {
     if (record.state === 'active') return record.state;
     const { manifest, dir } = record.discovered;
     record.state = 'activating';
+    record.generation++;
     delete record.error;
     this.changed();
     try {
@@ -143,6 +146,7 @@ export class PluginHost {
   }
 
   private async disposeAll(record: PluginRecord): Promise<void> {
+    record.generation++;
     const items = record.disposables.splice(0).reverse();
     for (const d of items) {
       try {
@@ -161,7 +165,15 @@ export class PluginHost {
     const { manifest } = record.discovered;
     const { bus, routes } = this.deps;
     const caller = { kind: 'plugin' as const, id: manifest.id };
+    const generation = record.generation;
+    // An activate that timed out (or a stray callback after deactivate) must not leave live registrations behind.
     const track = (d: Disposable): Disposable => {
+      if (record.generation !== generation) {
+        void Promise.resolve()
+          .then(() => d.dispose())
+          .catch(() => {});
+        throw new ReefError('unavailable', `plugin ${manifest.id} is no longer active; nothing more can be registered`);
+      }
       record.disposables.push(d);
       return d;
     };

@@ -47,6 +47,15 @@ export function readManifest(file: string, hostVersion: string = REEF_VERSION): 
   return manifest;
 }
 
+/** A broken link or unreadable entry in a plugins folder is not a plugin; it must not stop the host. */
+function isDirectory(p: string): boolean {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
 export function discoverPlugins(roots: ReadonlyArray<{ dir: string; builtin: boolean }>, hostVersion?: string): Discovery {
   const plugins: DiscoveredPlugin[] = [];
   const problems: ManifestProblem[] = [];
@@ -56,7 +65,7 @@ export function discoverPlugins(roots: ReadonlyArray<{ dir: string; builtin: boo
     for (const name of readdirSync(root.dir).sort()) {
       const dir = path.join(root.dir, name);
       const file = path.join(dir, MANIFEST_FILE);
-      if (!statSync(dir).isDirectory() || !existsSync(file)) continue;
+      if (!isDirectory(dir) || !existsSync(file)) continue;
       try {
         const manifest = readManifest(file, hostVersion);
         const clash = byId.get(manifest.id);

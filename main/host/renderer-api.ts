@@ -73,6 +73,11 @@ export class RendererSession {
         const sub = await this.host.bus.subscribe(p.pattern, (body, subject) => {
           if (!this.closed) this.push({ type: 'bus', subscriptionId, subject, body });
         });
+        if (this.closed) {
+          // The window went away while we subscribed: nobody would ever end this one.
+          await sub.unsubscribe();
+          throw new ReefError('unavailable', 'this session is closed');
+        }
         this.subscriptions.set(subscriptionId, sub);
         return { subscriptionId };
       }

@@ -69,14 +69,19 @@ function cookieToken(header: string | undefined): string | undefined {
   return undefined;
 }
 
-/** The token a request carries: Authorization header, then the session cookie, then ?token=. */
+/**
+ * The token a request carries: Authorization header, then ?token=, then the session cookie.
+ * An explicit ?token= beats the cookie so that a new token replaces a stale cookie.
+ */
 function presentedToken(req: http.IncomingMessage, url: URL): string | undefined {
   const auth = req.headers.authorization;
   if (auth?.startsWith('Bearer ')) return auth.slice(7).trim();
-  return cookieToken(req.headers.cookie) ?? url.searchParams.get('token') ?? undefined;
+  return url.searchParams.get('token') ?? cookieToken(req.headers.cookie) ?? undefined;
 }
 
 async function readJsonBody(req: http.IncomingMessage): Promise<unknown> {
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > MAX_BODY_BYTES) throw new ReefError('too_large', `request body is over ${MAX_BODY_BYTES} bytes`);
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
@@ -134,7 +139,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     if (url.searchParams.has('token') && req.method === 'GET' && !url.pathname.startsWith('/v1/')) {
       url.searchParams.delete('token');
       res.writeHead(303, {
-        'set-cookie': `${COOKIE}=${encodeURIComponent(presentedToken(req, new URL(req.url ?? '/', 'http://x')) ?? '')}; Path=/; HttpOnly; SameSite=Strict`,
+        'set-cookie': `${COOKIE}=${encodeURIComponent(presentedToken(req, new URL(req.url ?? '/', 'http://reef.invalid')) ?? '')}; Path=/; HttpOnly; SameSite=Strict`,
         location: url.pathname + (url.search || ''),
       });
       res.end();
@@ -171,7 +176,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       throw new ReefError('invalid_request', 'the body must be a JSON object');
     }
     const merged: Record<string, unknown> = { ...(body as Record<string, unknown>) };
-    if (route.query) for (const [k, v] of url.searchParams) merged[k] = v;
+    // The token authenticates the call; it is never part of the operation's body.
+    if (route.query) for (const [k, v] of url.searchParams) if (k !== 'token') merged[k] = v;
     for (const [k, v] of Object.entries(params)) {
       if (k in merged && merged[k] !== v) throw new ReefError('invalid_request', `${k}: differs between the path and the body`);
       merged[k] = v;

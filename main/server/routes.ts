@@ -56,7 +56,7 @@ export class RouteTable {
             ok = false;
             break;
           }
-          params[seg.slice(1)] = decodeURIComponent(part);
+          params[seg.slice(1)] = decodeParam(seg.slice(1), part);
         } else if (seg !== part) {
           ok = false;
           break;
@@ -71,6 +71,15 @@ export class RouteTable {
 
   list(): Array<HttpRoute & { plugin: string }> {
     return this.entries.map((e) => ({ ...e.route, plugin: e.plugin }));
+  }
+}
+
+/** A malformed %-escape is the caller's mistake (400), not a server error. */
+function decodeParam(name: string, part: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    throw new ReefError('invalid_request', `${name}: "${part}" is not a valid URL path segment`);
   }
 }
 

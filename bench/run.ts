@@ -1,0 +1,15 @@
+/** `npm run bench -- <name>`: runs one benchmark (or all) and prints its figures. */
+const benches: Record<string, () => Promise<{ run(): Promise<void> }>> = {
+  startup: () => import('./startup.js'),
+};
+
+const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+const names = wanted.length ? wanted : Object.keys(benches);
+for (const name of names) {
+  const load = benches[name];
+  if (!load) {
+    console.error(`no benchmark "${name}"; there are: ${Object.keys(benches).join(', ')}`);
+    process.exit(2);
+  }
+  await (await load()).run();
+}

@@ -1,0 +1,45 @@
+// Lint for the whole project: typescript-eslint's recommended rules, plus Reef's import boundaries and no `.only` in tests.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+import reef from './eslint/reef-import-rules.js';
+
+/** Node's globals for plain .js/.mjs scripts (TypeScript checks its own files). */
+const nodeGlobals = Object.fromEntries(
+  ['process', 'console', 'URL', 'URLSearchParams', 'Buffer', 'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'queueMicrotask', 'structuredClone', 'fetch', 'performance', 'AbortController', 'TextEncoder', 'TextDecoder'].map(
+    (name) => [name, 'readonly'],
+  ),
+);
+
+export default tseslint.config(
+  { ignores: ['dist/', 'node_modules/', 'release/', 'coverage/', 'test-results/', 'playwright-report/', 'native/', '**/*.d.ts'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    files: ['**/*.{js,mjs,cjs}'],
+    languageOptions: { globals: nodeGlobals },
+  },
+  {
+    plugins: { reef },
+    rules: {
+      'reef/import-boundaries': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', ignoreRestSiblings: true }],
+    },
+  },
+  {
+    // A focused test silently skips the rest of the suite.
+    files: ['**/*.test.{ts,tsx}', '**/*.spec.{ts,tsx}', 'e2e/**/*.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: 'MemberExpression[object.name=/^(describe|it|test|suite)$/][property.name="only"]',
+          message: 'remove .only before committing: it skips every other test',
+        },
+        {
+          selector: 'MemberExpression[object.object.name=/^(describe|it|test)$/][property.name="only"]',
+          message: 'remove .only before committing: it skips every other test',
+        },
+      ],
+    },
+  },
+);

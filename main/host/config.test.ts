@@ -1,0 +1,95 @@
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { tempDir, type TempDir } from '../../test/harness/tmp.js';
+import { ConfigError, DEFAULT_PORT, defaultDataDir, isLoopback, resolveConfig } from './config.js';
+
+describe('resolveConfig', () => {
+  let dir: TempDir;
+  beforeEach(() => {
+    dir = tempDir('reef-config-');
+  });
+  afterEach(() => dir.remove());
+
+  const resolve = (flags: Parameters<typeof resolveConfig>[0] = {}, env: NodeJS.ProcessEnv = {}) =>
+    resolveConfig({ dataDir: dir.path, ...flags }, env);
+
+  it('defaults when nothing is set', () => {
+    expect(resolve()).toEqual({
+      dataDir: dir.path,
+      host: '127.0.0.1',
+      port: DEFAULT_PORT,
+      db: undefined,
+      durability: 'normal',
+      logLevel: 'info',
+      pluginDirs: [],
+      disabledPlugins: [],
+      settings: {},
+    });
+  });
+
+  it('flags beat the environment, which beats config.json, which beats the defaults', () => {
+    dir.write('config.json', { port: 1111, host: '0.0.0.0', logLevel: 'debug', durability: 'full' });
+    const env = { REEF_PORT: '2222', REEF_HOST: '10.0.0.1' };
+    const config = resolve({ port: 3333 }, env);
+    expect(config.port).toBe(3333);
+    expect(config.host).toBe('10.0.0.1');
+    expect(config.logLevel).toBe('debug');
+    expect(config.durability).toBe('full');
+    expect(resolve({}, env).port).toBe(2222);
+    expect(resolve({}, {}).port).toBe(1111);
+  });
+
+  it('reads the data dir from REEF_DATA_DIR when no flag names one', () => {
+    expect(resolveConfig({}, { REEF_DATA_DIR: dir.path }).dataDir).toBe(dir.path);
+    expect(defaultDataDir({})).toMatch(/\.reef$/);
+  });
+
+  it('plugin dirs add up across layers, resolved to absolute paths', () => {
+    dir.write('config.json', { pluginDirs: ['/from/file'] });
+    const config = resolve({ pluginDirs: ['relative/flag'] }, { REEF_PLUGIN_DIRS: ['/env/a', '/env/b'].join(path.delimiter) });
+    expect(config.pluginDirs).toEqual(['/from/file', '/env/a', '/env/b', path.resolve('relative/flag')]);
+  });
+
+  it('takes settings and disabled plugins from config.json', () => {
+    dir.write('config.json', { settings: { queue: { maxLeaseMs: 5000, strict: true } }, disabledPlugins: ['gpu'] });
+    const config = resolve();
+    expect(config.settings).toEqual({ queue: { maxLeaseMs: 5000, strict: true } });
+    expect(config.disabledPlugins).toEqual(['gpu']);
+  });
+
+  it.each([
+    ['config.json port out of range', { port: 70000 }, {}, {}, /config\.json: port: must be a whole number from 0 to 65535/],
+    ['config.json port as a boolean', { port: true }, {}, {}, /config\.json: port: must be a whole number/],
+    ['config.json port null', { port: null }, {}, {}, /config\.json: port: must be a whole number/],
+    ['config.json unknown key', { prot: 8080 }, {}, {}, /config\.json: \(root\): .*prot/],
+    ['config.json bad db', { db: 'mysql://x' }, {}, {}, /config\.json: db: must be postgres:\/\/… or sqlite:PATH/],
+    ['REEF_PORT not a number', {}, { REEF_PORT: 'abc' }, {}, /environment \(REEF_\*\): port: must be a whole number/],
+    ['REEF_PORT a float', {}, { REEF_PORT: '80.5' }, {}, /environment \(REEF_\*\): port: must be a whole number/],
+    ['REEF_DURABILITY', {}, { REEF_DURABILITY: 'sometimes' }, {}, /environment \(REEF_\*\): durability: /],
+    ['REEF_LOG_LEVEL', {}, { REEF_LOG_LEVEL: 'loud' }, {}, /environment \(REEF_\*\): logLevel: /],
+    ['flag port', {}, {}, { port: -1 }, /command-line flags: port: must be a whole number from 0 to 65535/],
+    ['flag host empty', {}, {}, { host: '' }, /command-line flags: host: /],
+  ])('names the source and field of a bad value: %s', (_name, file, env, flags, expected) => {
+    dir.write('config.json', file);
+    expect(() => resolve(flags, env)).toThrow(ConfigError);
+    expect(() => resolve(flags, env)).toThrow(expected);
+  });
+
+  it('a config.json that is not JSON or not an object is refused with its path', () => {
+    const file = dir.write('config.json', '{ "port": 1,');
+    expect(() => resolve()).toThrow(`${file}: not valid JSON`);
+    dir.write('config.json', '[1, 2]');
+    expect(() => resolve()).toThrow(`${file}: must hold a JSON object`);
+  });
+
+  it('an environment port with surrounding spaces still reads as a number', () => {
+    expect(resolve({}, { REEF_PORT: ' 8080 ' }).port).toBe(8080);
+  });
+});
+
+describe('isLoopback', () => {
+  it('recognises loopback addresses only', () => {
+    expect(['127.0.0.1', '::1', 'localhost'].map(isLoopback)).toEqual([true, true, true]);
+    expect(['0.0.0.0', '192.168.1.2', '::'].map(isLoopback)).toEqual([false, false, false]);
+  });
+});

@@ -1,0 +1,170 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ReefError, type HostEvent, type HostInfo, type PluginStatus } from '../../sdk/index.js';
+import { LocalBus } from '../bus/local-bus.js';
+import { RendererSession, type RendererHost } from './renderer-api.js';
+
+const info: HostInfo = {
+  version: '0.1.0',
+  tier: 'single-box',
+  mode: 'browser',
+  database: 'sqlite',
+  bus: 'local',
+  pid: 7,
+  startedAt: 1,
+  node: '20.0.0',
+  platform: 'linux-x64',
+  dataDir: '/data',
+};
+
+describe('RendererSession', () => {
+  let bus: LocalBus;
+  let events: HostEvent[];
+  let pluginListeners: Set<() => void>;
+  let notified: Array<[string, string | undefined]>;
+  let session: RendererSession;
+  let host: RendererHost;
+
+  beforeEach(() => {
+    bus = new LocalBus();
+    events = [];
+    pluginListeners = new Set();
+    notified = [];
+    host = {
+      bus,
+      hostInfo: () => info,
+      plugins: () => [{ id: 'overview', state: 'active' } as PluginStatus],
+      manifestProblems: () => [{ file: '/p/reef-plugin.json', message: 'version: bad' }],
+      onPluginsChanged: (l) => {
+        pluginListeners.add(l);
+        return () => pluginListeners.delete(l);
+      },
+      notify: (title, body) => {
+        notified.push([title, body]);
+        return true;
+      },
+    };
+    session = new RendererSession(host, (e) => events.push(e));
+  });
+  afterEach(async () => {
+    await session.close();
+    await bus.close();
+  });
+
+  async function callError(method: string, params: unknown): Promise<ReefError> {
+    try {
+      await session.call(method, params);
+    } catch (err) {
+      expect(err).toBeInstanceOf(ReefError);
+      return err as ReefError;
+    }
+    throw new Error(`${method} should have failed`);
+  }
+
+  it('answers hostInfo and listPlugins from the host', async () => {
+    expect(await session.call('hostInfo', {})).toEqual(info);
+    expect(await session.call('hostInfo', undefined)).toEqual(info);
+    expect(await session.call('listPlugins', {})).toEqual({
+      plugins: [{ id: 'overview', state: 'active' }],
+      problems: [{ file: '/p/reef-plugin.json', message: 'version: bad' }],
+    });
+  });
+
+  it('refuses an unknown method with not_found, including names inherited from Object', async () => {
+    for (const method of ['dropDatabase', 'toString', '__proto__', 'constructor']) {
+      const err = await callError(method, {});
+      expect(err.code).toBe('not_found');
+      expect(err.message).toBe(`no method "${method}"`);
+    }
+  });
+
+  it.each([
+    ['busRequest', { subject: 'reef.v1.*', body: {} }, 'busRequest: subject: must be a bus subject without wildcards'],
+    ['busRequest', { subject: 'reef.v1.x', body: {}, timeoutMs: 0 }, 'busRequest: timeoutMs: '],
+    ['busRequest', { subject: 'reef.v1.x', extra: 1 }, 'busRequest: (root): Unrecognized key: "extra"'],
+    ['busSubscribe', { pattern: 'reef.>.x' }, 'busSubscribe: pattern: must be a bus subject pattern'],
+    ['busUnsubscribe', { subscriptionId: '' }, 'busUnsubscribe: subscriptionId: '],
+    ['notify', { title: 'x'.repeat(121) }, 'notify: title: '],
+    ['hostInfo', { sneaky: true }, 'hostInfo: (root): '],
+  ])('refuses invalid params of %s naming the field', async (method, params, expected) => {
+    const err = await callError(method, params);
+    expect(err.code).toBe('invalid_request');
+    expect(err.message.startsWith(expected)).toBe(true);
+  });
+
+  it('invalid params change nothing: no subscription is made', async () => {
+    await callError('busSubscribe', { pattern: 'bad..pattern' });
+    await bus.publish('bad.pattern', {});
+    await new Promise((r) => setTimeout(r, 10));
+    expect(events).toEqual([]);
+  });
+
+  it('busRequest goes over the bus as the operator and returns the reply body', async () => {
+    await bus.serve('reef.v1.tasks.list', (body, i) => ({ body, caller: i.caller }));
+    expect(await session.call('busRequest', { subject: 'reef.v1.tasks.list', body: { limit: 5 } })).toEqual({
+      body: { body: { limit: 5 }, caller: { kind: 'operator', id: 'operator' } },
+    });
+  });
+
+  it('busRequest without a body sends an empty object, as PanelApi.request(subject) does', async () => {
+    await bus.serve('reef.v1.overview.summary', (body) => ({ received: body }));
+    expect(await session.call('busRequest', JSON.parse(JSON.stringify({ subject: 'reef.v1.overview.summary', body: undefined })))).toEqual({
+      body: { received: {} },
+    });
+  });
+
+  it('busRequest carries bus errors with their code', async () => {
+    const err = await callError('busRequest', { subject: 'reef.v1.nothing', body: {} });
+    expect(err.code).toBe('unavailable');
+    await bus.serve('reef.v1.slow', () => new Promise(() => {}));
+    expect((await callError('busRequest', { subject: 'reef.v1.slow', body: {}, timeoutMs: 30 })).code).toBe('unavailable');
+  });
+
+  it('busSubscribe pushes matching events tagged with the subscription id until busUnsubscribe', async () => {
+    const { subscriptionId } = (await session.call('busSubscribe', { pattern: 'reef.v1.events.task.*' })) as { subscriptionId: string };
+    await bus.publish('reef.v1.events.task.leased', { id: 't1' });
+    await bus.publish('reef.v1.events.approval.requested', { id: 'a1' });
+    await new Promise((r) => setTimeout(r, 10));
+    expect(events).toEqual([{ type: 'bus', subscriptionId, subject: 'reef.v1.events.task.leased', body: { id: 't1' } }]);
+
+    expect(await session.call('busUnsubscribe', { subscriptionId })).toEqual({});
+    await bus.publish('reef.v1.events.task.done', {});
+    await new Promise((r) => setTimeout(r, 10));
+    expect(events).toHaveLength(1);
+    expect((await callError('busUnsubscribe', { subscriptionId })).code).toBe('not_found');
+  });
+
+  it('close ends every subscription and stops plugin-change events; later calls are refused', async () => {
+    await session.call('busSubscribe', { pattern: 'reef.v1.events.>' });
+    await session.call('busSubscribe', { pattern: 'reef.v1.events.task.*' });
+    for (const l of pluginListeners) l();
+    expect(events).toEqual([{ type: 'plugins-changed' }]);
+    await session.close();
+    expect(pluginListeners.size).toBe(0);
+    await bus.publish('reef.v1.events.task.leased', {});
+    await new Promise((r) => setTimeout(r, 10));
+    expect(events).toEqual([{ type: 'plugins-changed' }]);
+    expect((await callError('hostInfo', {})).code).toBe('unavailable');
+  });
+
+  it('a subscription finishing after close is not left behind', async () => {
+    let subscribed = 0;
+    let unsubscribed = 0;
+    const slowBus = Object.create(bus) as LocalBus;
+    slowBus.subscribe = async (pattern, onMessage) => {
+      await new Promise((r) => setTimeout(r, 20));
+      subscribed++;
+      const sub = await bus.subscribe(pattern, onMessage);
+      return { subject: sub.subject, unsubscribe: async () => void unsubscribed++ };
+    };
+    const s = new RendererSession({ ...host, bus: slowBus }, (e) => events.push(e));
+    const pending = s.call('busSubscribe', { pattern: 'reef.v1.events.>' });
+    await s.close();
+    await expect(pending).rejects.toMatchObject({ code: 'unavailable' });
+    expect([subscribed, unsubscribed]).toEqual([1, 1]);
+  });
+
+  it('notify asks the host and says whether it was shown', async () => {
+    expect(await session.call('notify', { title: 'Build done', body: 'all green' })).toEqual({ shown: true });
+    expect(notified).toEqual([['Build done', 'all green']]);
+  });
+});
