@@ -21,6 +21,8 @@ function bind(params: readonly unknown[]): unknown[] {
   return params.map((p) => (typeof p === 'boolean' ? (p ? 1 : 0) : p));
 }
 
+const STATEMENT_CACHE_SIZE = 200;
+
 export interface SqliteOptions {
   file: string;
   durability?: Durability;
@@ -46,15 +48,34 @@ export class SqliteDatabase implements Database {
     this.direct = this.executor();
   }
 
+  /** Compiling a statement costs more than running a small one: keep the recent ones. */
+  private readonly statements = new Map<string, BetterSqlite3.Statement>();
+
+  private prepare(sql: string): BetterSqlite3.Statement {
+    let stmt = this.statements.get(sql);
+    if (stmt) {
+      // Map order is insertion order: re-insert to mark it recently used.
+      this.statements.delete(sql);
+    } else {
+      stmt = this.db.prepare(sql);
+      if (this.statements.size >= STATEMENT_CACHE_SIZE) this.statements.delete(this.statements.keys().next().value as string);
+    }
+    this.statements.set(sql, stmt);
+    return stmt;
+  }
+
   private executor(): TxExecutor {
     const db = this.db;
+    const prepare = (sql: string) => this.prepare(sql);
     return {
       dialect: 'sqlite',
       async query<T extends Row = Row>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
-        return db.prepare(sql).all(...bind(params)) as T[];
+        const stmt = prepare(sql);
+        // A statement that returns no rows (INSERT without RETURNING) cannot use all().
+        return (stmt.reader ? stmt.all(...bind(params)) : (stmt.run(...bind(params)), [])) as T[];
       },
       async execute(sql: string, params: readonly unknown[] = []) {
-        const info = db.prepare(sql).run(...bind(params));
+        const info = prepare(sql).run(...bind(params));
         return { changes: info.changes };
       },
       async script(sql: string) {

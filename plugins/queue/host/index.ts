@@ -22,6 +22,7 @@ export async function activate(ctx: PluginContext): Promise<void> {
 
   const subjects: Array<[string, RequestHandler]> = [
     ['reef.v1.tasks.enqueue', service.enqueue],
+    ['reef.v1.tasks.enqueueBatch', service.enqueueBatch],
     ['reef.v1.tasks.claim', service.claim],
     ['reef.v1.tasks.heartbeat', service.heartbeat],
     ['reef.v1.tasks.complete', service.complete],
@@ -49,6 +50,7 @@ export async function activate(ctx: PluginContext): Promise<void> {
   const routes: HttpRoute[] = [
     { method: 'POST', path: '/v1/tasks', subject: 'reef.v1.tasks.enqueue', scopes: agentOrOperator },
     { method: 'POST', path: '/v1/tasks/claim', subject: 'reef.v1.tasks.claim', scopes: agentOrOperator },
+    { method: 'POST', path: '/v1/tasks/batch', subject: 'reef.v1.tasks.enqueueBatch', scopes: agentOrOperator },
     { method: 'GET', path: '/v1/tasks', subject: 'reef.v1.tasks.list', scopes: agentOrOperator, query: true },
     { method: 'GET', path: '/v1/tasks/:id', subject: 'reef.v1.tasks.get', scopes: agentOrOperator },
     { method: 'GET', path: '/v1/tasks/:id/history', subject: 'reef.v1.tasks.history', scopes: agentOrOperator },

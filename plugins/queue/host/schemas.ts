@@ -33,6 +33,9 @@ export const EnqueueSchema = z
   .strict();
 export type EnqueueInput = z.output<typeof EnqueueSchema>;
 
+/** Many tasks in one request and one transaction: all are enqueued, or none. */
+export const EnqueueBatchSchema = z.object({ tasks: z.array(EnqueueSchema).min(1).max(1000) }).strict();
+
 export const ClaimSchema = z
   .object({
     queues: z.array(name).min(1).max(32),

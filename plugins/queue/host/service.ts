@@ -7,6 +7,7 @@ import {
   QueueNameSchema,
   ScheduleNameSchema,
   ClaimSchema,
+  EnqueueBatchSchema,
   CompleteSchema,
   EnqueueSchema,
   FailSchema,
@@ -55,6 +56,13 @@ export class QueueService {
     const { task, created } = await this.deps.store.enqueue(input, `${info.caller.kind}:${info.caller.id}`);
     if (created) await this.emit([task]);
     return { task };
+  };
+
+  enqueueBatch = async (body: unknown, info: RequestInfo) => {
+    const { tasks: inputs } = parse(EnqueueBatchSchema, body);
+    const results = await this.deps.store.enqueueBatch(inputs, `${info.caller.kind}:${info.caller.id}`);
+    await this.emit(results.filter((r) => r.created).map((r) => r.task));
+    return { tasks: results.map((r) => r.task) };
   };
 
   claim = async (body: unknown) => {

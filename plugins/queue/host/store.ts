@@ -43,6 +43,7 @@ export function backoffMs(attempt: number, policy: RetryPolicy = DEFAULT_RETRY):
 export interface TaskStore {
   readonly dialect: 'sqlite' | 'postgres';
   enqueue(input: EnqueueInput, enqueuedBy: string): Promise<{ task: Task; created: boolean }>;
+  enqueueBatch(inputs: readonly EnqueueInput[], enqueuedBy: string): Promise<Array<{ task: Task; created: boolean }>>;
   claim(input: Omit<ClaimInput, 'waitMs'>): Promise<ClaimedTask[]>;
   heartbeat(id: string, leaseToken: string, leaseMs: number | undefined, progress: unknown): Promise<{ leaseExpiresAt: string }>;
   complete(id: string, leaseToken: string, result: unknown): Promise<{ task: Task; changed: boolean }>;
@@ -62,9 +63,23 @@ export interface TaskStore {
   listLimits(): Promise<Limit[]>;
 }
 
-/** Sortable ids: time first (ms, base36), then randomness. */
+let lastMs = 0;
+let sequence = 0;
+
+/**
+ * Sortable ids: time (ms, base36), a counter within the millisecond, then randomness. Ids made
+ * by one process sort in the order they were made; ids from different hosts in one
+ * millisecond sort by their random part.
+ */
 export function newTaskId(now: number = Date.now()): string {
-  return `t_${now.toString(36).padStart(9, '0')}${randomBytes(8).toString('hex')}`;
+  if (now <= lastMs) {
+    sequence++;
+    now = lastMs;
+  } else {
+    lastMs = now;
+    sequence = 0;
+  }
+  return `t_${now.toString(36).padStart(9, '0')}${sequence.toString(36).padStart(4, '0')}${randomBytes(6).toString('hex')}`;
 }
 
 /** JSON with object keys sorted at every depth, so equal bodies hash equal. */
@@ -174,6 +189,15 @@ export abstract class SqlTaskStore implements TaskStore {
 
   async enqueue(input: EnqueueInput, enqueuedBy: string): Promise<{ task: Task; created: boolean }> {
     return this.db.transaction((tx) => this.insertTask(tx, input, enqueuedBy));
+  }
+
+  /** All or nothing: one bad task (a depth limit, an idempotency mismatch) enqueues none. */
+  async enqueueBatch(inputs: readonly EnqueueInput[], enqueuedBy: string): Promise<Array<{ task: Task; created: boolean }>> {
+    return this.db.transaction(async (tx) => {
+      const out: Array<{ task: Task; created: boolean }> = [];
+      for (const input of inputs) out.push(await this.insertTask(tx, input, enqueuedBy));
+      return out;
+    });
   }
 
   /** Enqueue inside the caller's transaction (the scheduler claims its slot in the same one). */
@@ -335,11 +359,18 @@ export abstract class SqlTaskStore implements TaskStore {
       where.push(`state IN (${filter.state.map(() => '?').join(', ')})`);
       params.push(...filter.state);
     }
-    if (filter.queue) where.push('queue = ?') && params.push(filter.queue);
-    if (filter.type) where.push('type = ?') && params.push(filter.type);
-    if (filter['tag.product']) where.push('product = ?') && params.push(filter['tag.product']);
-    if (filter['tag.agent']) where.push('agent = ?') && params.push(filter['tag.agent']);
-    if (filter['tag.model']) where.push('model = ?') && params.push(filter['tag.model']);
+    const equal: Array<[string, string | undefined]> = [
+      ['queue', filter.queue],
+      ['type', filter.type],
+      ['product', filter['tag.product']],
+      ['agent', filter['tag.agent']],
+      ['model', filter['tag.model']],
+    ];
+    for (const [column, value] of equal) {
+      if (!value) continue;
+      where.push(`${column} = ?`);
+      params.push(value);
+    }
     if (filter.q) {
       const like = `%${filter.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
       where.push(`(id LIKE ? ESCAPE '\\' OR type LIKE ? ESCAPE '\\' OR payload LIKE ? ESCAPE '\\' OR last_error LIKE ? ESCAPE '\\')`);

@@ -1,0 +1,152 @@
+// Tasks panel: the live, virtualized task table with filters, bulk actions, per-queue pause, charts and task details.
+import { useCallback, useEffect, useState, type KeyboardEvent } from 'react';
+import { useStore } from 'zustand';
+import type { PanelProps } from '../../../sdk/index.js';
+import { ConfirmDialog } from './ConfirmDialog.js';
+import { FilterBar } from './FilterBar.js';
+import { isFiltered, totalFromCounts, EMPTY_FILTER } from './filters.js';
+import { formatCount } from './format.js';
+import { QueueCharts } from './QueueCharts.js';
+import { QueueService } from './queue-service.js';
+import { createQueueStore, type QueueStore } from './queue-store.js';
+import { QueueStrip } from './QueueStrip.js';
+import { TaskDetail } from './TaskDetail.js';
+import { TaskTable } from './TaskTable.js';
+import { useBulkAction } from './use-bulk-action.js';
+import { useQueueController } from './use-queue-controller.js';
+import './queue.css';
+
+/** Relative times ("12s ago", lease countdowns) move on with this clock. */
+function useNow(everyMs: number): number {
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    const timer = setInterval(() => setNow(Date.now()), everyMs);
+    return () => clearInterval(timer);
+  }, [everyMs]);
+  return now;
+}
+
+function isTyping(target: EventTarget): boolean {
+  const el = target as HTMLElement;
+  return el.tagName === 'INPUT' || el.tagName === 'TEXTAREA' || el.tagName === 'SELECT' || el.isContentEditable;
+}
+
+function Total({ store }: { store: QueueStore }) {
+  const filter = useStore(store, (s) => s.filter);
+  const queues = useStore(store, (s) => s.queues);
+  const loaded = useStore(store, (s) => s.tasks.length);
+  const more = useStore(store, (s) => s.nextCursor !== undefined);
+  const total = queues ? totalFromCounts(filter, queues) : undefined;
+  return (
+    <span className="qp-total" data-testid="queue-total" data-total={total ?? ''} data-loaded={loaded}>
+      {total !== undefined ? (
+        <>
+          <strong>{formatCount(total)}</strong> task{total === 1 ? '' : 's'}
+          {isFiltered(filter) ? ' match' : ''}
+          <span className="qp-dim"> · {formatCount(loaded)} loaded</span>
+        </>
+      ) : (
+        <>
+          <strong>
+            {formatCount(loaded)}
+            {more ? '+' : ''}
+          </strong>{' '}
+          matching tasks loaded{more ? ' — scroll for more' : ''}
+        </>
+      )}
+    </span>
+  );
+}
+
+function EmptyState({ store }: { store: QueueStore }) {
+  const filter = useStore(store, (s) => s.filter);
+  const setFilter = useStore(store, (s) => s.setFilter);
+  if (isFiltered(filter)) {
+    return (
+      <div className="qp-empty" data-testid="queue-empty">
+        <p className="qp-strong">No tasks match these filters.</p>
+        <p className="qp-dim">New matching tasks appear here as they arrive.</p>
+        <button type="button" className="qp-button" data-testid="queue-empty-clear" onClick={() => setFilter(EMPTY_FILTER)}>
+          Clear filters
+        </button>
+      </div>
+    );
+  }
+  return (
+    <div className="qp-empty" data-testid="queue-empty">
+      <p className="qp-strong">No tasks yet — agents enqueue with POST /v1/tasks.</p>
+      <pre className="qp-pre qp-empty__example">{`curl -X POST "$REEF_URL/v1/tasks" \\
+  -H "authorization: Bearer $REEF_TOKEN" -H "content-type: application/json" \\
+  -d '{"queue":"default","type":"build","payload":{"repo":"acme"},"tags":{"product":"acme","agent":"builder"}}'`}</pre>
+      <p className="qp-dim">Tasks show up here the moment they are enqueued; workers take them with POST /v1/tasks/claim.</p>
+    </div>
+  );
+}
+
+export default function QueuePanel({ api }: PanelProps) {
+  const [service] = useState(() => new QueueService(api));
+  const [store] = useState(() => createQueueStore());
+  const controller = useQueueController(service, store);
+  const bulk = useBulkAction(service);
+  const now = useNow(5000);
+
+  const status = useStore(store, (s) => s.status);
+  const error = useStore(store, (s) => s.error);
+  const detailId = useStore(store, (s) => s.detailId);
+  const detailTask = useStore(store, (s) => (s.detailId === null ? undefined : s.tasks[s.index.get(s.detailId) ?? -1]));
+  const openDetail = useStore(store, (s) => s.openDetail);
+  const setFilter = useStore(store, (s) => s.setFilter);
+
+  const onKeyDown = useCallback(
+    (e: KeyboardEvent) => {
+      if (e.defaultPrevented || e.altKey || e.ctrlKey || e.metaKey || isTyping(e.target) || bulk.confirmation) return;
+      const s = store.getState();
+      if (e.key === 'j' || e.key === 'ArrowDown') s.moveSelection(1);
+      else if (e.key === 'k' || e.key === 'ArrowUp') s.moveSelection(-1);
+      else if (e.key === 'Enter' && s.selectedId && (e.target as HTMLElement).tagName !== 'BUTTON') s.openDetail(s.selectedId);
+      else if (e.key === 'Escape' && s.detailId) s.openDetail(null);
+      else return;
+      e.preventDefault();
+    },
+    [store, bulk.confirmation],
+  );
+
+  return (
+    <div className="qp" onKeyDown={onKeyDown}>
+      <header className="qp-head">
+        <div>
+          <h2 className="qp-head__title">Tasks</h2>
+          <div className="qp-dim">
+            Live from the queue. <kbd>j</kbd>/<kbd>k</kbd> move, <kbd>Enter</kbd> opens, <kbd>Esc</kbd> closes.
+          </div>
+        </div>
+        <Total store={store} />
+      </header>
+
+      <div className="qp-top">
+        <QueueStrip store={store} onPause={controller.setPaused} onPick={(queue) => setFilter({ queue })} />
+        <QueueCharts store={store} />
+      </div>
+
+      <FilterBar store={store} onBulk={(action) => bulk.start(action, store.getState().filter)} />
+
+      {status === 'error' && error && (
+        <div className="qp-alert" role="alert" data-testid="queue-error">
+          <span>Could not load tasks: {error}</span>
+          <button type="button" className="qp-button" data-testid="queue-reload" onClick={controller.reload}>
+            Try again
+          </button>
+        </div>
+      )}
+
+      <div className={`qp-main${detailId ? ' qp-main--detail' : ''}`}>
+        <TaskTable store={store} now={now} compact={detailId !== null} onOpen={openDetail} onLoadMore={controller.loadMore} empty={<EmptyState store={store} />} />
+        {detailId && detailTask && (
+          <TaskDetail key={detailTask.id} task={detailTask} service={service} now={now} onClose={() => openDetail(null)} onAction={controller.runTaskAction} />
+        )}
+      </div>
+
+      {bulk.confirmation && <ConfirmDialog confirmation={bulk.confirmation} onConfirm={bulk.confirm} onCancel={bulk.dismiss} />}
+    </div>
+  );
+}
