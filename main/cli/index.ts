@@ -1,7 +1,10 @@
 /** The `reef` command line (commander): serve, start, token, doctor. */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { REEF_VERSION } from '../../sdk/index.js';
+import { REEF_VERSION, ReefError } from '../../sdk/index.js';
 import { ConfigError, LOG_LEVELS, resolveConfig, type HostConfig } from '../host/config.js';
+import { mkdirSync } from 'node:fs';
+import { openDatabase } from '../db/open.js';
+import { AgentTokens } from '../host/agent-tokens.js';
 import { ensureOperatorToken } from '../server/tokens.js';
 import { runDoctor } from './doctor.js';
 import { electronBinary, launchElectron } from './electron-launch.js';
@@ -100,14 +103,50 @@ export function buildProgram(out: { log: (s: string) => void; error: (s: string)
       settle(await serve(config, { open: false, out }));
     });
 
-  program
-    .command('token')
+  const token = program.command('token').description('print the operator token, or manage agent tokens');
+  token
+    .command('show', { isDefault: true })
     .description('print the operator token (made on first run, stored in the data dir with mode 0600)')
     .option('--data-dir <dir>', 'the data dir (default ~/.reef, or $REEF_DATA_DIR)')
     .action((flags: { dataDir?: string }) => {
       const config = configFromFlags(flags);
       out.log(ensureOperatorToken(config.dataDir));
       settle(0);
+    });
+  token
+    .command('create')
+    .description('make a token for an agent (printed once; stored hashed)')
+    .addOption(new Option('--scope <scope>', 'what the token may do').choices(['agent']).makeOptionMandatory())
+    .requiredOption('--name <name>', 'who holds it, e.g. forge; shown as the caller in logs and audits')
+    .option('--data-dir <dir>', 'the data dir (default ~/.reef, or $REEF_DATA_DIR)')
+    .option('--db <url>', 'the database the hosts use (default: the data dir\'s SQLite)', parseDb)
+    .action(async (flags: { name: string; dataDir?: string; db?: string }) => {
+      settle(await withTokens(configFromFlags(flags), async (tokens) => out.log((await tokens.create(flags.name)).token)));
+    });
+  token
+    .command('list')
+    .description('list agent tokens (names and dates, never the tokens)')
+    .option('--data-dir <dir>', 'the data dir (default ~/.reef, or $REEF_DATA_DIR)')
+    .option('--db <url>', 'the database the hosts use', parseDb)
+    .action(async (flags: { dataDir?: string; db?: string }) => {
+      settle(
+        await withTokens(configFromFlags(flags), async (tokens) => {
+          const list = await tokens.list();
+          if (list.length === 0) out.log('no agent tokens yet: reef token create --scope agent --name NAME');
+          for (const t of list) out.log(`${t.name}\t${t.scope}\tcreated ${t.createdAt}${t.revokedAt ? `\trevoked ${t.revokedAt}` : ''}`);
+        }),
+      );
+    });
+  token
+    .command('revoke <name>')
+    .description('revoke an agent token at once (hosts forget it within 5 s)')
+    .option('--data-dir <dir>', 'the data dir (default ~/.reef, or $REEF_DATA_DIR)')
+    .option('--db <url>', 'the database the hosts use', parseDb)
+    .action(async (name: string, flags: { dataDir?: string; db?: string }) => {
+      settle(await withTokens(configFromFlags(flags), async (tokens) => {
+        await tokens.revoke(name);
+        out.log(`revoked ${name}`);
+      }));
     });
 
   program
@@ -121,6 +160,20 @@ export function buildProgram(out: { log: (s: string) => void; error: (s: string)
     });
 
   return { program, result };
+}
+
+/** Opens the database the hosts use, runs `fn` on its agent tokens, closes it. */
+async function withTokens(config: HostConfig, fn: (tokens: AgentTokens) => Promise<void>): Promise<number> {
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  const db = await openDatabase(config.db, config.dataDir, config.durability);
+  try {
+    const tokens = new AgentTokens(db);
+    await tokens.init();
+    await fn(tokens);
+    return 0;
+  } finally {
+    await db.close();
+  }
 }
 
 /** Runs the CLI; resolves to the exit code (0 ok, 1 failure, 2 bad usage). */
@@ -137,6 +190,10 @@ export async function main(argv: string[], out = { log: console.log, error: cons
     if (err instanceof CommanderError) {
       // --help and --version exit 0; usage errors were already printed by commander.
       return err.exitCode === 0 ? 0 : 2;
+    }
+    if (err instanceof ReefError) {
+      out.error(`reef: ${err.message}`);
+      return err.code === 'invalid_request' ? 2 : 1;
     }
     if (err instanceof ConfigError) {
       out.error(`reef: ${err.message}`);

@@ -9,6 +9,7 @@ import { startServer, type RunningServer } from '../server/http-server.js';
 import { RouteTable } from '../server/routes.js';
 import { ensureOperatorToken } from '../server/tokens.js';
 import { isLoopback, type HostConfig } from './config.js';
+import { AgentTokens } from './agent-tokens.js';
 import { lockDataDir } from './instance-lock.js';
 import { createLogger, type Logger } from './log.js';
 import { builtinPluginsDir, rendererDir } from './paths.js';
@@ -62,6 +63,8 @@ async function assemble(config: HostConfig, options: HostOptions, releaseLock: (
   const bus = new LocalBus((err, subject) => log.error({ err: String(err), subject }, 'bus listener threw'));
   const db = await openDatabase(config.db, config.dataDir, config.durability);
   const tier: Tier = db.dialect === 'postgres' ? 'factory' : 'single-box';
+  const agentTokens = new AgentTokens(db);
+  await agentTokens.init();
   const info = (): HostInfo => ({
     version: REEF_VERSION,
     tier,
@@ -112,6 +115,7 @@ async function assemble(config: HostConfig, options: HostOptions, releaseLock: (
       host: config.host,
       port: config.port,
       operatorToken,
+      verifyAgentToken: (token) => agentTokens.verify(token),
       routes,
       bus,
       rendererHost,

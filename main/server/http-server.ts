@@ -24,6 +24,8 @@ export interface ServerOptions {
   host: string;
   port: number;
   operatorToken: string;
+  /** Agent tokens: the caller a non-operator token stands for (HTTP /v1 only). */
+  verifyAgentToken?: (token: string) => Promise<Caller | undefined>;
   routes: RouteTable;
   bus: Bus;
   rendererHost: RendererHost;
@@ -111,6 +113,13 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     return undefined;
   };
 
+  /** The agent API also takes agent tokens; the app, its socket and its files take only the operator's. */
+  const authorizeAgent = async (req: http.IncomingMessage): Promise<Caller | undefined> => {
+    const auth = req.headers.authorization;
+    if (!auth?.startsWith('Bearer ') || !options.verifyAgentToken) return undefined;
+    return options.verifyAgentToken(auth.slice(7).trim());
+  };
+
   const server = http.createServer((req, res) => {
     handle(req, res).catch((err: unknown) => {
       const e = ReefError.from(err);
@@ -127,7 +136,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       sendJson(res, 200, { ok: true, version: options.version, tier: options.tier() });
       return;
     }
-    const caller = authorize(req, url);
+    const caller = authorize(req, url) ?? (url.pathname.startsWith('/v1/') ? await authorizeAgent(req) : undefined);
     if (!caller) {
       res.setHeader('www-authenticate', 'Bearer realm="reef"');
       throw new ReefError(

@@ -1,0 +1,125 @@
+/** The queue's agent API over HTTP against a real `reef serve`: scopes, validation, long polls, backpressure. */
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Task } from '../../plugins/queue/host/schemas.js';
+import { AgentApi } from '../fault/api.js';
+import { REPO_ROOT, startReef, type ReefProcess } from '../harness/reef-process.js';
+
+let host: ReefProcess;
+let operator: AgentApi;
+let agent: AgentApi;
+
+beforeAll(async () => {
+  host = await startReef();
+  operator = new AgentApi(host.origin, host.token);
+  const token = execFileSync(process.execPath, [path.join(REPO_ROOT, 'bin', 'reef.js'), 'token', 'create', '--scope', 'agent', '--name', 'forge', '--data-dir', host.dataDir], {
+    encoding: 'utf8',
+  }).trim();
+  agent = new AgentApi(host.origin, token);
+}, 30_000);
+afterAll(async () => host?.stop());
+
+type ErrorReply = { error: { code: string; message: string; details?: unknown } };
+
+describe('queue agent API over HTTP', () => {
+  it('lets an agent token enqueue, claim, heartbeat and complete', async () => {
+    const enq = await agent.call<{ task: Task }>('POST', '/v1/tasks', { queue: 'build', type: 'compile', payload: { repo: 'x' }, tags: { product: 'p1' } });
+    expect(enq.status).toBe(200);
+    const claim = await agent.call<{ tasks: Array<Task & { leaseToken: string }> }>('POST', '/v1/tasks/claim', { queues: ['build'], worker: 'forge-1' });
+    const task = claim.json.tasks[0];
+    expect(task?.id).toBe(enq.json.task.id);
+    const hb = await agent.call<{ leaseExpiresAt: string }>('POST', `/v1/tasks/${task?.id}/heartbeat`, { leaseToken: task?.leaseToken, progress: { pct: 10 } });
+    expect(hb.status).toBe(200);
+    const done = await agent.call<{ task: Task }>('POST', `/v1/tasks/${task?.id}/complete`, { leaseToken: task?.leaseToken, result: { ok: 1 } });
+    expect(done.json.task.state).toBe('succeeded');
+    // Over the gateway the enqueuer is the agent's name.
+    const got = await agent.call<{ task: Task }>('GET', `/v1/tasks/${task?.id}`);
+    expect(got.json.task.result).toEqual({ ok: 1 });
+  });
+
+  it('refuses what an agent token may not do, and the app itself, while the operator may', async () => {
+    const { json } = await operator.call<{ task: Task }>('POST', '/v1/tasks', { queue: 'ops', type: 't' });
+    const cancel = await agent.call<ErrorReply>('POST', `/v1/tasks/${json.task.id}/cancel`, {});
+    expect(cancel.status).toBe(403);
+    expect(cancel.json.error.message).toMatch(/operator/);
+    expect((await agent.call<ErrorReply>('POST', '/v1/gates/approval:1/open', {})).status).toBe(403);
+    const page = await fetch(`${host.origin}/`, { headers: { authorization: `Bearer ${agent.token}` } });
+    expect(page.status).toBe(401);
+    expect((await operator.call<{ task: Task }>('POST', `/v1/tasks/${json.task.id}/cancel`, {})).json.task.state).toBe('cancelled');
+    const revoked = await fetch(`${host.origin}/v1/tasks`, { headers: { authorization: 'Bearer reef_ag_not-a-real-token' } });
+    expect(revoked.status).toBe(401);
+  });
+
+  it('answers a bad request with 400 naming the field, and changes nothing', async () => {
+    const before = (await operator.call<{ tasks: Task[] }>('GET', '/v1/tasks?queue=strict')).json.tasks.length;
+    const bad = await agent.call<ErrorReply>('POST', '/v1/tasks', { queue: 'strict', type: 't', priority: 'high', extra: 1 });
+    expect(bad.status).toBe(400);
+    expect(bad.json.error.code).toBe('invalid_request');
+    expect(bad.json.error.message).toContain('priority');
+    expect(bad.json.error.message).toContain('extra');
+    expect((await operator.call<{ tasks: Task[] }>('GET', '/v1/tasks?queue=strict')).json.tasks.length).toBe(before);
+    const missing = await agent.call<ErrorReply>('GET', '/v1/tasks/t_nope');
+    expect(missing.status).toBe(404);
+    const stale = await agent.call<ErrorReply>('POST', '/v1/tasks/t_nope/complete', { leaseToken: 'x' });
+    expect(stale.json.error.code).toBe('not_found');
+  });
+
+  it('wakes a long-polling claim as soon as a task arrives', async () => {
+    const started = Date.now();
+    const claim = agent.call<{ tasks: Task[] }>('POST', '/v1/tasks/claim', { queues: ['longpoll'], worker: 'w', waitMs: 10_000 });
+    await new Promise((r) => setTimeout(r, 300));
+    await operator.call('POST', '/v1/tasks', { queue: 'longpoll', type: 't' });
+    const { json } = await claim;
+    expect(json.tasks).toHaveLength(1);
+    expect(Date.now() - started).toBeLessThan(2000);
+    const empty = await agent.call<{ tasks: Task[] }>('POST', '/v1/tasks/claim', { queues: ['longpoll'], worker: 'w', waitMs: 300 });
+    expect(empty.json.tasks).toEqual([]);
+  });
+
+  it('answers 429 busy with retryAfterMs over the depth limit; a paused queue gives nothing', async () => {
+    expect((await operator.call('POST', '/v1/limits', { kind: 'queue', name: 'small', maxDepth: 1 })).status).toBe(200);
+    expect((await agent.call('POST', '/v1/tasks', { queue: 'small', type: 't' })).status).toBe(200);
+    const res = await fetch(`${host.origin}/v1/tasks`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${agent.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ queue: 'small', type: 't' }),
+    });
+    expect(res.status).toBe(429);
+    expect(res.headers.get('retry-after')).toBe('1');
+    const body = (await res.json()) as ErrorReply;
+    expect(body.error.code).toBe('busy');
+    expect((body.error.details as { retryAfterMs: number }).retryAfterMs).toBeGreaterThan(0);
+
+    expect((await operator.call('POST', '/v1/queues/small/pause', {})).status).toBe(200);
+    expect((await agent.call<{ tasks: Task[] }>('POST', '/v1/tasks/claim', { queues: ['small'], worker: 'w' })).json.tasks).toEqual([]);
+    expect((await agent.call('POST', '/v1/queues/small/resume', {})).status).toBe(403);
+    await operator.call('POST', '/v1/queues/small/resume', {});
+    expect((await agent.call<{ tasks: Task[] }>('POST', '/v1/tasks/claim', { queues: ['small'], worker: 'w' })).json.tasks).toHaveLength(1);
+  });
+
+  it('counts then applies a bulk retry on a filter', async () => {
+    for (let i = 0; i < 3; i++) {
+      await operator.call('POST', '/v1/tasks', { queue: 'bulk', type: 't', maxAttempts: 1 });
+      const { json } = await agent.call<{ tasks: Array<Task & { leaseToken: string }> }>('POST', '/v1/tasks/claim', { queues: ['bulk'], worker: 'w' });
+      const t = json.tasks[0];
+      await agent.call('POST', `/v1/tasks/${t?.id}/fail`, { leaseToken: t?.leaseToken, error: 'boom' });
+    }
+    const dry = await operator.call<{ matched: number }>('POST', '/v1/tasks/bulk', { action: 'retry', filter: { queue: 'bulk', state: ['dead'] }, dryRun: true });
+    expect(dry.json.matched).toBe(3);
+    const run = await operator.call<{ changed: number }>('POST', '/v1/tasks/bulk', { action: 'retry', filter: { queue: 'bulk', state: ['dead'] } });
+    expect(run.json.changed).toBe(3);
+    expect((await operator.call<{ tasks: Task[] }>('GET', '/v1/tasks?queue=bulk&state=ready')).json.tasks).toHaveLength(3);
+  });
+
+  it('creates, lists and deletes a cron schedule; a bad cron names the field', async () => {
+    const bad = await operator.call<ErrorReply>('POST', '/v1/schedules', { name: 'nightly', cron: 'at night', task: { queue: 'q', type: 't' } });
+    expect(bad.status).toBe(400);
+    expect(bad.json.error.message).toMatch(/^cron:/);
+    const made = await operator.call<{ schedule: { nextRun: string } }>('POST', '/v1/schedules', { name: 'nightly', cron: '0 3 * * *', task: { queue: 'q', type: 't' } });
+    expect(made.status).toBe(200);
+    expect(Date.parse(made.json.schedule.nextRun)).toBeGreaterThan(Date.now());
+    expect((await operator.call<{ schedules: unknown[] }>('GET', '/v1/schedules')).json.schedules).toHaveLength(1);
+    expect((await operator.call('DELETE', '/v1/schedules/nightly')).status).toBe(200);
+  });
+});
