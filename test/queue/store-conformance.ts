@@ -119,6 +119,15 @@ export function taskStoreConformance(name: string, makeFixture: () => Promise<St
       expect((await store.complete(second.id, second.leaseToken, null)).task.state).toBe('succeeded');
     });
 
+    it('gives a task whose lease expired its place back at the head of the queue', async () => {
+      const first = (await store.enqueue(enqueueInput({}), 'op')).task;
+      await claimOne('dies', 1000);
+      for (let i = 0; i < 3; i++) await store.enqueue(enqueueInput({}), 'op');
+      await sleep(1100);
+      await store.reapExpiredLeases();
+      expect((await claimOne('next')).id).toBe(first.id);
+    });
+
     it('ends dead after maxAttempts when every lease expires (a task that kills its worker)', async () => {
       const { task } = await store.enqueue(enqueueInput({ maxAttempts: 2 }), 'op');
       for (let i = 0; i < 2; i++) {

@@ -484,11 +484,13 @@ export abstract class SqlTaskStore implements TaskStore {
 
   async reapExpiredLeases(limit = 500): Promise<Task[]> {
     return this.db.transaction(async (tx) => {
+      // run_at stays as it was: a task whose worker died keeps its place at the head of the
+      // queue instead of waiting behind everything enqueued since.
       const rows = await tx.query(
         `UPDATE queue_tasks SET
            state = CASE WHEN attempts >= max_attempts THEN 'dead' ELSE 'ready' END,
            last_error = 'lease expired' || CASE WHEN worker IS NULL THEN '' ELSE ' (worker ' || worker || ')' END,
-           lease_expires_at = NULL, run_at = ${this.now}, updated_at = ${this.now}
+           lease_expires_at = NULL, updated_at = ${this.now}
          WHERE id IN (SELECT id FROM queue_tasks WHERE state = 'leased' AND lease_expires_at <= ${this.now} ORDER BY lease_expires_at LIMIT ?)
            AND state = 'leased'
          RETURNING *`,
