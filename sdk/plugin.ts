@@ -41,8 +41,22 @@ export interface SqlExecutor {
   execute(sql: string, params?: readonly unknown[]): Promise<{ changes: number }>;
 }
 
+/**
+ * LISTEN/NOTIFY, present on PostgreSQL: wake other hosts without polling. Channel names are
+ * scoped to the plugin. A notification can be lost (a dropped connection): keep a slow poll.
+ * @since 0.1.0
+ */
+export interface PluginNotifications {
+  listen(channel: string, onNotify: (payload: string) => void): Promise<Disposable>;
+  notify(channel: string, payload: string): Promise<void>;
+  /** Called when the listening connection came back after a loss. */
+  onReconnect(fn: () => void): () => void;
+}
+
 /** @since 0.1.0 */
 export interface PluginDatabase extends SqlExecutor {
+  /** Present on PostgreSQL only. */
+  readonly notifications?: PluginNotifications;
   transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T>;
   /** Applies the plugin's migrations in order; refuses a changed migration that was already applied. */
   migrate(migrations: readonly Migration[]): Promise<{ applied: string[] }>;

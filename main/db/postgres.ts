@@ -1,6 +1,7 @@
 /** PostgreSQL backend (pg): a pool, `?` placeholders numbered for the driver, real transactions. */
 import pg from 'pg';
 import type { Database, Row, TxExecutor } from './database.js';
+import { PgListener } from './pg-listener.js';
 
 /** Turns `?` placeholders into `$1, $2, ...`, leaving quoted strings, identifiers and comments alone. */
 export function numberPlaceholders(sql: string): string {
@@ -86,6 +87,7 @@ export class PostgresDatabase implements Database {
   readonly description: string;
   private readonly pool: pg.Pool;
   private readonly direct: TxExecutor;
+  readonly notifications: PgListener;
 
   constructor(url: string, options: { max?: number } = {}) {
     this.pool = new pg.Pool({ connectionString: url, max: options.max ?? 10, types: portableTypes });
@@ -93,6 +95,7 @@ export class PostgresDatabase implements Database {
     this.pool.on('error', () => {});
     this.description = redactUrl(url);
     this.direct = executorFor(this.pool);
+    this.notifications = new PgListener(url, (sql, params) => this.direct.query(sql, params));
   }
 
   /** Fails fast with a readable error when the server cannot be reached. */
@@ -136,6 +139,7 @@ export class PostgresDatabase implements Database {
   }
 
   async close(): Promise<void> {
+    await this.notifications.close();
     await this.pool.end();
   }
 }

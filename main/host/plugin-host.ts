@@ -15,7 +15,7 @@ import {
   type PluginStatus,
 } from '../../sdk/index.js';
 import type { Database } from '../db/database.js';
-import { migrate } from '../db/migrations.js';
+import { pluginDatabase } from '../db/plugin-database.js';
 import type { Logger } from './log.js';
 import { assertAllowed } from './permissions.js';
 import type { DiscoveredPlugin } from './plugin-loader.js';
@@ -209,7 +209,7 @@ export class PluginHost {
           return subscription(await bus.serve(pattern, handler, options));
         },
       },
-      db: manifest.permissions.database ? this.databaseFor(manifest) : undefined,
+      db: manifest.permissions.database ? this.databaseFor(manifest, track) : undefined,
       host: {
         info: () => this.deps.hostInfo(),
         plugins: () => this.list(),
@@ -242,15 +242,24 @@ export class PluginHost {
     };
   }
 
-  private databaseFor(manifest: Manifest): PluginDatabase | undefined {
+  /** The plugin's handle on the host database; its LISTENs are disposed with the plugin. */
+  private databaseFor(manifest: Manifest, track: (d: Disposable) => Disposable): PluginDatabase | undefined {
     const db = this.deps.db;
     if (!db) return undefined;
+    const handle = pluginDatabase(db, manifest.id, this.deps.now);
+    const n = handle.notifications;
+    if (!n) return handle;
     return {
-      dialect: db.dialect,
-      query: (sql, params) => db.query(sql, params),
-      execute: (sql, params) => db.execute(sql, params),
-      transaction: (fn) => db.transaction(fn),
-      migrate: (migrations) => migrate(db, manifest.id, migrations, this.deps.now),
+      ...handle,
+      notifications: {
+        ...n,
+        listen: async (channel, onNotify) => track(await n.listen(channel, onNotify)),
+        onReconnect: (fn) => {
+          const stop = n.onReconnect(fn);
+          track({ dispose: stop });
+          return stop;
+        },
+      },
     };
   }
 }

@@ -6,6 +6,7 @@ import { QueueService } from './service.js';
 import { SqliteTaskStore } from './sqlite-store.js';
 import { Scheduler } from './scheduler.js';
 import { QueueStats } from './stats.js';
+import { ReadySignal } from './ready-signal.js';
 import type { SqlTaskStore } from './store.js';
 import { ClaimWaiters } from './waiters.js';
 
@@ -16,7 +17,10 @@ export async function activate(ctx: PluginContext): Promise<void> {
   const store: SqlTaskStore = db.dialect === 'postgres' ? new PostgresTaskStore(db) : new SqliteTaskStore(db);
   const waiters = new ClaimWaiters();
   const scheduler = new Scheduler(db, store, ctx.now);
-  const service = new QueueService({ store, scheduler, waiters, publish: (s, b) => ctx.bus.publish(s, b) });
+  const signal = new ReadySignal(waiters, db.notifications, (err) => ctx.log.warn('NOTIFY failed', { err: String(err) }));
+  await signal.start();
+  ctx.onDispose(() => signal.stop());
+  const service = new QueueService({ store, scheduler, waiters, publish: (s, b) => ctx.bus.publish(s, b), ready: (q) => signal.ready(q) });
   ctx.onDispose(() => waiters.wakeAll());
   const stats = new QueueStats(store, db, ctx.now);
 

@@ -32,6 +32,8 @@ export interface QueueServiceDeps {
   scheduler: Scheduler;
   waiters: ClaimWaiters;
   publish: (subject: string, body: unknown) => Promise<void>;
+  /** Announces that a queue has work (this host's claimers and, on PostgreSQL, other hosts'). */
+  ready: (queue: string) => void;
   /** How often a long-polling claim looks again even without a wake (lost notifications). */
   pollMs?: number;
 }
@@ -47,7 +49,7 @@ export class QueueService {
   async emit(tasks: readonly Task[]): Promise<void> {
     for (const task of tasks) {
       await this.deps.publish(`reef.v1.events.task.${task.state}`, { task });
-      if (task.state === 'ready') this.deps.waiters.wake(task.queue);
+      if (task.state === 'ready') this.deps.ready(task.queue);
     }
   }
 
@@ -166,7 +168,7 @@ export class QueueService {
     const current = (await this.deps.store.listLimits()).find((l) => l.kind === 'queue' && l.name === queue);
     await this.deps.store.setLimit({ kind: 'queue', name: queue, paused, maxInFlight: current?.maxInFlight ?? null, maxDepth: current?.maxDepth ?? null });
     await this.deps.publish(`reef.v1.events.queue.${paused ? 'paused' : 'resumed'}`, { queue, by: info.caller.id });
-    if (!paused) this.deps.waiters.wake(queue);
+    if (!paused) this.deps.ready(queue);
     return { queue, paused };
   }
 
