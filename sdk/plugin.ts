@@ -101,10 +101,27 @@ export interface PluginContext {
   readonly settings: Readonly<Record<string, string | number | boolean>>;
 }
 
+/**
+ * One of a plugin's tables, as `reef migrate` copies it: in `key` order, in batches, never
+ * twice (rows whose key exists are skipped). Parents come before children in `tables`.
+ * @since 0.1.0
+ */
+export interface TableExport {
+  name: string;
+  /** The primary key's columns. */
+  key: string[];
+  /** A column filled by a sequence on PostgreSQL (advanced past the copied values). */
+  serial?: string;
+}
+
 /** What a plugin's host module exports. @since 0.1.0 */
 export interface PluginModule {
   activate(ctx: PluginContext): void | Promise<void>;
   deactivate?(): void | Promise<void>;
+  /** The plugin's migrations, so `reef migrate` can make its tables on a new database. */
+  migrations?: readonly Migration[];
+  /** The plugin's data, for `reef migrate`: which tables, in which order. */
+  tables?: readonly TableExport[];
 }
 
 export type { Caller };

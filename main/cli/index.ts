@@ -7,6 +7,7 @@ import { openDatabase } from '../db/open.js';
 import { AgentTokens } from '../host/agent-tokens.js';
 import { ensureOperatorToken } from '../server/tokens.js';
 import { runDoctor } from './doctor.js';
+import { runMigrate } from './migrate.js';
 import { electronBinary, launchElectron } from './electron-launch.js';
 import { serve } from './serve.js';
 
@@ -26,6 +27,11 @@ function parsePort(value: string): number {
   const n = Number(value);
   if (n > 65535) throw new InvalidArgumentError('must be from 0 to 65535 (0 picks a free port)');
   return n;
+}
+
+function parseBatch(value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 5000) throw new InvalidArgumentError('must be a whole number from 1 to 5000');
+  return Number(value);
 }
 
 function parseDb(value: string): string {
@@ -147,6 +153,19 @@ export function buildProgram(out: { log: (s: string) => void; error: (s: string)
         await tokens.revoke(name);
         out.log(`revoked ${name}`);
       }));
+    });
+
+  program
+    .command('migrate')
+    .description('copy every plugin\'s data to another database (SQLite to PostgreSQL), verified; safe to run again')
+    .requiredOption('--from <db>', 'where the data is now: sqlite:PATH (e.g. sqlite:~/.reef/reef.db) or postgres://…', parseDb)
+    .requiredOption('--to <db>', 'where it goes: postgres://USER@HOST:PORT/DB (or sqlite:PATH)', parseDb)
+    .option('--force', 'copy into a target that already holds data (rows whose key exists are kept)')
+    .option('--batch <rows>', 'rows per transaction (default 1000)', parseBatch)
+    .option('--data-dir <dir>', 'the data dir (for plugin folders in its config.json)')
+    .action(async (flags: { from: string; to: string; force?: boolean; batch?: number; dataDir?: string }) => {
+      const config = configFromFlags(flags);
+      settle(await runMigrate(config, { from: flags.from, to: flags.to, force: flags.force === true, batch: flags.batch ?? 1000 }, out));
     });
 
   program

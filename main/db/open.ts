@@ -1,4 +1,5 @@
 /** Opens the database the config names: SQLite in the data dir unless a postgres:// URL is given. */
+import os from 'node:os';
 import path from 'node:path';
 import type { Database, Durability } from './database.js';
 import { PostgresDatabase } from './postgres.js';
@@ -15,6 +16,8 @@ export async function openDatabase(spec: string | undefined, dataDir: string, du
     }
     return db;
   }
-  const file = spec ? spec.replace(/^sqlite:/, '') : path.join(dataDir, 'reef.db');
+  const given = spec?.replace(/^sqlite:/, '');
+  // `sqlite:~/…` reaches us unexpanded (the shell only expands a leading ~).
+  const file = given ? (given.startsWith('~/') ? path.join(os.homedir(), given.slice(2)) : given) : path.join(dataDir, 'reef.db');
   return new SqliteDatabase({ file, durability });
 }

@@ -4,11 +4,11 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { ReefError, describeIssues, type Caller, type Migration } from '../../sdk/index.js';
+import { ReefError, describeIssues, type Caller, type Migration, type TableExport } from '../../sdk/index.js';
 import type { Database } from '../db/database.js';
 import { migrate } from '../db/migrations.js';
 
-const MIGRATIONS: Migration[] = [
+export const HOST_MIGRATIONS: Migration[] = [
   {
     id: '001_tokens',
     sql: `CREATE TABLE reef_tokens (
@@ -20,6 +20,9 @@ const MIGRATIONS: Migration[] = [
     )`,
   },
 ];
+
+/** For `reef migrate`: the host's own tables. */
+export const HOST_TABLES: TableExport[] = [{ name: 'reef_tokens', key: ['name'] }];
 
 export const TokenNameSchema = z
   .string()
@@ -45,7 +48,7 @@ export class AgentTokens {
   ) {}
 
   async init(): Promise<void> {
-    await migrate(this.db, 'host', MIGRATIONS, this.now);
+    await migrate(this.db, 'host', HOST_MIGRATIONS, this.now);
   }
 
   async create(name: string): Promise<{ token: string; info: TokenInfo }> {

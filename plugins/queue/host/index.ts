@@ -1,5 +1,5 @@
 /** Queue plugin, host side: the task store for this tier, its bus subjects and /v1 routes. */
-import { ReefError, type HttpRoute, type PluginContext, type RequestHandler } from '../../../sdk/index.js';
+import { ReefError, type HttpRoute, type PluginContext, type RequestHandler, type TableExport } from '../../../sdk/index.js';
 import { QUEUE_MIGRATIONS } from './migrations.js';
 import { PostgresTaskStore } from './postgres-store.js';
 import { QueueService } from './service.js';
@@ -10,10 +10,22 @@ import { ReadySignal } from './ready-signal.js';
 import type { SqlTaskStore } from './store.js';
 import { ClaimWaiters } from './waiters.js';
 
+/** For `reef migrate`: the queue's tables, parents first. */
+export const migrations = QUEUE_MIGRATIONS;
+export const tables: TableExport[] = [
+  { name: 'queue_tasks', key: ['id'] },
+  { name: 'queue_task_gates', key: ['task_id', 'gate'] },
+  { name: 'queue_gates', key: ['name'] },
+  { name: 'queue_task_events', key: ['id'], serial: 'id' },
+  { name: 'queue_limits', key: ['kind', 'name'] },
+  { name: 'queue_schedules', key: ['id'] },
+  { name: 'queue_schedule_runs', key: ['schedule_id', 'slot'] },
+];
+
 export async function activate(ctx: PluginContext): Promise<void> {
   const db = ctx.db;
   if (!db) throw new ReefError('unavailable', 'the queue needs a database (permissions.database)');
-  await db.migrate(QUEUE_MIGRATIONS);
+  await db.migrate(migrations);
   const store: SqlTaskStore = db.dialect === 'postgres' ? new PostgresTaskStore(db) : new SqliteTaskStore(db);
   const waiters = new ClaimWaiters();
   const scheduler = new Scheduler(db, store, ctx.now);
