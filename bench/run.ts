@@ -1,6 +1,7 @@
 /** `npm run bench -- <name>`: runs one benchmark (or all) and prints its figures. */
 const benches: Record<string, () => Promise<{ run(): Promise<void> }>> = {
   startup: () => import('./startup.js'),
+  queue: () => import('./queue.js'),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

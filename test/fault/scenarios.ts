@@ -47,6 +47,7 @@ export async function runWorkerKills(
   queue: string,
   count: number,
 ): Promise<Outcome & { killed: number; orphaned: number; recoveryMs: number }> {
+  // recoveryMs: from the kill until every task whose worker died with its lease is held again.
   const api = new AgentApi((s.hosts[0] as ReefProcess).origin, (s.hosts[0] as ReefProcess).token);
   await api.enqueueMany(plannedTasks(queue, count, { workMs: 15 }));
   const fleet = startWorkers({ url: api.origin, token: api.token, queue, processes: 25, workersPerProcess: 4, leaseMs: LEASE_MS });
@@ -67,16 +68,23 @@ export async function runWorkerKills(
     if (e.kind === 'claimed' && e.at <= killAt) lastClaim.set(e.id, e);
     if ((e.kind === 'completed' || e.kind === 'failed') && e.at <= killAt) finishedBy.add(`${e.id}/${e.attempt}`);
   }
-  const orphaned = [...lastClaim.values()].filter((e) => killedPids.has(e.pid) && !finishedBy.has(`${e.id}/${e.attempt}`));
+  const candidates = [...lastClaim.values()].filter((e) => killedPids.has(e.pid) && !finishedBy.has(`${e.id}/${e.attempt}`));
+  // From the database's own history: which leases of killed workers expired, and how long
+  // until someone else held each of those tasks.
+  let orphaned = 0;
   let recoveryMs = 0;
-  for (const o of orphaned) {
-    const reclaim = fleet.events.find((e) => e.kind === 'claimed' && e.id === o.id && e.at > killAt);
-    if (reclaim) recoveryMs = Math.max(recoveryMs, reclaim.at - killAt);
+  for (const c of candidates) {
+    const { json } = await api.call<{ events: Array<{ at: string; state: string; error?: string }> }>('GET', `/v1/tasks/${c.id}/history`);
+    const expired = json.events.findIndex((e) => e.error === 'lease expired' && Date.parse(e.at) >= killAt - 1000);
+    if (expired < 0) continue; // its worker's last call reached the host before it died
+    orphaned++;
+    const next = json.events.slice(expired + 1).find((e) => e.state === 'leased');
+    if (next) recoveryMs = Math.max(recoveryMs, Date.parse(next.at) - killAt);
   }
   const tasks = await api.allTasks(queue);
   const outcome = verifyOutcome(tasks, fleet.events, count, await s.duplicateSucceeded(queue));
-  expect(orphaned.length).toBeGreaterThan(0);
-  return { ...outcome, killed: victims.length, orphaned: orphaned.length, recoveryMs };
+  expect(orphaned).toBeGreaterThan(0);
+  return { ...outcome, killed: victims.length, orphaned, recoveryMs };
 }
 
 /** (d) A task that kills its worker every time ends dead after maxAttempts instead of looping. */

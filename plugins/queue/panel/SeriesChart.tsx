@@ -39,8 +39,9 @@ function options(width: number, height: number, series: SeriesSpec[]): uPlot.Opt
       y: { range: (_u, _min, max) => [0, Math.max(1, max * 1.15)] },
     },
     axes: [
-      { ...axis, space: 60, values: (_u, ticks) => ticks.map((t) => new Date(t * 1000).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', hour12: false })) },
-      { ...axis, size: 40, values: (_u, ticks) => ticks.map((t) => (t >= 1000 ? `${+(t / 1000).toFixed(1)}k` : String(+t.toFixed(1)))) },
+      { ...axis, space: 60, size: 24, values: (_u, ticks) => ticks.map((t) => new Date(t * 1000).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', hour12: false })) },
+      // Short charts: allow ticks close together so the top value is labelled too.
+      { ...axis, size: 40, space: 16, values: (_u, ticks) => ticks.map((t) => (t >= 1000 ? `${+(t / 1000).toFixed(1)}k` : String(+t.toFixed(1)))) },
     ],
     series: [{}, ...series.map((s) => ({ label: s.label, stroke: s.color, width: 1.5, points: { show: false } }))],
   };

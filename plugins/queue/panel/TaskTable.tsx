@@ -1,6 +1,6 @@
 // The live task table: virtualized rows of fixed height, the next page loaded as the operator nears the end.
 import { flexRender, getCoreRowModel, useReactTable, type Row } from '@tanstack/react-table';
-import { useVirtualizer } from '@tanstack/react-virtual';
+import { observeElementRect, useVirtualizer } from '@tanstack/react-virtual';
 import { memo, useEffect, useRef, type ReactNode } from 'react';
 import { useStore } from 'zustand';
 import { COLUMNS, HIDDEN_WITH_DETAIL, gridTemplate, type TableMeta } from './columns.js';
@@ -9,6 +9,8 @@ import type { QueueStore } from './queue-store.js';
 import type { Task } from './types.js';
 
 export const ROW_HEIGHT = 32;
+/** Where the scroller has no layout yet (or none at all, as in jsdom), render a screenful anyway. */
+const FALLBACK_RECT = { width: 1200, height: 640 };
 /** Ask for the next page when this few loaded rows are left below the viewport. */
 const PREFETCH_ROWS = 60;
 
@@ -84,8 +86,8 @@ export function TaskTable({ store, now, compact, onOpen, onLoadMore, empty }: { 
     getScrollElement: () => scroller.current,
     estimateSize: () => ROW_HEIGHT,
     overscan: 12,
-    // jsdom has no layout: start from a plausible viewport so rows render there too.
-    initialRect: { width: 1200, height: 640 },
+    initialRect: FALLBACK_RECT,
+    observeElementRect: (instance, onRect) => observeElementRect(instance, (rect) => onRect(rect.height > 0 ? rect : FALLBACK_RECT)),
   });
   const items = virtualizer.getVirtualItems();
   const lastIndex = items[items.length - 1]?.index ?? 0;

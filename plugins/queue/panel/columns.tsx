@@ -1,6 +1,6 @@
 // The task table's columns: what each shows and how wide it is (rows have a fixed height, so cells never wrap).
 import { createColumnHelper, type Column, type ColumnDef } from '@tanstack/react-table';
-import { formatAgo, stateLabel } from './format.js';
+import { formatAgo, shortId, stateLabel } from './format.js';
 import type { Task } from './types.js';
 
 /** Read by cells that show times relative to now. */
@@ -28,7 +28,16 @@ export const COLUMNS: ColumnDef<Task, unknown>[] = [
       );
     },
   }),
-  col.accessor('id', { header: 'Task', size: 200, minSize: 120, cell: (c) => <span className="qp-mono">{c.getValue()}</span> }),
+  col.accessor('id', {
+    header: 'Task',
+    size: 150,
+    minSize: 130,
+    cell: (c) => (
+      <span className="qp-mono" title={c.getValue()}>
+        {shortId(c.getValue())}
+      </span>
+    ),
+  }),
   col.accessor('queue', { header: 'Queue', size: 100, minSize: 70 }),
   col.accessor('type', { header: 'Type', size: 140, minSize: 90 }),
   col.accessor((t) => t.tags.product ?? '', { id: 'product', header: 'Product', size: 100, minSize: 70 }),
@@ -56,7 +65,11 @@ export const COLUMNS: ColumnDef<Task, unknown>[] = [
     header: 'Last error',
     size: 260,
     minSize: 120,
-    cell: (c) => <span className="qp-error">{String(c.getValue())}</span>,
+    cell: (c) => (
+      <span className="qp-error" title={String(c.getValue())}>
+        {String(c.getValue())}
+      </span>
+    ),
   }),
 ] as ColumnDef<Task, unknown>[];
 

@@ -28,6 +28,7 @@ export function formatAgo(iso: string | undefined, now: number): string {
   if (Number.isNaN(ms)) return '—';
   const future = ms < 0;
   const s = Math.round(Math.abs(ms) / 1000);
+  if (s < 3) return 'now';
   const text = s < 60 ? `${s}s` : s < 3600 ? `${Math.floor(s / 60)}m` : s < 86400 ? `${Math.floor(s / 3600)}h` : `${Math.floor(s / 86400)}d`;
   return future ? `in ${text}` : `${text} ago`;
 }
@@ -53,4 +54,9 @@ export function prettyJson(value: unknown): string {
 
 export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
+}
+
+/** Ids start with their time and end with randomness: keep both ends, so rows stay tellable apart. */
+export function shortId(id: string): string {
+  return id.length > 18 ? `${id.slice(0, 5)}…${id.slice(-10)}` : id;
 }

@@ -24,6 +24,7 @@ export interface QueueState {
   selectedId: string | null;
   detailId: string | null;
   queues: QueueInfo[] | null;
+  queuesAt: number | null;
   products: string[];
   series: QueueSeries | null;
 
@@ -37,7 +38,8 @@ export interface QueueState {
   select(id: string | null): void;
   moveSelection(delta: number): void;
   openDetail(id: string | null): void;
-  setQueues(queues: QueueInfo[], products: string[]): void;
+  /** New counts; they are also the depth chart's newest point (`at` is when they were asked for). */
+  setQueues(queues: QueueInfo[], products: string[], at?: number): void;
   setQueuePaused(queue: string, paused: boolean): void;
   setSeries(series: QueueSeries): void;
   addDepthSample(sample: DepthSample): void;
@@ -86,6 +88,14 @@ function addTally(throughput: ThroughputSample[], tally: Tally): ThroughputSampl
   return [...byMinute.values()].filter((s) => s.at > newest - HOUR).sort((a, b) => a.at - b.at);
 }
 
+function depthFromCounts(queues: readonly QueueInfo[], at: number): DepthSample {
+  const sample: DepthSample = { at, ready: 0, scheduled: 0, leased: 0, blocked: 0, failed: 0, dead: 0 };
+  for (const q of queues) {
+    for (const key of ['ready', 'scheduled', 'leased', 'blocked', 'failed', 'dead'] as const) sample[key] += q.counts[key] ?? 0;
+  }
+  return sample;
+}
+
 export function createQueueStore(initial: Partial<TaskFilter> = {}): QueueStore {
   return createStore<QueueState>()((set, get) => ({
     filter: { ...EMPTY_FILTER, ...initial },
@@ -100,6 +110,7 @@ export function createQueueStore(initial: Partial<TaskFilter> = {}): QueueStore 
     selectedId: null,
     detailId: null,
     queues: null,
+    queuesAt: null,
     products: [],
     series: null,
 
@@ -188,18 +199,26 @@ export function createQueueStore(initial: Partial<TaskFilter> = {}): QueueStore 
 
     openDetail: (id) => set(id === null ? { detailId: null } : { detailId: id, selectedId: id }),
 
-    setQueues: (queues, products) => set({ queues, products }),
+    setQueues: (queues, products, at) => {
+      set({ queues, products, queuesAt: at ?? null });
+      if (at !== undefined && get().series) get().addDepthSample(depthFromCounts(queues, at));
+    },
 
     setQueuePaused: (queue, paused) =>
       set((s) => ({ queues: s.queues?.map((q) => (q.name === queue ? { ...q, paused } : q)) ?? null })),
 
-    setSeries: (series) => set({ series }),
+    setSeries: (series) => {
+      set({ series });
+      const { queues, queuesAt } = get();
+      if (queues && queuesAt !== null && queuesAt > (series.depth[series.depth.length - 1]?.at ?? 0)) get().addDepthSample(depthFromCounts(queues, queuesAt));
+    },
 
     addDepthSample: (sample) =>
       set((s) => {
         const series = s.series ?? { depth: [], throughput: [] };
         const depth = series.depth.filter((d) => d.at >= sample.at - HOUR && d.at !== sample.at);
         depth.push(sample);
+        depth.sort((a, b) => a.at - b.at);
         return { series: { ...series, depth } };
       }),
   }));

@@ -54,8 +54,9 @@ export function useQueueController(service: QueueService, store: QueueStore, fra
   }, [service, store]);
 
   const refreshQueues = useCallback(() => {
+    const at = Date.now();
     service.queues().then(
-      (list) => store.getState().setQueues(list.queues, list.products.map((p) => p.name)),
+      (list) => store.getState().setQueues(list.queues, list.products.map((p) => p.name), at),
       (err: unknown) => service.toast(`Could not load the queues: ${errorMessage(err)}`, 'error'),
     );
   }, [service, store]);

@@ -1,0 +1,259 @@
+/**
+ * bench/queue: enqueue and claim+complete throughput, claim latency p50/p99 at 10/50/100
+ * concurrent workers, for both stores in-process and through HTTP; graphile-worker on the same
+ * PostgreSQL in the same run for the ratio; and the SQLite tier through HTTP with simulated
+ * agents each claiming every 5 s, ramped until p99 passes 25 ms.
+ */
+import os from 'node:os';
+import path from 'node:path';
+import { Logger, run as runGraphile } from 'graphile-worker';
+import pg from 'pg';
+import { pluginDatabase } from '../main/db/plugin-database.js';
+import { PostgresDatabase } from '../main/db/postgres.js';
+import { SqliteDatabase } from '../main/db/sqlite.js';
+import { migrations } from '../plugins/queue/host/index.js';
+import { PostgresTaskStore } from '../plugins/queue/host/postgres-store.js';
+import { EnqueueSchema } from '../plugins/queue/host/schemas.js';
+import { SqliteTaskStore } from '../plugins/queue/host/sqlite-store.js';
+import type { SqlTaskStore } from '../plugins/queue/host/store.js';
+import { startPostgres } from '../test/harness/postgres.js';
+import { tempDir } from '../test/harness/tmp.js';
+import { startReef } from '../test/harness/reef-process.js';
+import { percentile, table } from './stats.js';
+
+const N = Number(process.env.BENCH_TASKS ?? 5000);
+const CONCURRENCY = [10, 50, 100];
+
+interface Row extends Record<string, string | number> {
+  store: string;
+  via: string;
+  workers: number;
+  'enqueue/s': number;
+  'claim+complete/s': number;
+  'claim p50 ms': number;
+  'claim p99 ms': number;
+}
+
+const input = (i: number) => EnqueueSchema.parse({ queue: 'bench', type: 'noop', payload: { i } });
+
+/** A claim+complete loop with `workers` concurrent workers until the queue is empty. */
+async function drain(
+  workers: number,
+  claim: () => Promise<{ id: string; leaseToken: string } | undefined>,
+  complete: (id: string, token: string) => Promise<void>,
+): Promise<{ perSec: number; p50: number; p99: number }> {
+  const latencies: number[] = [];
+  let done = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: workers }, async () => {
+      for (;;) {
+        const t0 = performance.now();
+        const task = await claim();
+        latencies.push(performance.now() - t0);
+        if (!task) return;
+        await complete(task.id, task.leaseToken);
+        done++;
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  return { perSec: done / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
+}
+
+async function storeRows(label: string, makeStore: () => Promise<{ store: SqlTaskStore; reset(): Promise<void> }>): Promise<Row[]> {
+  const rows: Row[] = [];
+  const { store, reset } = await makeStore();
+  for (const workers of CONCURRENCY) {
+    await reset();
+    // Enqueue with the same number of concurrent producers, one task per call (what agents do).
+    let next = 0;
+    const e0 = performance.now();
+    await Promise.all(
+      Array.from({ length: workers }, async () => {
+        while (next < N) await store.enqueue(input(next++), 'bench');
+      }),
+    );
+    const enqueuePerSec = N / ((performance.now() - e0) / 1000);
+    const r = await drain(
+      workers,
+      async () => (await store.claim({ queues: ['bench'], worker: 'w', max: 1, leaseMs: 60_000 }))[0],
+      async (id, token) => void (await store.complete(id, token, null)),
+    );
+    rows.push({ store: label, via: 'in-process', workers, 'enqueue/s': enqueuePerSec, 'claim+complete/s': r.perSec, 'claim p50 ms': r.p50, 'claim p99 ms': r.p99 });
+  }
+  return rows;
+}
+
+async function httpRows(label: string, args: string[]): Promise<Row[]> {
+  const host = await startReef({ args });
+  const headers = { authorization: `Bearer ${host.token}`, 'content-type': 'application/json' };
+  const post = async (p: string, body: unknown) => {
+    const res = await fetch(`${host.origin}${p}`, { method: 'POST', headers, body: JSON.stringify(body) });
+    return (await res.json()) as { tasks?: Array<{ id: string; leaseToken: string }> };
+  };
+  const rows: Row[] = [];
+  try {
+    for (const workers of CONCURRENCY) {
+      const queue = `bench${workers}`;
+      let next = 0;
+      const e0 = performance.now();
+      await Promise.all(
+        Array.from({ length: workers }, async () => {
+          while (next++ < N) await post('/v1/tasks', { queue, type: 'noop', payload: { i: next } });
+        }),
+      );
+      const enqueuePerSec = N / ((performance.now() - e0) / 1000);
+      const r = await drain(
+        workers,
+        async () => (await post('/v1/tasks/claim', { queues: [queue], worker: 'w', leaseMs: 60_000 })).tasks?.[0],
+        async (id, token) => void (await post(`/v1/tasks/${id}/complete`, { leaseToken: token })),
+      );
+      rows.push({ store: label, via: 'HTTP', workers, 'enqueue/s': enqueuePerSec, 'claim+complete/s': r.perSec, 'claim p50 ms': r.p50, 'claim p99 ms': r.p99 });
+    }
+  } finally {
+    await host.stop();
+  }
+  return rows;
+}
+
+/** graphile-worker processing N no-op jobs queued beforehand: jobs per second. */
+async function graphile(url: string, concurrency: number, batched: boolean): Promise<number> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  let done = 0;
+  let finished: () => void = () => {};
+  const all = new Promise<void>((r) => (finished = r));
+  const runner = await runGraphile({
+    connectionString: url,
+    concurrency,
+    noHandleSignals: true,
+    pollInterval: 1000,
+    logger: new Logger(() => () => {}),
+    taskList: {
+      noop: async () => {
+        if (++done === N) finished();
+      },
+    },
+    ...(batched ? { preset: { worker: { localQueue: { size: 500 }, completeJobBatchDelay: 0, failJobBatchDelay: 0 } } } : {}),
+  });
+  await runner.stop();
+  await client.query(`SELECT graphile_worker.add_jobs(array_agg(ROW('noop', json_build_object('i', i), NULL, NULL, NULL, NULL, NULL, NULL, NULL)::graphile_worker.job_spec)) FROM generate_series(1, $1) i`, [N]);
+  const started = performance.now();
+  const again = await runGraphile({
+    connectionString: url,
+    concurrency,
+    noHandleSignals: true,
+    pollInterval: 1000,
+    logger: new Logger(() => () => {}),
+    taskList: {
+      noop: async () => {
+        if (++done === N) finished();
+      },
+    },
+    ...(batched ? { preset: { worker: { localQueue: { size: 500 }, completeJobBatchDelay: 0, failJobBatchDelay: 0 } } } : {}),
+  });
+  await all;
+  const perSec = N / ((performance.now() - started) / 1000);
+  await again.stop();
+  await client.end();
+  return perSec;
+}
+
+/** The SQLite tier through HTTP: `agents` simulated agents, each claiming (and completing) every 5 s. */
+async function agentsLoad(agents: number, seconds: number): Promise<{ agents: number; claimsPerSec: number; p50: number; p99: number; errors: number }> {
+  const host = await startReef();
+  const headers = { authorization: `Bearer ${host.token}`, 'content-type': 'application/json' };
+  const latencies: number[] = [];
+  let errors = 0;
+  try {
+    // Enough work for every claim.
+    for (let i = 0; i < Math.ceil((agents * seconds) / 5 / 1000) + 1; i++) {
+      await fetch(`${host.origin}/v1/tasks/batch`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ tasks: Array.from({ length: 1000 }, () => ({ queue: 'agents', type: 'noop' })) }),
+      });
+    }
+    const end = Date.now() + seconds * 1000;
+    await Promise.all(
+      Array.from({ length: agents }, async (_, a) => {
+        // Spread the agents over the 5 s period, as a real fleet would be.
+        await new Promise((r) => setTimeout(r, (a / agents) * 5000));
+        while (Date.now() < end) {
+          const t0 = performance.now();
+          try {
+            const res = await fetch(`${host.origin}/v1/tasks/claim`, { method: 'POST', headers, body: JSON.stringify({ queues: ['agents'], worker: `agent${a}` }) });
+            const body = (await res.json()) as { tasks?: Array<{ id: string; leaseToken: string }> };
+            latencies.push(performance.now() - t0);
+            const t = body.tasks?.[0];
+            if (t) await fetch(`${host.origin}/v1/tasks/${t.id}/complete`, { method: 'POST', headers, body: JSON.stringify({ leaseToken: t.leaseToken }) });
+          } catch {
+            errors++;
+          }
+          await new Promise((r) => setTimeout(r, Math.max(0, 5000 - (performance.now() - t0))));
+        }
+      }),
+    );
+  } finally {
+    await host.stop();
+  }
+  return { agents, claimsPerSec: latencies.length / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99), errors };
+}
+
+export async function run(): Promise<void> {
+  console.log(`bench/queue: ${N} tasks per run on ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'cpu'}), Node ${process.versions.node}`);
+  const pgServer = await startPostgres();
+  const dir = tempDir('reef-bench-queue-');
+  try {
+    const rows: Row[] = [];
+    rows.push(
+      ...(await storeRows('SQLite', async () => {
+        const db = new SqliteDatabase({ file: path.join(dir.path, 'bench.db') });
+        const pdb = pluginDatabase(db, 'queue');
+        await pdb.migrate(migrations);
+        return { store: new SqliteTaskStore(pdb), reset: () => db.script('DELETE FROM queue_task_events; DELETE FROM queue_tasks;') };
+      })),
+    );
+    rows.push(
+      ...(await storeRows('PostgreSQL', async () => {
+        const db = new PostgresDatabase(pgServer.url, { max: 20 });
+        const pdb = pluginDatabase(db, 'queue');
+        await pdb.migrate(migrations);
+        return { store: new PostgresTaskStore(pdb), reset: () => db.script('TRUNCATE queue_task_events, queue_tasks CASCADE') };
+      })),
+    );
+    rows.push(...(await httpRows('SQLite', [])));
+    const pgHttp = await startPostgres();
+    try {
+      rows.push(...(await httpRows('PostgreSQL', ['--db', pgHttp.url])));
+    } finally {
+      await pgHttp.stop();
+    }
+    console.log(table(rows));
+
+    const graphileDefault = await graphile(pgServer.url, 10, false);
+    const graphileBatched = await graphile(pgServer.url, 10, true);
+    const reef10 = rows.find((r) => r.store === 'PostgreSQL' && r.via === 'in-process' && r.workers === 10)?.['claim+complete/s'] ?? NaN;
+    console.log('\nPostgreSQL at concurrency 10, same database server, same run:');
+    console.log(
+      table([
+        { system: 'Reef PostgresTaskStore', 'jobs/s': reef10, ratio: 1 },
+        { system: 'graphile-worker 0.17.3 default', 'jobs/s': graphileDefault, ratio: reef10 / graphileDefault },
+        { system: 'graphile-worker 0.17.3 localQueue (batched)', 'jobs/s': graphileBatched, ratio: reef10 / graphileBatched },
+      ]),
+    );
+
+    console.log('\nSQLite tier through HTTP: simulated agents, each claiming every 5 s (goal: p99 < 25 ms at 1,000):');
+    const loads = [];
+    for (const agents of [1000, 2000, 4000, 8000]) {
+      const r = await agentsLoad(agents, Number(process.env.BENCH_AGENT_SECONDS ?? 15));
+      loads.push(r);
+      if (r.p99 > 25 || r.errors > 0) break;
+    }
+    console.log(table(loads.map((l) => ({ agents: l.agents, 'claims/s': l.claimsPerSec, 'p50 ms': l.p50, 'p99 ms': l.p99, errors: l.errors }))));
+  } finally {
+    await pgServer.stop();
+    dir.remove();
+  }
+}
