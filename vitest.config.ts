@@ -13,6 +13,17 @@ export default defineConfig({
           name: 'node',
           environment: 'node',
           include: ['sdk/**/*.test.ts', 'main/**/*.test.ts', 'plugins/*/host/**/*.test.ts', 'scripts/**/*.test.ts', 'test/**/*.test.ts'],
+          exclude: ['test/fault/**', 'node_modules/**'],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          // Hundreds of worker processes against real hosts: one file at a time, after the rest.
+          name: 'faults',
+          environment: 'node',
+          include: ['test/fault/**/*.test.ts'],
+          fileParallelism: false,
         },
       },
       {

@@ -61,10 +61,14 @@ async function drain(
   return { perSec: done / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
 }
 
-async function storeRows(label: string, makeStore: () => Promise<{ store: SqlTaskStore; reset(): Promise<void> }>): Promise<Row[]> {
+async function storeRows(
+  label: string,
+  makeStore: () => Promise<{ store: SqlTaskStore; reset(): Promise<void> }>,
+  concurrency: readonly number[] = CONCURRENCY,
+): Promise<Row[]> {
   const rows: Row[] = [];
   const { store, reset } = await makeStore();
-  for (const workers of CONCURRENCY) {
+  for (const workers of concurrency) {
     await reset();
     // Enqueue with the same number of concurrent producers, one task per call (what agents do).
     let next = 0;
@@ -214,6 +218,19 @@ export async function run(): Promise<void> {
         await pdb.migrate(migrations);
         return { store: new SqliteTaskStore(pdb), reset: () => db.script('DELETE FROM queue_task_events; DELETE FROM queue_tasks;') };
       })),
+    );
+    // The durability setting, side by side: NORMAL survives a killed process, FULL power loss.
+    rows.push(
+      ...(await storeRows(
+        'SQLite --durability full',
+        async () => {
+          const db = new SqliteDatabase({ file: path.join(dir.path, 'bench-full.db'), durability: 'full' });
+          const pdb = pluginDatabase(db, 'queue');
+          await pdb.migrate(migrations);
+          return { store: new SqliteTaskStore(pdb), reset: () => db.script('DELETE FROM queue_task_events; DELETE FROM queue_tasks;') };
+        },
+        [10],
+      )),
     );
     rows.push(
       ...(await storeRows('PostgreSQL', async () => {

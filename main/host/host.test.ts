@@ -139,7 +139,10 @@ describe.skipIf(!hasPostgres)('startHost on PostgreSQL', () => {
     try {
       expect(host.plugins.list().map((p) => p.state)).toEqual(['active']);
       expect(await (await fetch(`${host.server.url}/healthz`)).json()).toEqual({ ok: true, version: '0.1.0', tier: 'factory' });
-      expect(await host.db.query('SELECT plugin, id FROM reef_migrations')).toEqual([{ plugin: 'stored', id: '001' }]);
+      expect(await host.db.query('SELECT plugin, id FROM reef_migrations ORDER BY plugin')).toEqual([
+        { plugin: 'host', id: '001_tokens' },
+        { plugin: 'stored', id: '001' },
+      ]);
     } finally {
       await host.stop();
     }

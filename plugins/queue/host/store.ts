@@ -94,7 +94,7 @@ export function canonicalJson(value: unknown): string {
   return JSON.stringify(value ?? null);
 }
 
-function bodyHash(input: EnqueueInput): string {
+export function bodyHash(input: EnqueueInput): string {
   return createHash('sha256').update(canonicalJson(input)).digest('hex');
 }
 
@@ -149,11 +149,14 @@ export abstract class SqlTaskStore implements TaskStore {
   }
 
   /** The WHERE clause shared by both dialects' claims (paused queues and saturated products excluded). */
-  protected claimableWhere(queuesSql: string, excludeProducts: readonly string[]): string {
+  protected claimableWhere(queuesSql: string, excludeProducts: readonly string[], form: 'in' | 'any' | 'one' = 'in'): string {
     const products = excludeProducts.length
       ? ` AND (product IS NULL OR product NOT IN (${excludeProducts.map(() => '?').join(', ')}))`
       : '';
-    return `queue IN (${queuesSql}) AND state IN ${CLAIMABLE} AND run_at <= ${this.now}
+    // PostgreSQL takes the queues as one array parameter. One queue is compared with "=", so
+    // an index scan returns rows already in claim order and LIMIT stops early.
+    const queues = form === 'any' ? `queue = ANY(${queuesSql}::text[])` : form === 'one' ? `queue = ${queuesSql}` : `queue IN (${queuesSql})`;
+    return `${queues} AND state IN ${CLAIMABLE} AND run_at <= ${this.now}
       AND queue NOT IN (SELECT name FROM queue_limits WHERE kind = 'queue' AND paused = 1)${products}`;
   }
 
@@ -200,6 +203,44 @@ export abstract class SqlTaskStore implements TaskStore {
     });
   }
 
+  /** The INSERT of one task (without RETURNING). */
+  protected insertSql(
+    id: string,
+    input: EnqueueInput,
+    hash: string,
+    enqueuedBy: string,
+    blocked: boolean,
+    gates: readonly string[],
+  ): { sql: string; params: unknown[] } {
+    const runAtSql = input.runAt === undefined ? this.now : '?';
+    const runAtParams = input.runAt === undefined ? [] : [input.runAt];
+    const state = blocked ? "'blocked'" : input.runAt === undefined ? "'ready'" : `(CASE WHEN ? > ${this.now} THEN 'scheduled' ELSE 'ready' END)`;
+    const stateParams = !blocked && input.runAt !== undefined ? [input.runAt] : [];
+    return {
+      sql: `INSERT INTO queue_tasks (id, queue, type, payload, priority, state, attempts, max_attempts, run_at, created_at, updated_at,
+              idempotency_key, body_hash, gates, tags, product, agent, model, enqueued_by)
+            VALUES (?, ?, ?, ?, ?, ${state}, 0, ?, ${runAtSql}, ${this.now}, ${this.now}, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      params: [
+        id,
+        input.queue,
+        input.type,
+        json(input.payload ?? null),
+        input.priority,
+        ...stateParams,
+        input.maxAttempts,
+        ...runAtParams,
+        input.idempotencyKey ?? null,
+        hash,
+        gates.length ? json(gates) : null,
+        json(input.tags),
+        input.tags.product ?? null,
+        input.tags.agent ?? null,
+        input.tags.model ?? null,
+        enqueuedBy,
+      ],
+    };
+  }
+
   /** Enqueue inside the caller's transaction (the scheduler claims its slot in the same one). */
   protected async insertTask(tx: SqlExecutor, input: EnqueueInput, enqueuedBy: string): Promise<{ task: Task; created: boolean }> {
     const hash = bodyHash(input);
@@ -225,34 +266,8 @@ export abstract class SqlTaskStore implements TaskStore {
       pending = gates.filter((g) => !openGates.has(g)).length;
     }
     const id = newTaskId();
-    const runAtSql = input.runAt === undefined ? this.now : '?';
-    const runAtParams = input.runAt === undefined ? [] : [input.runAt];
-    const state = pending > 0 ? "'blocked'" : input.runAt === undefined ? "'ready'" : `(CASE WHEN ? > ${this.now} THEN 'scheduled' ELSE 'ready' END)`;
-    const stateParams = pending === 0 && input.runAt !== undefined ? [input.runAt] : [];
-    const rows = await tx.query(
-      `INSERT INTO queue_tasks (id, queue, type, payload, priority, state, attempts, max_attempts, run_at, created_at, updated_at,
-         idempotency_key, body_hash, gates, tags, product, agent, model, enqueued_by)
-       VALUES (?, ?, ?, ?, ?, ${state}, 0, ?, ${runAtSql}, ${this.now}, ${this.now}, ?, ?, ?, ?, ?, ?, ?, ?)
-       RETURNING *`,
-      [
-        id,
-        input.queue,
-        input.type,
-        json(input.payload ?? null),
-        input.priority,
-        ...stateParams,
-        input.maxAttempts,
-        ...runAtParams,
-        input.idempotencyKey ?? null,
-        hash,
-        gates.length ? json(gates) : null,
-        json(input.tags),
-        input.tags.product ?? null,
-        input.tags.agent ?? null,
-        input.tags.model ?? null,
-        enqueuedBy,
-      ],
-    );
+    const insert = this.insertSql(id, input, hash, enqueuedBy, pending > 0, gates);
+    const rows = await tx.query(`${insert.sql} RETURNING *`, insert.params);
     for (const g of gates) {
       await tx.execute('INSERT INTO queue_task_gates (task_id, gate, opened) VALUES (?, ?, ?)', [id, g, openGates.has(g) ? 1 : 0]);
     }
@@ -289,24 +304,24 @@ export abstract class SqlTaskStore implements TaskStore {
   }
 
   async heartbeat(id: string, leaseToken: string, leaseMs: number | undefined, progress: unknown): Promise<{ leaseExpiresAt: string }> {
-    return this.db.transaction(async (tx) => {
-      // A heartbeat renews for the lease length granted at claim (or the one asked for now);
-      // updated_at is set at each claim and heartbeat, so the difference is that length.
-      const extend = leaseMs === undefined ? `${this.now} + (lease_expires_at - updated_at)` : `${this.now} + ?`;
-      const rows = await tx.query<{ lease_expires_at: number }>(
-        `UPDATE queue_tasks SET lease_expires_at = ${extend},
-           updated_at = ${this.now}, progress = COALESCE(?, progress)
-         WHERE id = ? AND lease_token = ? AND state = 'leased' AND lease_expires_at > ${this.now}
-         RETURNING lease_expires_at`,
-        [...(leaseMs === undefined ? [] : [leaseMs]), json(progress), id, leaseToken],
-      );
-      const row = rows[0];
-      if (!row) throw await this.leaseFailure(tx, id);
-      return { leaseExpiresAt: new Date(Number(row.lease_expires_at)).toISOString() };
-    });
+    // A heartbeat renews for the lease length granted at claim (or the one asked for now);
+    // updated_at is set at each claim and heartbeat, so the difference is that length.
+    // One UPDATE is atomic on its own: no transaction round trips.
+    const extend = leaseMs === undefined ? `${this.now} + (lease_expires_at - updated_at)` : `${this.now} + ?`;
+    const rows = await this.db.query<{ lease_expires_at: number }>(
+      `UPDATE queue_tasks SET lease_expires_at = ${extend},
+         updated_at = ${this.now}, progress = COALESCE(?, progress)
+       WHERE id = ? AND lease_token = ? AND state = 'leased' AND lease_expires_at > ${this.now}
+       RETURNING lease_expires_at`,
+      [...(leaseMs === undefined ? [] : [leaseMs]), json(progress), id, leaseToken],
+    );
+    const row = rows[0];
+    if (!row) throw await this.leaseFailure(this.db, id);
+    return { leaseExpiresAt: new Date(Number(row.lease_expires_at)).toISOString() };
   }
 
-  async complete(id: string, leaseToken: string, result: unknown): Promise<{ task: Task; changed: boolean }> {
+  /** Marks the task succeeded if `leaseToken` still holds it, with its event; the rows changed. */
+  protected completeRows(id: string, leaseToken: string, result: unknown): Promise<Row[]> {
     return this.db.transaction(async (tx) => {
       const rows = await tx.query(
         `UPDATE queue_tasks SET state = 'succeeded', result = ?, lease_expires_at = NULL, updated_at = ${this.now}
@@ -314,16 +329,18 @@ export abstract class SqlTaskStore implements TaskStore {
          RETURNING *`,
         [json(result), id, leaseToken],
       );
-      const row = rows[0];
-      if (row) {
-        await this.recordEvents(tx, rows);
-        return { task: taskFromRow(row), changed: true };
-      }
-      // Completing twice with the same token answers the same task.
-      const again = await tx.query("SELECT * FROM queue_tasks WHERE id = ? AND lease_token = ? AND state = 'succeeded'", [id, leaseToken]);
-      if (again[0]) return { task: taskFromRow(again[0]), changed: false };
-      throw await this.leaseFailure(tx, id);
+      await this.recordEvents(tx, rows);
+      return rows;
     });
+  }
+
+  async complete(id: string, leaseToken: string, result: unknown): Promise<{ task: Task; changed: boolean }> {
+    const rows = await this.completeRows(id, leaseToken, result);
+    if (rows[0]) return { task: taskFromRow(rows[0]), changed: true };
+    // Completing twice with the same token answers the same task.
+    const again = await this.db.query("SELECT * FROM queue_tasks WHERE id = ? AND lease_token = ? AND state = 'succeeded'", [id, leaseToken]);
+    if (again[0]) return { task: taskFromRow(again[0]), changed: false };
+    throw await this.leaseFailure(this.db, id);
   }
 
   async fail(id: string, leaseToken: string, error: string, retryable: boolean): Promise<Task> {
