@@ -1,4 +1,5 @@
 /** PostgreSQL backend (pg): a pool, `?` placeholders numbered for the driver, real transactions. */
+import { createHash } from 'node:crypto';
 import pg from 'pg';
 import type { Database, Row, TxExecutor } from './database.js';
 import { PgListener } from './pg-listener.js';
@@ -37,18 +38,37 @@ export function numberPlaceholders(sql: string): string {
 }
 
 interface Queryable {
-  query(text: string, values?: unknown[]): Promise<pg.QueryResult>;
+  query(config: pg.QueryConfig | string, values?: unknown[]): Promise<pg.QueryResult>;
+}
+
+/**
+ * Statements with parameters are sent as named prepared statements: each connection parses
+ * and plans one once, then only binds (the hot queue statements are the same text every time).
+ * Numbering the placeholders is cached for the same reason.
+ */
+const prepared = new Map<string, pg.QueryConfig>();
+const MAX_PREPARED = 500;
+
+function statement(sql: string, params: readonly unknown[]): pg.QueryConfig {
+  let config = prepared.get(sql);
+  if (!config) {
+    config = { name: `reef_${createHash('sha1').update(sql).digest('hex').slice(0, 20)}`, text: numberPlaceholders(sql) };
+    // Queries built with a varying number of placeholders would grow this without bound.
+    if (prepared.size < MAX_PREPARED) prepared.set(sql, config);
+    else config = { text: config.text };
+  }
+  return { ...config, values: [...params] };
 }
 
 function executorFor(client: Queryable): TxExecutor {
   return {
     dialect: 'postgres',
     async query<T extends Row = Row>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
-      const res = await client.query(numberPlaceholders(sql), [...params]);
+      const res = await client.query(statement(sql, params));
       return res.rows as T[];
     },
     async execute(sql: string, params: readonly unknown[] = []) {
-      const res = await client.query(numberPlaceholders(sql), [...params]);
+      const res = await client.query(statement(sql, params));
       return { changes: res.rowCount ?? 0 };
     },
     async script(sql: string) {

@@ -103,6 +103,14 @@ export function taskStoreConformance(name: string, makeFixture: () => Promise<St
       expect((await refused(store.complete('t_missing', 'x', null))).code).toBe('not_found');
     });
 
+    it('counts a completion sent twice at once as one change', async () => {
+      await store.enqueue(enqueueInput({}), 'op');
+      const task = await claimOne();
+      const results = await Promise.all([store.complete(task.id, task.leaseToken, 1), store.complete(task.id, task.leaseToken, 1)]);
+      expect(results.map((r) => r.changed).sort()).toEqual([false, true]);
+      expect((await store.history(task.id)).filter((e) => e.state === 'succeeded')).toHaveLength(1);
+    });
+
     it('reclaims an expired lease with the attempt counted and refuses the late worker', async () => {
       await store.enqueue(enqueueInput({ maxAttempts: 3 }), 'op');
       const first = await claimOne('slow', 1000);

@@ -4,6 +4,7 @@
  * rows are written in the same statement (a data-modifying CTE) to save round trips.
  */
 import type { Row, SqlExecutor } from '../../../sdk/index.js';
+import { Batcher } from './batcher.js';
 import type { EnqueueInput, Task } from './schemas.js';
 import { SqlTaskStore, bodyHash, newTaskId, type ClaimArgs } from './store.js';
 import { taskFromRow } from './task-row.js';
@@ -33,9 +34,59 @@ export class PostgresTaskStore extends SqlTaskStore {
     );
   }
 
-  /** One statement commits on its own: no BEGIN/COMMIT round trips on the hot path. */
+  /**
+   * Claims on the same queues that arrive while one is in flight go out as one statement:
+   * it locks as many rows as they asked for in all, numbers them in claim order, and hands
+   * each claimer its share (its own worker name and lease token). Idle, a claim goes at once.
+   */
+  private readonly claimBatchers = new Map<string, Batcher<{ worker: string; token: string; max: number }, Row[]>>();
+
   protected override fastClaim(args: ClaimArgs): Promise<Row[]> {
-    return this.claimRows(this.db, args);
+    const key = `${args.leaseMs}|${args.queues.join('\u0000')}`;
+    let batcher = this.claimBatchers.get(key);
+    if (!batcher) {
+      const { queues, leaseMs } = args;
+      batcher = new Batcher((inputs) => this.claimForMany(queues, leaseMs, inputs));
+      if (this.claimBatchers.size > 1000) this.claimBatchers.clear();
+      this.claimBatchers.set(key, batcher);
+    }
+    return batcher.call({ worker: args.worker, token: args.token, max: args.max });
+  }
+
+  private async claimForMany(
+    queues: readonly string[],
+    leaseMs: number,
+    inputs: Array<{ worker: string; token: string; max: number }>,
+  ): Promise<Row[][]> {
+    const workers: string[] = [];
+    const tokens: string[] = [];
+    for (const i of inputs) {
+      for (let n = 0; n < i.max; n++) {
+        workers.push(i.worker);
+        tokens.push(i.token);
+      }
+    }
+    const rows = await this.db.query(
+      `WITH picked AS (
+         SELECT id, priority, run_at FROM queue_tasks
+         WHERE ${this.claimableWhere('?', [], queues.length === 1 ? 'one' : 'any')}
+         ORDER BY priority DESC, run_at, id
+         LIMIT ? FOR UPDATE SKIP LOCKED),
+       numbered AS (SELECT id, row_number() OVER (ORDER BY priority DESC, run_at, id) AS slot FROM picked),
+       slots AS (SELECT * FROM unnest(?::text[], ?::text[]) WITH ORDINALITY AS s(worker, token, slot)),
+       claimed AS (
+         UPDATE queue_tasks t SET state = 'leased', attempts = t.attempts + 1, lease_token = slots.token || t.id,
+           worker = slots.worker, lease_expires_at = ${this.now} + ?, updated_at = ${this.now}, progress = NULL
+         FROM numbered JOIN slots ON slots.slot = numbered.slot
+         WHERE t.id = numbered.id
+         RETURNING t.*),
+       events AS (
+         INSERT INTO queue_task_events (task_id, at, state, attempt, worker)
+         SELECT id, updated_at, state, attempts, worker FROM claimed)
+       SELECT * FROM claimed`,
+      [queues.length === 1 ? queues[0] : queues, workers.length, workers, tokens, leaseMs],
+    );
+    return inputs.map((i) => rows.filter((r) => String(r.lease_token).startsWith(i.token)));
   }
 
   /**
@@ -59,19 +110,36 @@ export class PostgresTaskStore extends SqlTaskStore {
     return { task: taskFromRow(rows[0] as Row), created: true };
   }
 
-  /** The completion and its event in one statement: one round trip on the hot path. */
-  protected override completeRows(id: string, leaseToken: string, result: unknown): Promise<Row[]> {
-    return this.db.query(
-      `WITH done AS (
-         UPDATE queue_tasks SET state = 'succeeded', result = ?, lease_expires_at = NULL, updated_at = ${this.now}
-         WHERE id = ? AND lease_token = ? AND state = 'leased' AND lease_expires_at > ${this.now}
-         RETURNING *),
+  /**
+   * Completions that arrive while one is in flight go out together: one statement marks them
+   * all succeeded and writes their events. Each caller gets its own row, or none (then the
+   * general path tells idempotent repeat from lost lease).
+   */
+  private readonly completions = new Batcher<{ id: string; leaseToken: string; result: string | null }, Row[]>(async (inputs) => {
+    const rows = await this.db.query(
+      `WITH input AS (SELECT * FROM unnest(?::text[], ?::text[], ?::text[]) AS i(id, lease_token, result)),
+       done AS (
+         UPDATE queue_tasks t SET state = 'succeeded', result = input.result, lease_expires_at = NULL, updated_at = ${this.now}
+         FROM input
+         WHERE t.id = input.id AND t.lease_token = input.lease_token AND t.state = 'leased' AND t.lease_expires_at > ${this.now}
+         RETURNING t.*),
        events AS (
          INSERT INTO queue_task_events (task_id, at, state, attempt, worker)
          SELECT id, updated_at, state, attempts, worker FROM done)
        SELECT * FROM done`,
-      [result === undefined ? null : JSON.stringify(result), id, leaseToken],
+      [inputs.map((i) => i.id), inputs.map((i) => i.leaseToken), inputs.map((i) => i.result)],
     );
+    const byId = new Map(rows.map((r) => [String(r.id), r]));
+    return inputs.map((i) => {
+      const row = byId.get(i.id);
+      // The same completion twice in one batch: the first changed it, the second repeats it.
+      byId.delete(i.id);
+      return row && row.lease_token === i.leaseToken ? [row] : [];
+    });
+  });
+
+  protected override completeRows(id: string, leaseToken: string, result: unknown): Promise<Row[]> {
+    return this.completions.call({ id, leaseToken, result: result === undefined ? null : JSON.stringify(result) });
   }
 
   protected async lockForLimits(tx: SqlExecutor): Promise<void> {
