@@ -1,0 +1,252 @@
+import { connect as connectPlainNats, JSONCodec, StringCodec } from 'nats';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ReefError, type Caller, type RequestInfo } from '../../sdk/index.js';
+import { natsOrSkip, startNats, type RunningNats } from '../../test/harness/nats.js';
+import { busConformance } from './conformance.js';
+import { connectNatsBus, type NatsBus, type NatsBusOptions, type NatsBusStatus } from './nats-bus.js';
+
+const hasNats = natsOrSkip('NatsBus');
+
+/** The conformance buses trust each other as hosts, so RequestOptions.caller reaches the handler as on the local bus. */
+const HOST_TOKEN = 'host-secret';
+const asHost: NatsBusOptions = {
+  token: HOST_TOKEN,
+  authenticate: async (token) => (token === HOST_TOKEN ? { kind: 'host', id: 'peer' } : { kind: 'agent', id: 'nats' }),
+  // The conformance suite leaves a handler hanging on purpose; close() should not wait 5 s for it.
+  drainTimeoutMs: 200,
+};
+const fast: NatsBusOptions = { reconnectTimeWaitMs: 20, reconnectMaxWaitMs: 100, drainTimeoutMs: 200 };
+
+function untilStatus(bus: NatsBus, wanted: NatsBusStatus, ms = 10_000): Promise<void> {
+  if (bus.status() === wanted) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`bus still ${bus.status()} after ${ms} ms, wanted ${wanted}`)), ms);
+    const stop = bus.onStatus((s) => {
+      if (s !== wanted) return;
+      clearTimeout(timer);
+      stop();
+      resolve();
+    });
+  });
+}
+
+async function rejection(p: Promise<unknown>): Promise<ReefError> {
+  try {
+    await p;
+  } catch (err) {
+    expect(err).toBeInstanceOf(ReefError);
+    return err as ReefError;
+  }
+  throw new Error('expected the promise to reject');
+}
+
+describe.skipIf(!hasNats)('NatsBus', () => {
+  let nats: RunningNats;
+  const open: NatsBus[] = [];
+  const bus = async (url: string, options: NatsBusOptions = {}) => {
+    const b = await connectNatsBus(url, { ...fast, ...options });
+    open.push(b);
+    return b;
+  };
+  beforeAll(async () => {
+    nats = await startNats();
+  });
+  afterEach(async () => {
+    await Promise.all(open.splice(0).map((b) => b.close()));
+  });
+  afterAll(async () => {
+    await nats?.stop();
+  });
+
+  busConformance('NatsBus over TCP', () => connectNatsBus(nats.url, asHost), { queuePick: 'random' });
+  busConformance('NatsBus over WebSocket', () => connectNatsBus(nats.wsUrl, asHost), { queuePick: 'random' });
+
+  describe('callers and tokens', () => {
+    it('the Reef-Token header reaches authenticate on the serving side, which decides the caller', async () => {
+      const tokens: Array<string | undefined> = [];
+      const server = await bus(nats.url, {
+        authenticate: async (token) => {
+          tokens.push(token);
+          if (token === 'op-token') return { kind: 'operator', id: 'alice' };
+          if (token === undefined) return { kind: 'agent', id: 'anonymous' };
+          throw new ReefError('unauthorized', 'unknown token');
+        },
+      });
+      await server.serve('reef.v1.whoami', (_b, info) => info.caller);
+      const operator = await bus(nats.url, { token: 'op-token' });
+      const anonymous = await bus(nats.wsUrl);
+      const stranger = await bus(nats.url, { token: 'forged' });
+
+      expect(await operator.request('reef.v1.whoami', {})).toEqual({ kind: 'operator', id: 'alice' });
+      // Only a host may relay a caller: an operator naming another caller is still the operator.
+      expect(await operator.request('reef.v1.whoami', {}, { caller: { kind: 'agent', id: 'forge' } })).toEqual({ kind: 'operator', id: 'alice' });
+      expect(await anonymous.request('reef.v1.whoami', {})).toEqual({ kind: 'agent', id: 'anonymous' });
+      const err = await rejection(stranger.request('reef.v1.whoami', {}));
+      expect(err.code).toBe('unauthorized');
+      expect(err.message).toBe('unknown token');
+      expect(tokens).toEqual(['op-token', 'op-token', undefined, 'forged']);
+    });
+
+    it('without authenticate every request is the least-privileged agent, whatever caller it claims', async () => {
+      const server = await bus(nats.url);
+      await server.serve('reef.v1.whoami', (_b, info) => info.caller);
+      const claimant = await bus(nats.url, { token: 'anything' });
+      const operator: Caller = { kind: 'operator', id: 'root' };
+      expect(await claimant.request('reef.v1.whoami', {}, { caller: operator })).toEqual({ kind: 'agent', id: 'nats' });
+    });
+  });
+
+  describe('interoperability with a plain NATS client (nats v2)', () => {
+    it('calls a NatsBus handler with a JSON body and gets PROTOCOL error bodies back', async () => {
+      const server = await bus(nats.url);
+      let seen: RequestInfo | undefined;
+      await server.serve('reef.v1.math.add', (body, info) => {
+        seen = info;
+        const { a, b } = body as { a: number; b: number };
+        if (typeof a !== 'number') throw new ReefError('invalid_request', 'a: expected a number', { field: 'a' });
+        return { sum: a + b };
+      });
+      const nc = await connectPlainNats({ servers: nats.url });
+      try {
+        const jc = JSONCodec();
+        const ok = await nc.request('reef.v1.math.add', jc.encode({ a: 2, b: 3 }), { timeout: 2000 });
+        expect(jc.decode(ok.data)).toEqual({ sum: 5 });
+        expect(seen).toEqual({ subject: 'reef.v1.math.add', caller: { kind: 'agent', id: 'nats' } });
+
+        const bad = await nc.request('reef.v1.math.add', jc.encode({ a: 'two', b: 3 }), { timeout: 2000 });
+        expect(jc.decode(bad.data)).toEqual({ error: { code: 'invalid_request', message: 'a: expected a number', details: { field: 'a' } } });
+        expect(bad.headers?.get('Nats-Service-Error-Code')).toBe('400');
+
+        const notJson = await nc.request('reef.v1.math.add', StringCodec().encode('{oops'), { timeout: 2000 });
+        expect(jc.decode(notJson.data)).toEqual({ error: { code: 'invalid_request', message: 'the request body on reef.v1.math.add is not JSON' } });
+      } finally {
+        await nc.close();
+      }
+    });
+
+    it('a NatsBus caller turns an error body from a non-Reef service into a ReefError', async () => {
+      const nc = await connectPlainNats({ servers: nats.url });
+      try {
+        const jc = JSONCodec();
+        nc.subscribe('reef.v1.foreign', {
+          callback: (_err, msg) => msg.respond(jc.encode({ error: { code: 'busy', message: 'queue full', details: { retryAfterMs: 500 } } })),
+        });
+        await nc.flush();
+        const caller = await bus(nats.url);
+        const err = await rejection(caller.request('reef.v1.foreign', {}));
+        expect(err).toMatchObject({ code: 'busy', message: 'queue full', details: { retryAfterMs: 500 } });
+        nc.subscribe('reef.v1.garbled', { callback: (_err, msg) => msg.respond(StringCodec().encode('<html>')) });
+        await nc.flush();
+        // Not JSON is the service's fault: internal, not invalid_request.
+        expect((await rejection(caller.request('reef.v1.garbled', {}))).code).toBe('internal');
+        expect(caller.stats().errors).toBe(2);
+      } finally {
+        await nc.close();
+      }
+    });
+  });
+
+  describe('limits and shutdown', () => {
+    it('a body over the server max_payload fails with too_large and sends nothing', async () => {
+      const server = await bus(nats.url);
+      let calls = 0;
+      await server.serve('reef.v1.big', () => ++calls);
+      const err = await rejection(server.request('reef.v1.big', { blob: 'x'.repeat(2 * 1024 * 1024) }));
+      expect(err.code).toBe('too_large');
+      expect(calls).toBe(0);
+      // A reply over the limit is answered with too_large rather than lost to a timeout.
+      await server.serve('reef.v1.huge', () => 'x'.repeat(2 * 1024 * 1024));
+      const started = Date.now();
+      const replyErr = await rejection(server.request('reef.v1.huge', {}));
+      expect(replyErr.code).toBe('too_large');
+      expect(replyErr.message).toMatch(/the reply on reef.v1.huge is \d+ bytes/);
+      expect(Date.now() - started).toBeLessThan(2000);
+    });
+
+    it('close() lets a running handler answer before the connection goes', async () => {
+      const server = await connectNatsBus(nats.url, { drainTimeoutMs: 2000 });
+      let release = () => {};
+      let started = () => {};
+      const handlerStarted = new Promise<void>((r) => (started = r));
+      await server.serve('reef.v1.slow', async () => {
+        started();
+        await new Promise<void>((r) => (release = r));
+        return 'finished';
+      });
+      const caller = await bus(nats.url);
+      const reply = caller.request('reef.v1.slow', {});
+      await handlerStarted;
+      const closing = server.close();
+      release();
+      expect(await reply).toBe('finished');
+      await closing;
+      expect(server.status()).toBe('closed');
+      expect((await rejection(caller.request('reef.v1.slow', {}))).code).toBe('unavailable');
+    });
+  });
+});
+
+describe.skipIf(!hasNats)('NatsBus across a server outage', () => {
+  let nats: RunningNats;
+  beforeAll(async () => {
+    nats = await startNats({ name: 'outage' });
+  });
+  afterAll(async () => {
+    await nats?.stop();
+  });
+
+  it('fails requests fast while down, then serves and delivers again on the same subscriptions', async () => {
+    // One process holding TCP and WebSocket connections: both must reconnect over their own transport.
+    const server = await connectNatsBus(nats.url, fast);
+    const droppedOn: string[] = [];
+    const tcp = await connectNatsBus(nats.url, { ...fast, onPublishDropped: (s) => droppedOn.push(s) });
+    const ws = await connectNatsBus(nats.wsUrl, fast);
+    try {
+      expect(server.status()).toBe('connected');
+      expect(tcp.serverUrl()).toBe(nats.url);
+      expect(ws.serverUrl()).toBe(nats.wsUrl);
+      let served = 0;
+      await server.serve('reef.v1.ping', () => ({ pong: ++served }));
+      const events: unknown[] = [];
+      await server.subscribe('reef.v1.events.>', (b) => events.push(b));
+      expect(await tcp.request('reef.v1.ping', {})).toEqual({ pong: 1 });
+      // Served on the requester's own connection, which resubscribes before it sends anything held.
+      await tcp.serve('reef.v1.self', () => 'self');
+      const seen: NatsBusStatus[] = [];
+      tcp.onStatus((s) => seen.push(s));
+
+      await nats.kill();
+      await Promise.all([untilStatus(server, 'reconnecting'), untilStatus(tcp, 'reconnecting'), untilStatus(ws, 'reconnecting')]);
+      for (const requester of [tcp, ws]) {
+        const started = Date.now();
+        const err = await rejection(requester.request('reef.v1.ping', {}, { timeoutMs: 300 }));
+        const took = Date.now() - started;
+        expect(err.code).toBe('unavailable');
+        expect(err.message).toMatch(/within 300 ms: not connected to NATS/);
+        expect(took).toBeGreaterThanOrEqual(290);
+        expect(took).toBeLessThan(1500);
+      }
+      // Events published while down are not sent (nats.js would silently discard them at the redial): counted, reported.
+      await expect(tcp.publish('reef.v1.events.during', { lost: true })).resolves.toBeUndefined();
+      expect(droppedOn).toEqual(['reef.v1.events.during']);
+      expect(tcp.droppedPublishes()).toBe(1);
+      // A request with time to spare waits for the connection instead of failing.
+      const patient = tcp.request('reef.v1.self', {}, { timeoutMs: 15_000 });
+      patient.catch(() => {}); // asserted below; not an unhandled rejection meanwhile
+
+      await nats.restart();
+      await Promise.all([untilStatus(server, 'connected'), untilStatus(tcp, 'connected'), untilStatus(ws, 'connected')]);
+      expect(seen).toEqual(['reconnecting', 'connected']);
+      expect(await patient).toBe('self');
+      // Nothing re-registered: the server bus resubscribed on its own.
+      expect(await ws.request('reef.v1.ping', {})).toEqual({ pong: 2 });
+      expect(await tcp.request('reef.v1.ping', {})).toEqual({ pong: 3 });
+      await ws.publish('reef.v1.events.after', { back: true });
+      await expect.poll(() => events, { timeout: 2000 }).toEqual([{ back: true }]);
+      // Of the four requests on tcp, only the one that ran out of time during the outage is an error.
+      expect(tcp.stats()).toMatchObject({ requests: 4, errors: 1 });
+    } finally {
+      await Promise.all([server.close(), tcp.close(), ws.close()]);
+    }
+  });
+});
