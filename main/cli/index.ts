@@ -16,6 +16,7 @@ export interface HostFlags {
   port?: number;
   host?: string;
   db?: string;
+  nats?: string;
   durability?: 'normal' | 'full';
   logLevel?: (typeof LOG_LEVELS)[number];
   pluginsDir?: string[];
@@ -32,6 +33,11 @@ function parsePort(value: string): number {
 function parseBatch(value: string): number {
   if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 5000) throw new InvalidArgumentError('must be a whole number from 1 to 5000');
   return Number(value);
+}
+
+function parseNats(value: string): string {
+  if (!/^(nats|tls|ws|wss):\/\/.+/.test(value)) throw new InvalidArgumentError('must be nats://HOST:PORT (or tls://, ws://, wss://)');
+  return value;
 }
 
 function parseDb(value: string): string {
@@ -56,6 +62,7 @@ function withHostOptions(cmd: Command): Command {
     .option('--port <port>', 'HTTP port on the host; 0 picks a free one (default 7420)', parsePort)
     .option('--host <address>', 'address to listen on (default 127.0.0.1; anything else exposes the API)')
     .option('--db <url>', 'database: postgres://… for the factory tier, or sqlite:PATH (default: reef.db in the data dir)', parseDb)
+    .option('--nats <url>', 'also serve every plugin subject on this NATS server (nats://HOST:4222, or ws://… through a WebSocket port)', parseNats)
     .addOption(new Option('--durability <mode>', 'normal survives a killed process; full also survives power loss').choices(['normal', 'full']))
     .addOption(new Option('--log-level <level>', 'log level of <data-dir>/logs/reef.log').choices([...LOG_LEVELS]))
     .option('--plugins-dir <dir>', 'load plugins from this folder too (repeatable)', collect);
@@ -68,6 +75,7 @@ export function configFromFlags(flags: HostFlags, env: NodeJS.ProcessEnv = proce
       ...(flags.port !== undefined && { port: flags.port }),
       ...(flags.host !== undefined && { host: flags.host }),
       ...(flags.db !== undefined && { db: flags.db }),
+      ...(flags.nats !== undefined && { nats: flags.nats }),
       ...(flags.durability !== undefined && { durability: flags.durability }),
       ...(flags.logLevel !== undefined && { logLevel: flags.logLevel }),
       ...(flags.pluginsDir !== undefined && { pluginDirs: flags.pluginsDir }),

@@ -7,7 +7,7 @@ import type { PluginModule } from '../../sdk/index.js';
 import { copyDatabase, type CopyPlan, type CopyProgress, type TableReport } from '../db/copy.js';
 import type { Database } from '../db/database.js';
 import { openDatabase } from '../db/open.js';
-import { HOST_MIGRATIONS, HOST_TABLES } from '../host/agent-tokens.js';
+import { HOST_MIGRATIONS, HOST_TABLES } from '../host/host-tables.js';
 import type { HostConfig } from '../host/config.js';
 import { builtinPluginsDir } from '../host/paths.js';
 import { discoverPlugins } from '../host/plugin-loader.js';

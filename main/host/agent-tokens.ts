@@ -4,25 +4,11 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { ReefError, describeIssues, type Caller, type Migration, type TableExport } from '../../sdk/index.js';
+import { ReefError, describeIssues, type Caller } from '../../sdk/index.js';
 import type { Database } from '../db/database.js';
 import { migrate } from '../db/migrations.js';
+import { HOST_MIGRATIONS } from './host-tables.js';
 
-export const HOST_MIGRATIONS: Migration[] = [
-  {
-    id: '001_tokens',
-    sql: `CREATE TABLE reef_tokens (
-      name TEXT PRIMARY KEY,
-      scope TEXT NOT NULL CHECK (scope IN ('agent')),
-      hash TEXT NOT NULL UNIQUE,
-      created_at BIGINT NOT NULL,
-      revoked_at BIGINT
-    )`,
-  },
-];
-
-/** For `reef migrate`: the host's own tables. */
-export const HOST_TABLES: TableExport[] = [{ name: 'reef_tokens', key: ['name'] }];
 
 export const TokenNameSchema = z
   .string()

@@ -26,6 +26,10 @@ export const ConfigFileSchema = z
     host: z.string().min(1).optional(),
     port: port.optional(),
     db: dbSpec.optional(),
+    nats: z
+      .string()
+      .refine((s) => /^(nats|tls|ws|wss):\/\/.+/.test(s), 'must be nats://HOST:PORT (or tls://, ws://, wss://)')
+      .optional(),
     durability: z.enum(['normal', 'full']).optional(),
     logLevel: z.enum(LOG_LEVELS).optional(),
     pluginDirs: z.array(z.string().min(1)).optional(),
@@ -40,6 +44,8 @@ export interface HostConfig {
   host: string;
   port: number;
   db: string | undefined;
+  /** A NATS server: every subject plugins serve is served there too, for agents in any language. */
+  nats: string | undefined;
   durability: 'normal' | 'full';
   logLevel: (typeof LOG_LEVELS)[number];
   pluginDirs: string[];
@@ -65,6 +71,7 @@ function fromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
   if (env.REEF_HOST) out.host = env.REEF_HOST;
   if (env.REEF_PORT) out.port = env.REEF_PORT;
   if (env.REEF_DB) out.db = env.REEF_DB;
+  if (env.REEF_NATS) out.nats = env.REEF_NATS;
   if (env.REEF_DURABILITY) out.durability = env.REEF_DURABILITY;
   if (env.REEF_LOG_LEVEL) out.logLevel = env.REEF_LOG_LEVEL;
   if (env.REEF_PLUGIN_DIRS) out.pluginDirs = env.REEF_PLUGIN_DIRS.split(path.delimiter).filter(Boolean);
@@ -108,6 +115,7 @@ export function resolveConfig(
     host: merged.host ?? '127.0.0.1',
     port: merged.port ?? DEFAULT_PORT,
     db: merged.db,
+    nats: merged.nats,
     durability: merged.durability ?? 'normal',
     logLevel: merged.logLevel ?? 'info',
     pluginDirs: [...(file.pluginDirs ?? []), ...(environment.pluginDirs ?? []), ...(cli.pluginDirs ?? [])].map((d) =>

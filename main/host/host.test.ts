@@ -141,6 +141,7 @@ describe.skipIf(!hasPostgres)('startHost on PostgreSQL', () => {
       expect(await (await fetch(`${host.server.url}/healthz`)).json()).toEqual({ ok: true, version: '0.1.0', tier: 'factory' });
       expect(await host.db.query('SELECT plugin, id FROM reef_migrations ORDER BY plugin')).toEqual([
         { plugin: 'host', id: '001_tokens' },
+        { plugin: 'host', id: '002_settings' },
         { plugin: 'stored', id: '001' },
       ]);
     } finally {

@@ -1,15 +1,17 @@
 /** Assembles a host: config, logs, bus, database, plugins and the server, and takes them down in order. */
 import { mkdirSync } from 'node:fs';
 import os from 'node:os';
-import { REEF_VERSION, type Bus, type HostInfo, type Tier } from '../../sdk/index.js';
+import { REEF_VERSION, ReefError, type Bus, type Caller, type HostInfo, type Tier } from '../../sdk/index.js';
 import { LocalBus } from '../bus/local-bus.js';
+import { connectNatsBus } from '../bus/nats-bus.js';
 import type { Database } from '../db/database.js';
 import { openDatabase } from '../db/open.js';
 import { startServer, type RunningServer } from '../server/http-server.js';
 import { RouteTable } from '../server/routes.js';
-import { ensureOperatorToken } from '../server/tokens.js';
+import { ensureOperatorToken, tokensEqual } from '../server/tokens.js';
 import { isLoopback, type HostConfig } from './config.js';
 import { AgentTokens } from './agent-tokens.js';
+import { busSecret } from './host-tables.js';
 import { lockDataDir } from './instance-lock.js';
 import { createLogger, type Logger } from './log.js';
 import { builtinPluginsDir, rendererDir } from './paths.js';
@@ -42,6 +44,31 @@ export interface Host {
   stop(): Promise<void>;
 }
 
+/**
+ * The in-process bus, or NATS when configured: then every subject the plugins serve is served
+ * on NATS, for agents in any language and for other hosts. Callers on NATS are who their
+ * Reef-Token says: the operator, an agent, or a peer host (which may relay its own caller).
+ */
+async function openBus(config: HostConfig, log: Logger, db: Database, operatorToken: string, agentTokens: AgentTokens): Promise<Bus> {
+  const onListenerError = (err: unknown, subject: string) => log.error({ err: String(err), subject }, 'bus listener threw');
+  if (!config.nats) return new LocalBus(onListenerError);
+  const secret = await busSecret(db);
+  return connectNatsBus(config.nats, {
+    name: `reef ${os.hostname()} ${process.pid}`,
+    token: secret,
+    onListenerError,
+    onPublishDropped: (subject) => log.warn({ subject }, 'NATS unreachable: event not published'),
+    authenticate: async (token): Promise<Caller> => {
+      if (token === undefined) return { kind: 'agent', id: 'nats' };
+      if (tokensEqual(token, secret)) return { kind: 'host', id: 'peer' };
+      if (tokensEqual(token, operatorToken)) return { kind: 'operator', id: 'operator' };
+      const agent = await agentTokens.verify(token);
+      if (!agent) throw new ReefError('unauthorized', 'the Reef-Token header holds an unknown or revoked token');
+      return agent;
+    },
+  });
+}
+
 export async function startHost(config: HostConfig, options: HostOptions): Promise<Host> {
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const lock = lockDataDir(config.dataDir);
@@ -60,17 +87,23 @@ async function assemble(config: HostConfig, options: HostOptions, releaseLock: (
   }
   const startedAt = Date.now();
   const operatorToken = ensureOperatorToken(config.dataDir);
-  const bus = new LocalBus((err, subject) => log.error({ err: String(err), subject }, 'bus listener threw'));
   const db = await openDatabase(config.db, config.dataDir, config.durability);
   const tier: Tier = db.dialect === 'postgres' ? 'factory' : 'single-box';
   const agentTokens = new AgentTokens(db);
   await agentTokens.init();
+  let bus: Bus;
+  try {
+    bus = await openBus(config, log, db, operatorToken, agentTokens);
+  } catch (err) {
+    await db.close();
+    throw err;
+  }
   const info = (): HostInfo => ({
     version: REEF_VERSION,
     tier,
     mode: options.mode,
     database: db.dialect,
-    bus: 'local',
+    bus: config.nats ? 'nats' : 'local',
     pid: process.pid,
     startedAt,
     node: process.versions.node,

@@ -9,7 +9,7 @@ import { copyDatabase, type CopyProgress } from '../../main/db/copy.js';
 import { pluginDatabase } from '../../main/db/plugin-database.js';
 import { PostgresDatabase } from '../../main/db/postgres.js';
 import { SqliteDatabase } from '../../main/db/sqlite.js';
-import { HOST_MIGRATIONS, HOST_TABLES } from '../../main/host/agent-tokens.js';
+import { HOST_MIGRATIONS, HOST_TABLES } from '../../main/host/host-tables.js';
 import { migrations, tables } from '../../plugins/queue/host/index.js';
 import { PostgresTaskStore } from '../../plugins/queue/host/postgres-store.js';
 import { EnqueueSchema, ListSchema } from '../../plugins/queue/host/schemas.js';
