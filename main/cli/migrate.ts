@@ -8,6 +8,7 @@ import { copyDatabase, type CopyPlan, type CopyProgress, type TableReport } from
 import type { Database } from '../db/database.js';
 import { openDatabase } from '../db/open.js';
 import { HOST_MIGRATIONS, HOST_TABLES } from '../host/host-tables.js';
+import { KV_MIGRATIONS } from '../kv/sql-kv.js';
 import type { HostConfig } from '../host/config.js';
 import { builtinPluginsDir } from '../host/paths.js';
 import { discoverPlugins } from '../host/plugin-loader.js';
@@ -21,7 +22,10 @@ export interface MigrateOptions {
 
 /** Every plugin's migrations and tables (importing its host module; nothing is activated). */
 export async function copyPlans(config: HostConfig, builtinDir: string = builtinPluginsDir()): Promise<CopyPlan[]> {
-  const plans: CopyPlan[] = [{ owner: 'host', migrations: HOST_MIGRATIONS, tables: HOST_TABLES }];
+  const plans: CopyPlan[] = [
+    { owner: 'host', migrations: HOST_MIGRATIONS, tables: HOST_TABLES },
+    { owner: 'kv', migrations: KV_MIGRATIONS, tables: [{ name: 'reef_kv', key: ['key'] }] },
+  ];
   const { plugins } = discoverPlugins([{ dir: builtinDir, builtin: true }, ...config.pluginDirs.map((dir) => ({ dir, builtin: false }))]);
   for (const p of plugins) {
     if (!p.manifest.host || !p.manifest.permissions.database) continue;

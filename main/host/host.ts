@@ -4,6 +4,7 @@ import os from 'node:os';
 import { REEF_VERSION, ReefError, type Bus, type Caller, type HostInfo, type Tier } from '../../sdk/index.js';
 import { LocalBus } from '../bus/local-bus.js';
 import { connectNatsBus } from '../bus/nats-bus.js';
+import { SqlKeyValue } from '../kv/sql-kv.js';
 import type { Database } from '../db/database.js';
 import { openDatabase } from '../db/open.js';
 import { startServer, type RunningServer } from '../server/http-server.js';
@@ -111,9 +112,12 @@ async function assemble(config: HostConfig, options: HostOptions, releaseLock: (
     dataDir: config.dataDir,
   });
   const routes = new RouteTable();
+  const kv = new SqlKeyValue(db);
+  await kv.init();
   const plugins = new PluginHost({
     bus,
     db,
+    kv,
     routes,
     log,
     hostInfo: info,

@@ -7,6 +7,7 @@ import {
   type Disposable,
   type HostInfo,
   type HttpRoute,
+  type KeyValue,
   type Manifest,
   type ManifestProblem,
   type PluginContext,
@@ -16,6 +17,7 @@ import {
 } from '../../sdk/index.js';
 import type { Database } from '../db/database.js';
 import { pluginDatabase } from '../db/plugin-database.js';
+import { scopedKv } from '../kv/kv.js';
 import type { Logger } from './log.js';
 import { assertAllowed } from './permissions.js';
 import type { DiscoveredPlugin } from './plugin-loader.js';
@@ -40,9 +42,18 @@ export interface PluginHostDeps {
   log: Logger;
   hostInfo: () => HostInfo;
   settings: Record<string, Record<string, string | number | boolean>>;
+  /** The host's shared state; plugins see it scoped to their id. */
+  kv?: KeyValue;
   now?: () => number;
   activationTimeoutMs?: number;
 }
+
+/** What ctx.kv is when the host was given no store (some tests): every call says so. */
+const NO_KV: KeyValue = new Proxy({} as KeyValue, {
+  get: () => async () => {
+    throw new ReefError('unavailable', 'this host has no key-value store');
+  },
+});
 
 export class PluginHost {
   private readonly records = new Map<string, PluginRecord>();
@@ -210,6 +221,7 @@ export class PluginHost {
         },
       },
       db: manifest.permissions.database ? this.databaseFor(manifest, track) : undefined,
+      kv: this.deps.kv ? scopedKv(this.deps.kv, manifest.id, track) : NO_KV,
       host: {
         info: () => this.deps.hostInfo(),
         plugins: () => this.list(),
