@@ -142,6 +142,7 @@ describe.skipIf(!hasPostgres)('startHost on PostgreSQL', () => {
       expect(await host.db.query('SELECT plugin, id FROM reef_migrations ORDER BY plugin')).toEqual([
         { plugin: 'host', id: '001_tokens' },
         { plugin: 'host', id: '002_settings' },
+        { plugin: 'kv', id: '001_kv' },
         { plugin: 'stored', id: '001' },
       ]);
     } finally {
