@@ -259,6 +259,14 @@ export function taskStoreConformance(name: string, makeFixture: () => Promise<St
       await store.enqueue(enqueueInput({ queue: 'elsewhere' }), 'op');
     });
 
+    it('does not hand out tasks of an excluded (paused) product', async () => {
+      await store.enqueue(enqueueInput({ tags: { product: 'atlas' }, priority: 5 }), 'op');
+      const other = (await store.enqueue(enqueueInput({ tags: { product: 'beacon' } }), 'op')).task;
+      const untagged = (await store.enqueue(enqueueInput({}), 'op')).task;
+      const got = await store.claim({ queues: ['q'], worker: 'w', max: 10, leaseMs: 30_000, excludeProducts: ['atlas'] });
+      expect(got.map((t) => t.id).sort()).toEqual([other.id, untagged.id].sort());
+    });
+
     it('never leases one task to two claimers at once', async () => {
       for (let i = 0; i < 120; i++) await store.enqueue(enqueueInput({ payload: i }), 'op');
       const results = await Promise.all(

@@ -7,6 +7,7 @@ import { SqliteTaskStore } from './sqlite-store.js';
 import { Scheduler } from './scheduler.js';
 import { QueueStats } from './stats.js';
 import { ReadySignal } from './ready-signal.js';
+import { FleetGate } from './fleet.js';
 import type { SqlTaskStore } from './store.js';
 import { ClaimWaiters } from './waiters.js';
 
@@ -32,7 +33,12 @@ export async function activate(ctx: PluginContext): Promise<void> {
   const signal = new ReadySignal(waiters, db.notifications, (err) => ctx.log.warn('NOTIFY failed', { err: String(err) }));
   await signal.start();
   ctx.onDispose(() => signal.stop());
-  const service = new QueueService({ store, scheduler, waiters, publish: (s, b) => ctx.bus.publish(s, b), ready: (q) => signal.ready(q) });
+  const fleet = new FleetGate(() => ctx.bus.request('reef.v1.agents.controls', {}, { timeoutMs: 1000 }), ctx.now);
+  await ctx.bus.subscribe('reef.v1.events.agents.controls', (body) => {
+    fleet.apply(body);
+    waiters.wakeAll(); // a resumed agent or product may have work waiting
+  });
+  const service = new QueueService({ store, scheduler, waiters, fleet, publish: (s, b) => ctx.bus.publish(s, b), ready: (q) => signal.ready(q) });
   ctx.onDispose(() => waiters.wakeAll());
   const stats = new QueueStats(store, db, ctx.now);
 

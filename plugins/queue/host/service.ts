@@ -17,6 +17,7 @@ import {
   TaskIdSchema,
   type Task,
 } from './schemas.js';
+import { FleetGate, NO_CONTROLS } from './fleet.js';
 import { ScheduleInputSchema, type Scheduler } from './scheduler.js';
 import type { SqlTaskStore } from './store.js';
 import type { ClaimWaiters } from './waiters.js';
@@ -36,6 +37,8 @@ export interface QueueServiceDeps {
   ready: (queue: string) => void;
   /** How often a long-polling claim looks again even without a wake (lost notifications). */
   pollMs?: number;
+  /** Fleet controls from the agents plugin (pause, drain); absent: nothing is held. */
+  fleet?: FleetGate;
 }
 
 function operatorOnly(info: RequestInfo, action: string): void {
@@ -71,7 +74,10 @@ export class QueueService {
     const { waitMs, ...input } = parse(ClaimSchema, body);
     const deadline = Date.now() + waitMs;
     for (;;) {
-      const tasks = await this.deps.store.claim(input);
+      const controls = this.deps.fleet ? await this.deps.fleet.current() : NO_CONTROLS;
+      // A paused or draining agent gets nothing (after its long poll, so it does not spin).
+      const held = FleetGate.holds(controls, input.worker);
+      const tasks = held ? [] : await this.deps.store.claim({ ...input, excludeProducts: controls.pausedProducts });
       if (tasks.length || Date.now() >= deadline) {
         if (tasks.length) await this.emit(tasks.map(({ leaseToken: _t, ...t }) => t));
         return { tasks };

@@ -44,7 +44,8 @@ export interface TaskStore {
   readonly dialect: 'sqlite' | 'postgres';
   enqueue(input: EnqueueInput, enqueuedBy: string): Promise<{ task: Task; created: boolean }>;
   enqueueBatch(inputs: readonly EnqueueInput[], enqueuedBy: string): Promise<Array<{ task: Task; created: boolean }>>;
-  claim(input: Omit<ClaimInput, 'waitMs'>): Promise<ClaimedTask[]>;
+  /** `excludeProducts`: tasks of these products are not handed out (a paused product). */
+  claim(input: Omit<ClaimInput, 'waitMs'> & { excludeProducts?: readonly string[] }): Promise<ClaimedTask[]>;
   heartbeat(id: string, leaseToken: string, leaseMs: number | undefined, progress: unknown): Promise<{ leaseExpiresAt: string }>;
   complete(id: string, leaseToken: string, result: unknown): Promise<{ task: Task; changed: boolean }>;
   fail(id: string, leaseToken: string, error: string, retryable: boolean): Promise<Task>;
@@ -122,12 +123,13 @@ export abstract class SqlTaskStore implements TaskStore {
     return this.db.transaction((tx) => this.claimRows(tx, args));
   }
 
-  async claim(input: Omit<ClaimInput, 'waitMs'>): Promise<ClaimedTask[]> {
+  async claim(input: Omit<ClaimInput, 'waitMs'> & { excludeProducts?: readonly string[] }): Promise<ClaimedTask[]> {
     const token = this.newLeaseToken();
-    const base = { token, worker: input.worker, leaseMs: input.leaseMs, excludeProducts: [] as string[] };
+    const paused = input.excludeProducts ?? [];
+    const base = { token, worker: input.worker, leaseMs: input.leaseMs, excludeProducts: paused };
     const limits = await this.limits.get(this.db);
     const limited =
-      limits.some((l) => l.maxInFlight !== null && (l.kind === 'product' || input.queues.includes(l.name)));
+      paused.length > 0 || limits.some((l) => l.maxInFlight !== null && (l.kind === 'product' || input.queues.includes(l.name)));
     if (!limited) return this.claimed((await this.fastClaim({ ...base, queues: input.queues, max: input.max })).sort(claimOrder));
     const rows = await this.db.transaction(async (tx) => {
       await this.lockForLimits(tx);
@@ -139,7 +141,7 @@ export abstract class SqlTaskStore implements TaskStore {
         if (remaining <= 0) break;
         const take = Math.min(remaining, allowance.perQueue.get(queue) ?? remaining);
         if (take <= 0) continue;
-        const got = await this.claimRows(tx, { ...base, excludeProducts: allowance.saturatedProducts, queues: [queue], max: take });
+        const got = await this.claimRows(tx, { ...base, excludeProducts: [...paused, ...allowance.saturatedProducts], queues: [queue], max: take });
         out.push(...got);
         remaining -= got.length;
       }
