@@ -39,6 +39,8 @@ export const PluginStatusSchema = z.object({
   state: PluginStateSchema,
   error: z.string().optional(),
   builtin: z.boolean(),
+  /** Where its services run: here, or on the factory a control center is connected to. */
+  location: z.enum(['local', 'remote']).optional(),
   contributes: ManifestSchema.shape.contributes,
 });
 /** @since 0.1.0 */

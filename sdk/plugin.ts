@@ -62,6 +62,38 @@ export interface PluginDatabase extends SqlExecutor {
   migrate(migrations: readonly Migration[]): Promise<{ applied: string[] }>;
 }
 
+/** One value in the shared key-value store. @since 0.1.0 */
+export interface KvEntry {
+  key: string;
+  value: unknown;
+  /** Grows with every write of this key; compare-and-set writes name the revision they read. */
+  revision: number;
+}
+
+/** A change seen by `watch`: the new entry, or the key's deletion. @since 0.1.0 */
+export type KvChange = { key: string; deleted: false; entry: KvEntry } | { key: string; deleted: true };
+
+/**
+ * Shared state with compare-and-set, the same on every tier: a NATS KV bucket where the host
+ * runs with NATS, else a table in the host's database. Keys are scoped to the plugin and use
+ * letters, digits, "-", "_", "=", "/" and ".".
+ * @since 0.1.0
+ */
+export interface KeyValue {
+  get(key: string): Promise<KvEntry | undefined>;
+  /** Writes whatever is there; returns the new revision. */
+  put(key: string, value: unknown): Promise<number>;
+  /** Writes only if the key does not exist; else `conflict`. */
+  create(key: string, value: unknown): Promise<number>;
+  /** Writes only if the key is still at `revision`; else `conflict`. */
+  update(key: string, value: unknown, revision: number): Promise<number>;
+  delete(key: string): Promise<void>;
+  /** Keys under a prefix ("" for all). */
+  keys(prefix?: string): Promise<string[]>;
+  /** Calls `onChange` for every later change of keys under the prefix. */
+  watch(prefix: string, onChange: (change: KvChange) => void): Promise<Disposable>;
+}
+
 /** Maps an HTTP route under /v1 onto a bus subject (the HTTP gateway). @since 0.1.0 */
 export interface HttpRoute {
   method: 'GET' | 'POST' | 'PUT' | 'DELETE';
@@ -81,6 +113,8 @@ export interface PluginContext {
   readonly bus: PluginBus;
   /** Present when the manifest asks for `permissions.database`. */
   readonly db: PluginDatabase | undefined;
+  /** Shared state with compare-and-set (keys scoped to the plugin). */
+  readonly kv: KeyValue;
   readonly host: {
     info(): HostInfo;
     plugins(): PluginStatus[];

@@ -17,6 +17,8 @@ export interface HostFlags {
   host?: string;
   db?: string;
   nats?: string;
+  connect?: string;
+  connectToken?: string;
   durability?: 'normal' | 'full';
   logLevel?: (typeof LOG_LEVELS)[number];
   pluginsDir?: string[];
@@ -63,6 +65,8 @@ function withHostOptions(cmd: Command): Command {
     .option('--host <address>', 'address to listen on (default 127.0.0.1; anything else exposes the API)')
     .option('--db <url>', 'database: postgres://… for the factory tier, or sqlite:PATH (default: reef.db in the data dir)', parseDb)
     .option('--nats <url>', 'also serve every plugin subject on this NATS server (nats://HOST:4222, or ws://… through a WebSocket port)', parseNats)
+    .option('--connect <url>', 'run as a control center for the factory at this NATS URL (no local services)', parseNats)
+    .option('--connect-token <token>', "the factory's operator token (reef token, on the factory host); or $REEF_CONNECT_TOKEN")
     .addOption(new Option('--durability <mode>', 'normal survives a killed process; full also survives power loss').choices(['normal', 'full']))
     .addOption(new Option('--log-level <level>', 'log level of <data-dir>/logs/reef.log').choices([...LOG_LEVELS]))
     .option('--plugins-dir <dir>', 'load plugins from this folder too (repeatable)', collect);
@@ -76,6 +80,8 @@ export function configFromFlags(flags: HostFlags, env: NodeJS.ProcessEnv = proce
       ...(flags.host !== undefined && { host: flags.host }),
       ...(flags.db !== undefined && { db: flags.db }),
       ...(flags.nats !== undefined && { nats: flags.nats }),
+      ...(flags.connect !== undefined && { connect: flags.connect }),
+      ...(flags.connectToken !== undefined && { connectToken: flags.connectToken }),
       ...(flags.durability !== undefined && { durability: flags.durability }),
       ...(flags.logLevel !== undefined && { logLevel: flags.logLevel }),
       ...(flags.pluginsDir !== undefined && { pluginDirs: flags.pluginsDir }),

@@ -9,7 +9,7 @@ export async function serve(
 ): Promise<number> {
   const host = await startHost(config, { mode: 'browser' });
   const url = host.openUrl();
-  options.out.log(`Reef ${host.info().version} (${host.info().tier}, ${host.db.dialect}) is running at ${url}`);
+  options.out.log(`Reef ${host.info().version} (${host.info().tier}, ${host.db?.dialect ?? `connected to ${config.connect}`}) is running at ${url}`);
   const failed = host.plugins.list().filter((p) => p.state === 'failed');
   for (const p of failed) options.out.error(`plugin ${p.id} failed: ${p.error ?? 'unknown error'}`);
   for (const p of host.plugins.manifestProblems()) options.out.error(`plugin manifest ${p.file}: ${p.message}`);

@@ -30,6 +30,11 @@ export const ConfigFileSchema = z
       .string()
       .refine((s) => /^(nats|tls|ws|wss):\/\/.+/.test(s), 'must be nats://HOST:PORT (or tls://, ws://, wss://)')
       .optional(),
+    connect: z
+      .string()
+      .refine((s) => /^(nats|tls|ws|wss):\/\/.+/.test(s), 'must be nats://HOST:PORT (or tls://, ws://, wss://)')
+      .optional(),
+    connectToken: z.string().min(16, 'must be the factory operator token (reef token on the factory host)').optional(),
     durability: z.enum(['normal', 'full']).optional(),
     logLevel: z.enum(LOG_LEVELS).optional(),
     pluginDirs: z.array(z.string().min(1)).optional(),
@@ -46,6 +51,10 @@ export interface HostConfig {
   db: string | undefined;
   /** A NATS server: every subject plugins serve is served there too, for agents in any language. */
   nats: string | undefined;
+  /** Run as a control center for the factory at this NATS URL: no local services. */
+  connect: string | undefined;
+  /** The factory's operator token, sent with every request of a control center. */
+  connectToken: string | undefined;
   durability: 'normal' | 'full';
   logLevel: (typeof LOG_LEVELS)[number];
   pluginDirs: string[];
@@ -72,6 +81,8 @@ function fromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
   if (env.REEF_PORT) out.port = env.REEF_PORT;
   if (env.REEF_DB) out.db = env.REEF_DB;
   if (env.REEF_NATS) out.nats = env.REEF_NATS;
+  if (env.REEF_CONNECT) out.connect = env.REEF_CONNECT;
+  if (env.REEF_CONNECT_TOKEN) out.connectToken = env.REEF_CONNECT_TOKEN;
   if (env.REEF_DURABILITY) out.durability = env.REEF_DURABILITY;
   if (env.REEF_LOG_LEVEL) out.logLevel = env.REEF_LOG_LEVEL;
   if (env.REEF_PLUGIN_DIRS) out.pluginDirs = env.REEF_PLUGIN_DIRS.split(path.delimiter).filter(Boolean);
@@ -110,12 +121,17 @@ export function resolveConfig(
     'command-line flags',
   );
   const merged = { ...file, ...environment, ...cli };
+  if (merged.connect && (merged.nats || merged.db)) {
+    throw new ConfigError(`connect: a control center runs no services of its own, so it takes neither ${merged.nats ? '--nats' : '--db'}; start the factory host with those`);
+  }
   return {
     dataDir,
     host: merged.host ?? '127.0.0.1',
     port: merged.port ?? DEFAULT_PORT,
     db: merged.db,
     nats: merged.nats,
+    connect: merged.connect,
+    connectToken: merged.connectToken,
     durability: merged.durability ?? 'normal',
     logLevel: merged.logLevel ?? 'info',
     pluginDirs: [...(file.pluginDirs ?? []), ...(environment.pluginDirs ?? []), ...(cli.pluginDirs ?? [])].map((d) =>

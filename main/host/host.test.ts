@@ -91,12 +91,12 @@ describe('startHost', () => {
   it('keeps its data across restarts: the same token and the same migrations ledger', async () => {
     host = await start();
     const token = host.operatorToken;
-    await host.db.script('CREATE TABLE IF NOT EXISTS notes (v TEXT)');
-    await host.db.execute('INSERT INTO notes (v) VALUES (?)', ['kept']);
+    await host.db?.script('CREATE TABLE IF NOT EXISTS notes (v TEXT)');
+    await host.db?.execute('INSERT INTO notes (v) VALUES (?)', ['kept']);
     await host.stop();
     host = await start();
     expect(host.operatorToken).toBe(token);
-    expect(await host.db.query('SELECT v FROM notes')).toEqual([{ v: 'kept' }]);
+    expect(await host.db?.query('SELECT v FROM notes')).toEqual([{ v: 'kept' }]);
   });
 
   it('a port in use fails with a message saying how to pick another, and leaves nothing running', async () => {
@@ -139,7 +139,7 @@ describe.skipIf(!hasPostgres)('startHost on PostgreSQL', () => {
     try {
       expect(host.plugins.list().map((p) => p.state)).toEqual(['active']);
       expect(await (await fetch(`${host.server.url}/healthz`)).json()).toEqual({ ok: true, version: '0.1.0', tier: 'factory' });
-      expect(await host.db.query('SELECT plugin, id FROM reef_migrations ORDER BY plugin')).toEqual([
+      expect(await host.db?.query('SELECT plugin, id FROM reef_migrations ORDER BY plugin')).toEqual([
         { plugin: 'host', id: '001_tokens' },
         { plugin: 'host', id: '002_settings' },
         { plugin: 'kv', id: '001_kv' },

@@ -34,7 +34,8 @@ export interface Host {
   config: HostConfig;
   log: Logger;
   bus: Bus;
-  db: Database;
+  /** Absent on a remote control center, which has no database of its own. */
+  db: Database | undefined;
   plugins: PluginHost;
   server: RunningServer;
   operatorToken: string;
@@ -70,6 +71,19 @@ async function openBus(config: HostConfig, log: Logger, db: Database, operatorTo
   });
 }
 
+/**
+ * A control center's bus: NATS to a factory whose services answer. With the factory's
+ * operator token (--connect-token) it acts as the operator; without one, as an anonymous agent.
+ */
+async function connectRemote(config: HostConfig, log: Logger): Promise<Bus> {
+  return connectNatsBus(config.connect as string, {
+    name: `reef control center ${os.hostname()} ${process.pid}`,
+    ...(config.connectToken ? { token: config.connectToken } : {}),
+    onListenerError: (err, subject) => log.error({ err: String(err), subject }, 'bus listener threw'),
+    onPublishDropped: (subject) => log.warn({ subject }, 'factory unreachable: message not published'),
+  });
+}
+
 export async function startHost(config: HostConfig, options: HostOptions): Promise<Host> {
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const lock = lockDataDir(config.dataDir);
@@ -88,23 +102,30 @@ async function assemble(config: HostConfig, options: HostOptions, releaseLock: (
   }
   const startedAt = Date.now();
   const operatorToken = ensureOperatorToken(config.dataDir);
-  const db = await openDatabase(config.db, config.dataDir, config.durability);
-  const tier: Tier = db.dialect === 'postgres' ? 'factory' : 'single-box';
-  const agentTokens = new AgentTokens(db);
-  await agentTokens.init();
+  // A remote control center runs no services of its own: no database, no plugin host code.
+  const remote = config.connect !== undefined;
+  const db = remote ? undefined : await openDatabase(config.db, config.dataDir, config.durability);
+  const tier: Tier = remote ? 'control-center' : db?.dialect === 'postgres' ? 'factory' : 'single-box';
+  const agentTokens = db ? new AgentTokens(db) : undefined;
   let bus: Bus;
+  let kv: SqlKeyValue | undefined;
   try {
-    bus = await openBus(config, log, db, operatorToken, agentTokens);
+    await agentTokens?.init();
+    if (db) {
+      kv = new SqlKeyValue(db);
+      await kv.init();
+    }
+    bus = db && agentTokens ? await openBus(config, log, db, operatorToken, agentTokens) : await connectRemote(config, log);
   } catch (err) {
-    await db.close();
+    await db?.close();
     throw err;
   }
   const info = (): HostInfo => ({
     version: REEF_VERSION,
     tier,
     mode: options.mode,
-    database: db.dialect,
-    bus: config.nats ? 'nats' : 'local',
+    database: db?.dialect ?? 'none',
+    bus: config.nats || remote ? 'nats' : 'local',
     pid: process.pid,
     startedAt,
     node: process.versions.node,
@@ -112,12 +133,11 @@ async function assemble(config: HostConfig, options: HostOptions, releaseLock: (
     dataDir: config.dataDir,
   });
   const routes = new RouteTable();
-  const kv = new SqlKeyValue(db);
-  await kv.init();
   const plugins = new PluginHost({
     bus,
     db,
-    kv,
+    ...(kv ? { kv } : {}),
+    remote,
     routes,
     log,
     hostInfo: info,
@@ -152,7 +172,7 @@ async function assemble(config: HostConfig, options: HostOptions, releaseLock: (
       host: config.host,
       port: config.port,
       operatorToken,
-      verifyAgentToken: (token) => agentTokens.verify(token),
+      ...(agentTokens ? { verifyAgentToken: (token: string) => agentTokens.verify(token) } : {}),
       routes,
       bus,
       rendererHost,
@@ -165,12 +185,12 @@ async function assemble(config: HostConfig, options: HostOptions, releaseLock: (
   } catch (err) {
     await plugins.deactivateAll();
     await bus.close();
-    await db.close();
+    await db?.close();
     const e = err as NodeJS.ErrnoException;
     if (e.code === 'EADDRINUSE') throw new Error(`port ${config.port} on ${config.host} is in use: pick another with --port (0 picks a free one)`);
     throw err;
   }
-  log.info({ url: server.url, db: db.description }, 'host started');
+  log.info({ url: server.url, db: db?.description ?? `remote ${config.connect}` }, 'host started');
 
   let stopping: Promise<void> | undefined;
   return {
@@ -189,7 +209,7 @@ async function assemble(config: HostConfig, options: HostOptions, releaseLock: (
         await server.close();
         await plugins.deactivateAll();
         await bus.close();
-        await db.close();
+        await db?.close();
         releaseLock();
         log.info('host stopped');
         log.flush?.();

@@ -44,6 +44,8 @@ export interface PluginHostDeps {
   settings: Record<string, Record<string, string | number | boolean>>;
   /** The host's shared state; plugins see it scoped to their id. */
   kv?: KeyValue;
+  /** A control center: plugins' services run on the factory, so their host code is not run here. */
+  remote?: boolean;
   now?: () => number;
   activationTimeoutMs?: number;
 }
@@ -88,6 +90,7 @@ export class PluginHost {
         contributes: m.contributes,
       };
       if (r.error) status.error = r.error;
+      if (this.deps.remote) status.location = 'remote';
       return status;
     });
   }
@@ -116,7 +119,7 @@ export class PluginHost {
     delete record.error;
     this.changed();
     try {
-      if (manifest.host) {
+      if (manifest.host && !this.deps.remote) {
         const mod = (await import(pathToFileURL(path.join(dir, manifest.host)).href)) as Partial<PluginModule>;
         if (typeof mod.activate !== 'function') throw new Error(`${manifest.host} does not export an activate function`);
         record.module = mod as PluginModule;

@@ -1,0 +1,105 @@
+/**
+ * A remote control center: host A runs the factory (PostgreSQL + NATS); B is started with
+ * `--connect` and no services of its own. Through B's renderer socket the operator lists and
+ * acts on A's tasks and sees A's events live.
+ */
+import WebSocket from 'ws';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { HostEvent, HostInfo, PluginStatus } from '../../sdk/index.js';
+import { startReef, type ReefProcess } from '../harness/reef-process.js';
+import { natsOrSkip, startNats, type RunningNats } from '../harness/nats.js';
+import { postgresOrSkip, startPostgres, type RunningPostgres } from '../harness/postgres.js';
+
+/** The renderer's WebSocket contract, as a browser tab would use it. */
+class RendererSocket {
+  private next = 1;
+  private readonly pending = new Map<number, (frame: { result?: unknown; error?: { code: string; message: string } }) => void>();
+  readonly events: HostEvent[] = [];
+  private constructor(private readonly ws: WebSocket) {
+    ws.on('message', (data) => {
+      const frame = JSON.parse(String(data)) as { id?: number; result?: unknown; error?: { code: string; message: string }; event?: HostEvent };
+      if (frame.event) this.events.push(frame.event);
+      else if (frame.id !== undefined) this.pending.get(frame.id)?.(frame);
+    });
+  }
+  static open(reef: ReefProcess): Promise<RendererSocket> {
+    const ws = new WebSocket(`${reef.origin.replace('http', 'ws')}/rpc`, { headers: { authorization: `Bearer ${reef.token}` } });
+    return new Promise((resolve, reject) => {
+      ws.once('open', () => resolve(new RendererSocket(ws)));
+      ws.once('error', reject);
+    });
+  }
+  call<T>(method: string, params: unknown): Promise<T> {
+    const id = this.next++;
+    this.ws.send(JSON.stringify({ id, method, params }));
+    return new Promise((resolve, reject) =>
+      this.pending.set(id, (f) => (f.error ? reject(new Error(`${f.error.code}: ${f.error.message}`)) : resolve(f.result as T))),
+    );
+  }
+  async bus<T>(subject: string, body: unknown = {}): Promise<T> {
+    return (await this.call<{ body: T }>('busRequest', { subject, body })).body;
+  }
+  close(): void {
+    this.ws.close();
+  }
+}
+
+describe.runIf(natsOrSkip('control center') && postgresOrSkip('control center'))('a remote control center', () => {
+  let nats: RunningNats;
+  let pg: RunningPostgres;
+  let factory: ReefProcess;
+  let center: ReefProcess;
+  let socket: RendererSocket;
+
+  beforeAll(async () => {
+    nats = await startNats();
+    pg = await startPostgres();
+    factory = await startReef({ args: ['--db', pg.url, '--nats', nats.url] });
+    center = await startReef({ args: ['--connect', nats.url], env: { REEF_CONNECT_TOKEN: factory.token } });
+    socket = await RendererSocket.open(center);
+  }, 60_000);
+  afterAll(async () => {
+    socket?.close();
+    await center?.stop();
+    await factory?.stop();
+    await pg?.stop();
+    await nats?.stop();
+  });
+
+  const enqueueOnFactory = async (type: string) => {
+    const res = await fetch(`${factory.origin}/v1/tasks`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${factory.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ queue: 'remote', type }),
+    });
+    return ((await res.json()) as { task: { id: string } }).task;
+  };
+
+  it('is a control center with the factory\'s plugins, and no services of its own', async () => {
+    const info = await socket.call<HostInfo>('hostInfo', {});
+    expect(info).toMatchObject({ tier: 'control-center', database: 'none', bus: 'nats' });
+    const { plugins } = await socket.call<{ plugins: PluginStatus[] }>('listPlugins', {});
+    expect(plugins.find((p) => p.id === 'queue')).toMatchObject({ state: 'active', location: 'remote' });
+    // Its own /v1 serves nothing: agents talk to the factory.
+    const res = await fetch(`${center.origin}/v1/tasks`, { headers: { authorization: `Bearer ${center.token}` } });
+    expect(res.status).toBe(404);
+  });
+
+  it("lists and acts on the factory's tasks", async () => {
+    const task = await enqueueOnFactory('from-factory');
+    const { tasks } = await socket.bus<{ tasks: Array<{ id: string }> }>('reef.v1.tasks.list', { queue: 'remote' });
+    expect(tasks.map((t) => t.id)).toContain(task.id);
+    const cancelled = await socket.bus<{ task: { state: string } }>('reef.v1.tasks.cancel', { id: task.id });
+    expect(cancelled.task.state).toBe('cancelled');
+    const check = await fetch(`${factory.origin}/v1/tasks/${task.id}`, { headers: { authorization: `Bearer ${factory.token}` } });
+    expect(((await check.json()) as { task: { state: string } }).task.state).toBe('cancelled');
+  });
+
+  it("sees the factory's events live", async () => {
+    await socket.call('busSubscribe', { pattern: 'reef.v1.events.task.>' });
+    const task = await enqueueOnFactory('watched');
+    await expect
+      .poll(() => socket.events.some((e) => e.type === 'bus' && (e.body as { task?: { id: string } }).task?.id === task.id), { timeout: 5000 })
+      .toBe(true);
+  });
+});
