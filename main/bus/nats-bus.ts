@@ -4,6 +4,7 @@
  * plus what a network adds: a Reef-Token header the serving side turns into the Caller,
  * reconnection forever with backoff, and a connection status for the UI.
  */
+import { isEventPattern, subscribeToEvents } from './event-stream.js';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import {
@@ -45,6 +46,8 @@ export const DEFAULT_SERVE_QUEUE = 'reef';
 export type NatsBusStatus = 'connected' | 'reconnecting' | 'closed';
 
 export interface NatsBusOptions {
+  /** Read `reef.v1.events.>` subscriptions from the JetStream event stream (replay after a disconnect). */
+  eventStream?: boolean;
   /** Connection name shown by the server's monitoring (/connz). */
   name?: string;
   /** Sent as the Reef-Token header on every request this bus makes. */
@@ -352,6 +355,14 @@ export class NatsBus implements Bus {
     this.assertOpen();
     if (!isValidPattern(pattern)) throw new ReefError('invalid_request', `"${pattern}" is not a valid subject pattern`);
     const report = this.options.onListenerError ?? (() => {});
+    if (this.options.eventStream && isEventPattern(pattern)) {
+      try {
+        return await subscribeToEvents(this.connection, pattern, onMessage, report);
+      } catch (err) {
+        // No event stream on this server (yet): live events only, without replay.
+        report(err, pattern);
+      }
+    }
     const sub = this.connection.subscribe(pattern, {
       callback: (err, msg) => {
         if (err) return report(err, pattern);

@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import os from 'node:os';
 import { REEF_VERSION, ReefError, type Bus, type Caller, type HostInfo, type Tier } from '../../sdk/index.js';
 import { LocalBus } from '../bus/local-bus.js';
+import { ensureEventStream } from '../bus/event-stream.js';
 import { connectNatsBus } from '../bus/nats-bus.js';
 import { SqlKeyValue } from '../kv/sql-kv.js';
 import type { Database } from '../db/database.js';
@@ -55,9 +56,10 @@ async function openBus(config: HostConfig, log: Logger, db: Database, operatorTo
   const onListenerError = (err: unknown, subject: string) => log.error({ err: String(err), subject }, 'bus listener threw');
   if (!config.nats) return new LocalBus(onListenerError);
   const secret = await busSecret(db);
-  return connectNatsBus(config.nats, {
+  const bus = await connectNatsBus(config.nats, {
     name: `reef ${os.hostname()} ${process.pid}`,
     token: secret,
+    eventStream: true,
     onListenerError,
     onPublishDropped: (subject) => log.warn({ subject }, 'NATS unreachable: event not published'),
     authenticate: async (token): Promise<Caller> => {
@@ -69,6 +71,12 @@ async function openBus(config: HostConfig, log: Logger, db: Database, operatorTo
       return agent;
     },
   });
+  try {
+    await ensureEventStream(bus.connection);
+  } catch (err) {
+    log.warn({ err: String(err) }, 'no JetStream on the NATS server: events are live only, a reconnecting control center cannot replay them');
+  }
+  return bus;
 }
 
 /**
@@ -79,6 +87,7 @@ async function connectRemote(config: HostConfig, log: Logger): Promise<Bus> {
   return connectNatsBus(config.connect as string, {
     name: `reef control center ${os.hostname()} ${process.pid}`,
     ...(config.connectToken ? { token: config.connectToken } : {}),
+    eventStream: true,
     onListenerError: (err, subject) => log.error({ err: String(err), subject }, 'bus listener threw'),
     onPublishDropped: (subject) => log.warn({ subject }, 'factory unreachable: message not published'),
   });

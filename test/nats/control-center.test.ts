@@ -3,6 +3,7 @@
  * `--connect` and no services of its own. Through B's renderer socket the operator lists and
  * acts on A's tasks and sees A's events live.
  */
+import net from 'node:net';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HostEvent, HostInfo, PluginStatus } from '../../sdk/index.js';
@@ -44,23 +45,55 @@ class RendererSocket {
   }
 }
 
+/** A TCP proxy in front of NATS whose line can be cut: one client loses its connection, the rest do not. */
+async function cuttableProxy(target: number): Promise<{ url: string; cut(): Promise<void>; restore(): Promise<void>; close(): Promise<void> }> {
+  const sockets = new Set<net.Socket>();
+  let server: net.Server | undefined;
+  let port = 0;
+  const listen = () =>
+    new Promise<void>((resolve) => {
+      server = net.createServer((client) => {
+        const upstream = net.connect(target, '127.0.0.1');
+        for (const s of [client, upstream]) {
+          sockets.add(s);
+          s.on('close', () => sockets.delete(s));
+          s.on('error', () => s.destroy());
+        }
+        client.pipe(upstream).pipe(client);
+      });
+      server.listen(port, '127.0.0.1', () => {
+        port = (server?.address() as net.AddressInfo).port;
+        resolve();
+      });
+    });
+  const cut = async () => {
+    for (const s of sockets) s.destroy();
+    await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
+  };
+  await listen();
+  return { url: `nats://127.0.0.1:${port}`, cut, restore: listen, close: cut };
+}
+
 describe.runIf(natsOrSkip('control center') && postgresOrSkip('control center'))('a remote control center', () => {
   let nats: RunningNats;
   let pg: RunningPostgres;
   let factory: ReefProcess;
   let center: ReefProcess;
   let socket: RendererSocket;
+  let proxy: Awaited<ReturnType<typeof cuttableProxy>>;
 
   beforeAll(async () => {
     nats = await startNats();
     pg = await startPostgres();
     factory = await startReef({ args: ['--db', pg.url, '--nats', nats.url] });
-    center = await startReef({ args: ['--connect', nats.url], env: { REEF_CONNECT_TOKEN: factory.token } });
+    proxy = await cuttableProxy(nats.port);
+    center = await startReef({ args: ['--connect', proxy.url], env: { REEF_CONNECT_TOKEN: factory.token } });
     socket = await RendererSocket.open(center);
   }, 60_000);
   afterAll(async () => {
     socket?.close();
     await center?.stop();
+    await proxy?.close();
     await factory?.stop();
     await pg?.stop();
     await nats?.stop();
@@ -102,4 +135,21 @@ describe.runIf(natsOrSkip('control center') && postgresOrSkip('control center'))
       .poll(() => socket.events.some((e) => e.type === 'bus' && (e.body as { task?: { id: string } }).task?.id === task.id), { timeout: 5000 })
       .toBe(true);
   });
+
+  it('replays, once each, the events it missed while its connection was down', async () => {
+    const { subscriptionId } = await socket.call<{ subscriptionId: string }>('busSubscribe', { pattern: 'reef.v1.events.task.ready' });
+    const readyIds = () =>
+      socket.events.flatMap((e) => (e.type === 'bus' && e.subscriptionId === subscriptionId ? [(e.body as { task: { id: string } }).task.id] : []));
+    const before = await enqueueOnFactory('before-cut');
+    await expect.poll(() => readyIds().includes(before.id), { timeout: 5000 }).toBe(true);
+    await proxy.cut();
+    const missed: string[] = [];
+    for (let i = 0; i < 20; i++) missed.push((await enqueueOnFactory(`during-cut-${i}`)).id);
+    await new Promise((r) => setTimeout(r, 500));
+    await proxy.restore();
+    await expect.poll(() => missed.every((id) => readyIds().includes(id)), { timeout: 20_000 }).toBe(true);
+    const seen = readyIds();
+    expect(seen.filter((id) => missed.includes(id))).toEqual(missed); // in order, each once
+    expect(new Set(seen).size).toBe(seen.length);
+  }, 40_000);
 });
