@@ -122,4 +122,18 @@ describe('queue agent API over HTTP', () => {
     expect((await operator.call<{ schedules: unknown[] }>('GET', '/v1/schedules')).json.schedules).toHaveLength(1);
     expect((await operator.call('DELETE', '/v1/schedules/nightly')).status).toBe(200);
   });
+
+  it('holds the claims of a paused agent and the tasks of a paused product until they are resumed', async () => {
+    await operator.call('POST', '/v1/tasks', { queue: 'fleet', type: 't', tags: { product: 'atlas' } });
+    await operator.call('POST', '/v1/tasks', { queue: 'fleet', type: 't', tags: { product: 'beacon' } });
+    expect((await operator.call('POST', '/v1/agents/pause', { scope: 'agent', name: 'forge-9' })).status).toBe(200);
+    expect((await operator.call('POST', '/v1/agents/pause', { scope: 'product', name: 'atlas' })).status).toBe(200);
+    const held = await agent.call<{ tasks: Task[] }>('POST', '/v1/tasks/claim', { queues: ['fleet'], worker: 'forge-9', max: 5 });
+    expect(held.json.tasks).toEqual([]);
+    const other = await agent.call<{ tasks: Task[] }>('POST', '/v1/tasks/claim', { queues: ['fleet'], worker: 'quill-1', max: 5 });
+    expect(other.json.tasks.map((t) => t.tags.product)).toEqual(['beacon']);
+    await operator.call('POST', '/v1/agents/resume', { scope: 'all' });
+    const after = await agent.call<{ tasks: Task[] }>('POST', '/v1/tasks/claim', { queues: ['fleet'], worker: 'forge-9', max: 5 });
+    expect(after.json.tasks.map((t) => t.tags.product)).toEqual(['atlas']);
+  });
 });

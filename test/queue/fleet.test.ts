@@ -19,7 +19,7 @@ describe('FleetGate', () => {
     expect(c.pausedProducts).toEqual(['atlas']);
     await gate.current();
     expect(calls).toBe(1); // fresh enough
-    gate.apply({ pausedAll: true });
+    gate.apply({ controls: { pausedAll: true, pausedProducts: [], pausedAgents: [], drainingAgents: [] }, entry: {} });
     expect(FleetGate.holds(await gate.current(), 'scout')).toBe(true);
     clock = 5000;
     answer = new Error('no service answers on reef.v1.agents.controls');

@@ -13,9 +13,12 @@ export interface FleetControls {
 
 export const NO_CONTROLS: FleetControls = { pausedAll: false, pausedProducts: [], pausedAgents: [], drainingAgents: [] };
 
+/** The controls from the reply of reef.v1.agents.controls, or from its event ({controls, entry}). */
 export function parseControls(body: unknown): FleetControls | undefined {
   if (typeof body !== 'object' || body === null) return undefined;
-  const b = body as Record<string, unknown>;
+  const outer = body as Record<string, unknown>;
+  const inner = outer.controls;
+  const b = typeof inner === 'object' && inner !== null ? (inner as Record<string, unknown>) : outer;
   const list = (v: unknown) => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
   return {
     pausedAll: b.pausedAll === true,
