@@ -1,10 +1,11 @@
 /** Assembles a host: config, logs, bus, database, plugins and the server, and takes them down in order. */
 import { mkdirSync } from 'node:fs';
 import os from 'node:os';
-import { REEF_VERSION, ReefError, type Bus, type Caller, type HostInfo, type Tier } from '../../sdk/index.js';
+import { REEF_VERSION, ReefError, type Bus, type Caller, type HostInfo, type KeyValue, type Tier } from '../../sdk/index.js';
 import { LocalBus } from '../bus/local-bus.js';
 import { ensureEventStream } from '../bus/event-stream.js';
-import { connectNatsBus } from '../bus/nats-bus.js';
+import { connectNatsBus, NatsBus } from '../bus/nats-bus.js';
+import { openNatsKv, type NatsKeyValue } from '../kv/nats-kv.js';
 import { SqlKeyValue } from '../kv/sql-kv.js';
 import type { Database } from '../db/database.js';
 import { openDatabase } from '../db/open.js';
@@ -116,16 +117,28 @@ async function assemble(config: HostConfig, options: HostOptions, releaseLock: (
   const db = remote ? undefined : await openDatabase(config.db, config.dataDir, config.durability);
   const tier: Tier = remote ? 'control-center' : db?.dialect === 'postgres' ? 'factory' : 'single-box';
   const agentTokens = db ? new AgentTokens(db) : undefined;
-  let bus: Bus;
-  let kv: SqlKeyValue | undefined;
+  let bus: Bus | undefined;
+  let kv: KeyValue | undefined;
+  // With NATS, hosts share state (leader leases, pause flags) in the KV bucket "reef"; else the database.
+  let natsKv: NatsKeyValue | undefined;
   try {
     await agentTokens?.init();
-    if (db) {
-      kv = new SqlKeyValue(db);
-      await kv.init();
-    }
     bus = db && agentTokens ? await openBus(config, log, db, operatorToken, agentTokens) : await connectRemote(config, log);
+    if (db && config.nats && bus instanceof NatsBus) {
+      // Replicated on a cluster (the server reports one), a single copy on a lone server.
+      natsKv = await openNatsKv(bus.connection, { bucket: 'reef', replicas: bus.connection.info?.cluster ? 3 : 1 }).catch((err: unknown) => {
+        log.warn({ err: String(err) }, 'no NATS KV (JetStream) on the NATS server: shared state stays in the database');
+        return undefined;
+      });
+      kv = natsKv;
+    }
+    if (db && !kv) {
+      const sqlKv = new SqlKeyValue(db);
+      await sqlKv.init();
+      kv = sqlKv;
+    }
   } catch (err) {
+    await bus?.close();
     await db?.close();
     throw err;
   }
@@ -193,6 +206,7 @@ async function assemble(config: HostConfig, options: HostOptions, releaseLock: (
     });
   } catch (err) {
     await plugins.deactivateAll();
+    natsKv?.close();
     await bus.close();
     await db?.close();
     const e = err as NodeJS.ErrnoException;
@@ -217,6 +231,7 @@ async function assemble(config: HostConfig, options: HostOptions, releaseLock: (
       stopping ??= (async () => {
         await server.close();
         await plugins.deactivateAll();
+        natsKv?.close();
         await bus.close();
         await db?.close();
         releaseLock();

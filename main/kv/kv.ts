@@ -22,7 +22,7 @@ export function scopedKv(kv: KeyValue, prefix: string, track: (d: Disposable) =>
     create: (key, value) => kv.create(full(key), value),
     update: (key, value, revision) => kv.update(full(key), value, revision),
     delete: (key) => kv.delete(full(key)),
-    keys: async (p = '') => (await kv.keys(full(p).replace(/\.$/, ''))).map(strip),
+    keys: async (p = '') => (await kv.keys(full(p))).map(strip),
     watch: async (p, onChange) =>
       track(
         await kv.watch(p ? full(p) : `${prefix}.`, (change: KvChange) =>

@@ -1,4 +1,5 @@
 /** Queue plugin, host side: the task store for this tier, its bus subjects and /v1 routes. */
+import { randomUUID } from 'node:crypto';
 import { ReefError, type HttpRoute, type PluginContext, type RequestHandler, type TableExport } from '../../../sdk/index.js';
 import { QUEUE_MIGRATIONS } from './migrations.js';
 import { PostgresTaskStore } from './postgres-store.js';
@@ -10,6 +11,7 @@ import { ReadySignal } from './ready-signal.js';
 import { FleetGate } from './fleet.js';
 import type { SqlTaskStore } from './store.js';
 import { ClaimWaiters } from './waiters.js';
+import { LeaderLease } from './leader.js';
 
 /** For `reef migrate`: the queue's tables, parents first. */
 export const migrations = QUEUE_MIGRATIONS;
@@ -94,7 +96,15 @@ export async function activate(ctx: PluginContext): Promise<void> {
   for (const route of routes) ctx.http.route(route);
 
   every(ctx, 500, 'reaping expired leases', () => service.reap());
-  every(ctx, 1000, 'ticking schedules', () => service.tickSchedules());
+  // Hosts sharing a store take turns: only the holder of the lease ticks schedules. A unique key
+  // per slot already makes a double enqueue impossible; the lease spares the others the work.
+  const scheduleLeader = new LeaderLease(ctx.kv, 'scheduler.leader', `${ctx.host.info().pid}-${randomUUID()}`, 5000, () => ctx.now());
+  ctx.onDispose(() => scheduleLeader.release().catch(() => {}));
+  every(ctx, 1000, 'ticking schedules', async () => {
+    // tryAcquire() renews the lease every second; isLeader() guards an acquire that took too long.
+    if (!(await scheduleLeader.tryAcquire()) || !scheduleLeader.isLeader()) return;
+    await service.tickSchedules();
+  });
   every(ctx, 10_000, 'sampling queue depth', async () => {
     const sample = await stats.sampleDepth();
     await ctx.bus.publish('reef.v1.events.queue.depth', sample);
