@@ -59,6 +59,9 @@ export async function subscribeToEvents(
   const consumer = await js.consumers.get(EVENT_STREAM, { filter_subjects: pattern, deliver_policy: DeliverPolicy.New });
   let lastSeq = 0;
   const messages = await consumer.consume({
+    // Short pulls (heartbeats every 2.5 s): a consumer lost with a dead node is noticed and
+    // recreated after the last message in seconds, not after the default 30 s.
+    expires: 5000,
     callback: (msg) => {
       // Ordered consumers resume after the last sequence they delivered; this guards the seam.
       if (msg.seq <= lastSeq) return;
@@ -77,4 +80,72 @@ export async function subscribeToEvents(
       await messages.close();
     },
   };
+}
+
+/**
+ * Publishes events into the stream with JetStream acks: an event the server did not confirm
+ * (a node died, the stream is electing a leader, the connection is down) is sent again until it
+ * is, under the same message id, so the stream keeps it once. Up to `window` events are in
+ * flight at a time; `maxPending` bounds the memory an outage can take (then the oldest are
+ * dropped, and counted).
+ */
+export class EventPublisher {
+  private readonly pending: Array<{ subject: string; data: Uint8Array; id: string }> = [];
+  private inFlight = 0;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private closed = false;
+  dropped = 0;
+
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly onError: (err: unknown, subject: string) => void = () => {},
+    private readonly window = 256,
+    private readonly maxPending = 100_000,
+  ) {}
+
+  publish(subject: string, data: Uint8Array): void {
+    if (this.pending.length >= this.maxPending) {
+      this.pending.shift();
+      this.dropped++;
+    }
+    this.pending.push({ subject, data, id: `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}-${(this.counter++).toString(36)}` });
+    this.pump();
+  }
+
+  private counter = 0;
+
+  private pump(): void {
+    const js = jetstream(this.nc);
+    while (!this.closed && this.inFlight < this.window && this.pending.length && !this.retryTimer) {
+      const event = this.pending.shift() as { subject: string; data: Uint8Array; id: string };
+      this.inFlight++;
+      js.publish(event.subject, event.data, { msgID: event.id, timeout: 5000 }).then(
+        () => {
+          this.inFlight--;
+          this.pump();
+        },
+        (err: unknown) => {
+          this.inFlight--;
+          this.onError(err, event.subject);
+          // Put it back at the front and wait a little: the stream is electing or the line is down.
+          this.pending.unshift(event);
+          this.retryTimer ??= setTimeout(() => {
+            this.retryTimer = undefined;
+            this.pump();
+          }, 250);
+        },
+      );
+    }
+  }
+
+  /** Waits (up to `ms`) for what is pending to be confirmed. */
+  async flush(ms = 5000): Promise<void> {
+    const until = Date.now() + ms;
+    while ((this.pending.length || this.inFlight) && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+  }
+
+  close(): void {
+    this.closed = true;
+    clearTimeout(this.retryTimer);
+  }
 }

@@ -4,7 +4,7 @@
  * plus what a network adds: a Reef-Token header the serving side turns into the Caller,
  * reconnection forever with backoff, and a connection status for the UI.
  */
-import { isEventPattern, subscribeToEvents } from './event-stream.js';
+import { EVENT_SUBJECTS, EventPublisher, isEventPattern, subscribeToEvents } from './event-stream.js';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import {
@@ -27,6 +27,7 @@ import {
   ReefError,
   isValidPattern,
   isValidSubject,
+  subjectMatches,
   type Bus,
   type BusStats,
   type Caller,
@@ -332,10 +333,26 @@ export class NatsBus implements Bus {
     }
   }
 
+  private eventPublisher: EventPublisher | undefined;
+
+  /**
+   * From now on, events (`reef.v1.events.>`) go into the JetStream stream with acks and are
+   * sent again until confirmed, even across a disconnect or a node's death. Call it once the
+   * stream exists.
+   */
+  useEventStream(): void {
+    this.eventPublisher ??= new EventPublisher(this.connection, (err, subject) => this.options.onListenerError?.(err, subject));
+  }
+
   async publish(subject: string, body: unknown): Promise<void> {
     this.assertOpen();
     if (!isValidSubject(subject)) throw new ReefError('invalid_request', `"${subject}" is not a valid subject`);
     const payload = encodeJson(body ?? null, `the body published on ${subject}`);
+    if (this.eventPublisher && subjectMatches(EVENT_SUBJECTS, subject)) {
+      this.eventPublisher.publish(subject, payload);
+      this.counts.publishes++;
+      return;
+    }
     if (this.current !== 'connected') {
       // nats.js would buffer it and then discard its buffer when it redials. Core NATS events are
       // at-most-once: say so rather than reject, since callers (like LocalBus callers) fire and forget.
@@ -403,6 +420,9 @@ export class NatsBus implements Bus {
       for (const sub of this.subs) sub.unsubscribe();
       this.subs.clear();
       await Promise.race([Promise.allSettled([...this.inflight]), timeout()]);
+      // Events still waiting for the stream's ack get a moment to land.
+      await this.eventPublisher?.flush(Math.min(limit, 2000));
+      this.eventPublisher?.close();
       if (!this.connection.isClosed()) {
         const drained = this.current === 'connected' ? this.connection.drain().catch(() => {}) : Promise.resolve();
         await Promise.race([drained, timeout()]);

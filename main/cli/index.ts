@@ -1,7 +1,7 @@
 /** The `reef` command line (commander): serve, start, token, doctor. */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { REEF_VERSION, ReefError } from '../../sdk/index.js';
-import { ConfigError, LOG_LEVELS, resolveConfig, type HostConfig } from '../host/config.js';
+import { ConfigError, LOG_LEVELS, natsUrls, resolveConfig, type HostConfig } from '../host/config.js';
 import { mkdirSync } from 'node:fs';
 import { openDatabase } from '../db/open.js';
 import { AgentTokens } from '../host/agent-tokens.js';
@@ -38,7 +38,9 @@ function parseBatch(value: string): number {
 }
 
 function parseNats(value: string): string {
-  if (!/^(nats|tls|ws|wss):\/\/.+/.test(value)) throw new InvalidArgumentError('must be nats://HOST:PORT (or tls://, ws://, wss://)');
+  if (!natsUrls.safeParse(value).success) {
+    throw new InvalidArgumentError('must be nats://HOST:PORT (or tls://, ws://, wss://), or several separated by commas');
+  }
   return value;
 }
 

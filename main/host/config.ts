@@ -20,20 +20,27 @@ const dbSpec = z
   .string()
   .refine((s) => /^postgres(ql)?:\/\/.+/.test(s) || /^sqlite:.+/.test(s), 'must be postgres://… or sqlite:PATH');
 
+/** One NATS URL, or several separated by commas (the nodes of a cluster). */
+export const natsUrls = z
+  .string()
+  .refine(
+    (s) => s.split(',').every((u) => /^(nats|tls|ws|wss):\/\/.+/.test(u.trim())),
+    'must be nats://HOST:PORT (or tls://, ws://, wss://), or several of them separated by commas',
+  );
+
+/** The URLs of a NATS setting. */
+export function natsServers(setting: string): string[] {
+  return setting.split(',').map((u) => u.trim()).filter(Boolean);
+}
+
 /** What can be set in config.json and the environment (all optional; defaults below). */
 export const ConfigFileSchema = z
   .object({
     host: z.string().min(1).optional(),
     port: port.optional(),
     db: dbSpec.optional(),
-    nats: z
-      .string()
-      .refine((s) => /^(nats|tls|ws|wss):\/\/.+/.test(s), 'must be nats://HOST:PORT (or tls://, ws://, wss://)')
-      .optional(),
-    connect: z
-      .string()
-      .refine((s) => /^(nats|tls|ws|wss):\/\/.+/.test(s), 'must be nats://HOST:PORT (or tls://, ws://, wss://)')
-      .optional(),
+    nats: natsUrls.optional(),
+    connect: natsUrls.optional(),
     connectToken: z.string().min(16, 'must be the factory operator token (reef token on the factory host)').optional(),
     durability: z.enum(['normal', 'full']).optional(),
     logLevel: z.enum(LOG_LEVELS).optional(),

@@ -3,7 +3,7 @@ import { mkdirSync } from 'node:fs';
 import os from 'node:os';
 import { REEF_VERSION, ReefError, type Bus, type Caller, type HostInfo, type KeyValue, type Tier } from '../../sdk/index.js';
 import { LocalBus } from '../bus/local-bus.js';
-import { ensureEventStream } from '../bus/event-stream.js';
+import { DEFAULT_EVENT_LIMITS, ensureEventStream } from '../bus/event-stream.js';
 import { connectNatsBus, NatsBus } from '../bus/nats-bus.js';
 import { openNatsKv, type NatsKeyValue } from '../kv/nats-kv.js';
 import { SqlKeyValue } from '../kv/sql-kv.js';
@@ -12,7 +12,7 @@ import { openDatabase } from '../db/open.js';
 import { startServer, type RunningServer } from '../server/http-server.js';
 import { RouteTable } from '../server/routes.js';
 import { ensureOperatorToken, tokensEqual } from '../server/tokens.js';
-import { isLoopback, type HostConfig } from './config.js';
+import { isLoopback, natsServers, type HostConfig } from './config.js';
 import { AgentTokens } from './agent-tokens.js';
 import { busSecret } from './host-tables.js';
 import { lockDataDir } from './instance-lock.js';
@@ -57,7 +57,7 @@ async function openBus(config: HostConfig, log: Logger, db: Database, operatorTo
   const onListenerError = (err: unknown, subject: string) => log.error({ err: String(err), subject }, 'bus listener threw');
   if (!config.nats) return new LocalBus(onListenerError);
   const secret = await busSecret(db);
-  const bus = await connectNatsBus(config.nats, {
+  const bus = await connectNatsBus(natsServers(config.nats), {
     name: `reef ${os.hostname()} ${process.pid}`,
     token: secret,
     eventStream: true,
@@ -73,7 +73,9 @@ async function openBus(config: HostConfig, log: Logger, db: Database, operatorTo
     },
   });
   try {
-    await ensureEventStream(bus.connection);
+    // Three copies on a cluster, so losing a node loses no event.
+    await ensureEventStream(bus.connection, { ...DEFAULT_EVENT_LIMITS, replicas: bus.connection.info?.cluster ? 3 : 1 });
+    bus.useEventStream();
   } catch (err) {
     log.warn({ err: String(err) }, 'no JetStream on the NATS server: events are live only, a reconnecting control center cannot replay them');
   }
@@ -85,7 +87,7 @@ async function openBus(config: HostConfig, log: Logger, db: Database, operatorTo
  * operator token (--connect-token) it acts as the operator; without one, as an anonymous agent.
  */
 async function connectRemote(config: HostConfig, log: Logger): Promise<Bus> {
-  return connectNatsBus(config.connect as string, {
+  return connectNatsBus(natsServers(config.connect as string), {
     name: `reef control center ${os.hostname()} ${process.pid}`,
     ...(config.connectToken ? { token: config.connectToken } : {}),
     eventStream: true,
