@@ -6,8 +6,7 @@
  */
 import os from 'node:os';
 import path from 'node:path';
-import { Logger, makeWorkerUtils, run as runGraphile } from 'graphile-worker';
-import pg from 'pg';
+import { Logger, makeWorkerUtils, run as runGraphile, runMigrations } from 'graphile-worker';
 import { pluginDatabase } from '../main/db/plugin-database.js';
 import { PostgresDatabase } from '../main/db/postgres.js';
 import { SqliteDatabase } from '../main/db/sqlite.js';
@@ -123,38 +122,23 @@ async function httpRows(label: string, args: string[]): Promise<Row[]> {
 
 /** graphile-worker processing N no-op jobs queued beforehand: jobs per second. */
 async function graphile(url: string, concurrency: number, batched: boolean): Promise<number> {
-  const client = new pg.Client({ connectionString: url });
-  client.on('error', () => {});
-  await client.connect();
+  const logger = new Logger(() => () => {});
+  await runMigrations({ connectionString: url, logger });
+  const utils = await makeWorkerUtils({ connectionString: url, logger });
+  for (let i = 0; i < N; i += 1000) {
+    await utils.addJobs(Array.from({ length: Math.min(1000, N - i) }, (_, j) => ({ identifier: 'noop', payload: { i: i + j } })));
+  }
+  await utils.release();
   let done = 0;
   let finished: () => void = () => {};
   const all = new Promise<void>((r) => (finished = r));
+  const started = performance.now();
   const runner = await runGraphile({
     connectionString: url,
     concurrency,
     noHandleSignals: true,
     pollInterval: 1000,
-    logger: new Logger(() => () => {}),
-    taskList: {
-      noop: async () => {
-        if (++done === N) finished();
-      },
-    },
-    ...(batched ? { preset: { worker: { localQueue: { size: 500 }, completeJobBatchDelay: 0, failJobBatchDelay: 0 } } } : {}),
-  });
-  await runner.stop();
-  const utils = await makeWorkerUtils({ connectionString: url, logger: new Logger(() => () => {}) });
-  for (let i = 0; i < N; i += 1000) {
-    await utils.addJobs(Array.from({ length: Math.min(1000, N - i) }, (_, j) => ({ identifier: 'noop', payload: { i: i + j } })));
-  }
-  await utils.release();
-  const started = performance.now();
-  const again = await runGraphile({
-    connectionString: url,
-    concurrency,
-    noHandleSignals: true,
-    pollInterval: 1000,
-    logger: new Logger(() => () => {}),
+    logger,
     taskList: {
       noop: async () => {
         if (++done === N) finished();
@@ -164,8 +148,7 @@ async function graphile(url: string, concurrency: number, batched: boolean): Pro
   });
   await all;
   const perSec = N / ((performance.now() - started) / 1000);
-  await again.stop();
-  await client.end();
+  await runner.stop();
   return perSec;
 }
 
