@@ -4,7 +4,7 @@
  * drops, the consumer is recreated after the last message it delivered, so what was published
  * meanwhile is replayed, in order and once (a stream sequence seen before is dropped).
  */
-import { DeliverPolicy, RetentionPolicy, StorageType, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { AckPolicy, DeliverPolicy, RetentionPolicy, StorageType, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { ReefError, subjectMatches, type MessageHandler, type Subscription } from '../../sdk/index.js';
 
@@ -49,21 +49,47 @@ export function isEventPattern(pattern: string): boolean {
   return pattern === EVENT_SUBJECTS || (pattern.startsWith('reef.v1.events.') && pattern.split('.').length > 3);
 }
 
+/** Durable consumers nobody reads for this long are removed by the server. */
+const DURABLE_IDLE_NS = 3600 * 1_000_000_000;
+
+/**
+ * A subscription to events. With `durable`, a named consumer on the server remembers what this
+ * subscriber acknowledged, so a control center that restarts (same data dir, same pattern)
+ * gets what was published meanwhile; without, an ordered consumer covers reconnects only.
+ */
 export async function subscribeToEvents(
   nc: NatsConnection,
   pattern: string,
   onMessage: MessageHandler,
   onError: (err: unknown, subject: string) => void,
+  durable?: string,
 ): Promise<Subscription> {
   const js = jetstream(nc);
-  const consumer = await js.consumers.get(EVENT_STREAM, { filter_subjects: pattern, deliver_policy: DeliverPolicy.New });
+  if (durable) {
+    const jsm = await jetstreamManager(nc);
+    try {
+      await jsm.consumers.info(EVENT_STREAM, durable);
+    } catch {
+      await jsm.consumers.add(EVENT_STREAM, {
+        durable_name: durable,
+        filter_subject: pattern,
+        deliver_policy: DeliverPolicy.New,
+        ack_policy: AckPolicy.Explicit,
+        inactive_threshold: DURABLE_IDLE_NS,
+      });
+    }
+  }
+  const consumer = durable
+    ? await js.consumers.get(EVENT_STREAM, durable)
+    : await js.consumers.get(EVENT_STREAM, { filter_subjects: pattern, deliver_policy: DeliverPolicy.New });
   let lastSeq = 0;
   const messages = await consumer.consume({
     // Short pulls (heartbeats every 2.5 s): a consumer lost with a dead node is noticed and
     // recreated after the last message in seconds, not after the default 30 s.
     expires: 5000,
     callback: (msg) => {
-      // Ordered consumers resume after the last sequence they delivered; this guards the seam.
+      if (durable) msg.ack();
+      // Consumers resume after the last sequence they delivered (or acknowledged); this guards the seam.
       if (msg.seq <= lastSeq) return;
       lastSeq = msg.seq;
       if (!subjectMatches(pattern, msg.subject)) return;

@@ -5,6 +5,7 @@
  * reconnection forever with backoff, and a connection status for the UI.
  */
 import { EVENT_SUBJECTS, EventPublisher, isEventPattern, subscribeToEvents } from './event-stream.js';
+import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import {
@@ -49,6 +50,11 @@ export type NatsBusStatus = 'connected' | 'reconnecting' | 'closed';
 export interface NatsBusOptions {
   /** Read `reef.v1.events.>` subscriptions from the JetStream event stream (replay after a disconnect). */
   eventStream?: boolean;
+  /**
+   * With eventStream: name event subscriptions' consumers `<prefix>_<pattern hash>_<n>` and keep
+   * them on the server, so this process, restarted, resumes where it was. Unique per data dir.
+   */
+  durableEvents?: string;
   /** Connection name shown by the server's monitoring (/connz). */
   name?: string;
   /** Sent as the Reef-Token header on every request this bus makes. */
@@ -334,6 +340,21 @@ export class NatsBus implements Bus {
   }
 
   private eventPublisher: EventPublisher | undefined;
+  private readonly durableSlots = new Map<string, Set<number>>();
+
+  /** The lowest free durable name for this pattern: windows that come back take their old names. */
+  private durableSlot(pattern: string): { name: string; release(): void } | undefined {
+    const prefix = this.options.durableEvents;
+    if (!prefix) return undefined;
+    let used = this.durableSlots.get(pattern);
+    if (!used) this.durableSlots.set(pattern, (used = new Set()));
+    let n = 0;
+    while (used.has(n)) n++;
+    used.add(n);
+    const taken = used;
+    const hash = createHash('sha1').update(pattern).digest('hex').slice(0, 10);
+    return { name: `${prefix}_${hash}_${n}`, release: () => void taken.delete(n) };
+  }
 
   /**
    * From now on, events (`reef.v1.events.>`) go into the JetStream stream with acks and are
@@ -374,7 +395,20 @@ export class NatsBus implements Bus {
     const report = this.options.onListenerError ?? (() => {});
     if (this.options.eventStream && isEventPattern(pattern)) {
       try {
-        return await subscribeToEvents(this.connection, pattern, onMessage, report);
+        const slot = this.durableSlot(pattern);
+        try {
+          const sub = await subscribeToEvents(this.connection, pattern, onMessage, report, slot?.name);
+          return {
+            subject: sub.subject,
+            unsubscribe: async () => {
+              slot?.release();
+              await sub.unsubscribe();
+            },
+          };
+        } catch (err) {
+          slot?.release();
+          throw err;
+        }
       } catch (err) {
         // No event stream on this server (yet): live events only, without replay.
         report(err, pattern);

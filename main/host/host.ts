@@ -1,4 +1,5 @@
 /** Assembles a host: config, logs, bus, database, plugins and the server, and takes them down in order. */
+import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import os from 'node:os';
 import { REEF_VERSION, ReefError, type Bus, type Caller, type HostInfo, type KeyValue, type Tier } from '../../sdk/index.js';
@@ -61,6 +62,7 @@ async function openBus(config: HostConfig, log: Logger, db: Database, operatorTo
     name: `reef ${os.hostname()} ${process.pid}`,
     token: secret,
     eventStream: true,
+    durableEvents: durablePrefix(config),
     onListenerError,
     onPublishDropped: (subject) => log.warn({ subject }, 'NATS unreachable: event not published'),
     authenticate: async (token): Promise<Caller> => {
@@ -82,6 +84,11 @@ async function openBus(config: HostConfig, log: Logger, db: Database, operatorTo
   return bus;
 }
 
+/** Durable event consumers are named after the data dir, so a restarted host finds its own. */
+function durablePrefix(config: HostConfig): string {
+  return `reef_${createHash('sha1').update(`${os.hostname()}:${config.dataDir}`).digest('hex').slice(0, 12)}`;
+}
+
 /**
  * A control center's bus: NATS to a factory whose services answer. With the factory's
  * operator token (--connect-token) it acts as the operator; without one, as an anonymous agent.
@@ -91,6 +98,7 @@ async function connectRemote(config: HostConfig, log: Logger): Promise<Bus> {
     name: `reef control center ${os.hostname()} ${process.pid}`,
     ...(config.connectToken ? { token: config.connectToken } : {}),
     eventStream: true,
+    durableEvents: durablePrefix(config),
     onListenerError: (err, subject) => log.error({ err: String(err), subject }, 'bus listener threw'),
     onPublishDropped: (subject) => log.warn({ subject }, 'factory unreachable: message not published'),
   });

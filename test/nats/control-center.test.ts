@@ -3,6 +3,7 @@
  * `--connect` and no services of its own. Through B's renderer socket the operator lists and
  * acts on A's tasks and sees A's events live.
  */
+import { rmSync } from 'node:fs';
 import net from 'node:net';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -81,6 +82,7 @@ describe.runIf(natsOrSkip('control center') && postgresOrSkip('control center'))
   let center: ReefProcess;
   let socket: RendererSocket;
   let proxy: Awaited<ReturnType<typeof cuttableProxy>>;
+  let leftover: string | undefined;
 
   beforeAll(async () => {
     nats = await startNats();
@@ -93,6 +95,7 @@ describe.runIf(natsOrSkip('control center') && postgresOrSkip('control center'))
   afterAll(async () => {
     socket?.close();
     await center?.stop();
+    if (leftover) rmSync(leftover, { recursive: true, force: true });
     await proxy?.close();
     await factory?.stop();
     await pg?.stop();
@@ -151,5 +154,25 @@ describe.runIf(natsOrSkip('control center') && postgresOrSkip('control center'))
     const seen = readyIds();
     expect(seen.filter((id) => missed.includes(id))).toEqual(missed); // in order, each once
     expect(new Set(seen).size).toBe(seen.length);
+  }, 40_000);
+
+  it('resumes after a restart of the control center: what was published while it was down arrives', async () => {
+    const dataDir = center.dataDir;
+    socket.close();
+    const exited = new Promise((r) => center.child.once('exit', r));
+    center.child.kill('SIGTERM');
+    await exited;
+    const missed: string[] = [];
+    for (let i = 0; i < 5; i++) missed.push((await enqueueOnFactory(`while-down-${i}`)).id);
+    const restarted = await startReef({ dataDir, args: ['--connect', proxy.url], env: { REEF_CONNECT_TOKEN: factory.token } });
+    const previous = center;
+    center = restarted;
+    socket = await RendererSocket.open(center);
+    const { subscriptionId } = await socket.call<{ subscriptionId: string }>('busSubscribe', { pattern: 'reef.v1.events.task.ready' });
+    const readyIds = () =>
+      socket.events.flatMap((e) => (e.type === 'bus' && e.subscriptionId === subscriptionId ? [(e.body as { task: { id: string } }).task.id] : []));
+    await expect.poll(() => missed.every((id) => readyIds().includes(id)), { timeout: 15_000 }).toBe(true);
+    expect(readyIds().filter((id) => missed.includes(id))).toEqual(missed);
+    leftover = previous.dataDir; // the restarted process did not make it, so it will not remove it
   }, 40_000);
 });
