@@ -1,5 +1,6 @@
 /** `reef migrate`: moves every plugin's data from one database to another (SQLite → PostgreSQL). */
-import { realpathSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import cliProgress from 'cli-progress';
@@ -64,6 +65,11 @@ export async function runMigrate(
   progress: CopyProgress | undefined = progressBar(),
 ): Promise<number> {
   if (options.from === options.to) throw new Error('--from and --to are the same database');
+  if (options.from.startsWith('sqlite:')) {
+    const file = options.from.slice('sqlite:'.length).replace(/^~(?=\/)/, os.homedir());
+    // Opening a missing SQLite file would create an empty one and "copy" nothing.
+    if (!existsSync(file)) throw new Error(`--from: there is no SQLite database at ${file}`);
+  }
   let source: Database | undefined;
   let target: Database | undefined;
   try {
