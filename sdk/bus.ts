@@ -47,7 +47,8 @@ export interface BusStats {
 export interface Bus {
   request<T = unknown>(subject: string, body: unknown, options?: RequestOptions): Promise<T>;
   publish(subject: string, body: unknown): Promise<void>;
-  subscribe(pattern: string, onMessage: MessageHandler): Promise<Subscription>;
+  /** With `queue`, each message goes to one subscriber of that group (hosts sharing the work). */
+  subscribe(pattern: string, onMessage: MessageHandler, options?: { queue?: string }): Promise<Subscription>;
   /** Serves requests on `pattern`; with `queue`, servers in one queue group share the load. */
   serve(pattern: string, handler: RequestHandler, options?: { queue?: string }): Promise<Subscription>;
   stats(): BusStats;

@@ -20,7 +20,7 @@ export interface PluginLogger {
 export interface PluginBus {
   request<T = unknown>(subject: string, body: unknown, options?: Omit<RequestOptions, 'caller'>): Promise<T>;
   publish(subject: string, body: unknown): Promise<void>;
-  subscribe(pattern: string, onMessage: MessageHandler): Promise<Disposable>;
+  subscribe(pattern: string, onMessage: MessageHandler, options?: { queue?: string }): Promise<Disposable>;
   serve(pattern: string, handler: RequestHandler, options?: { queue?: string }): Promise<Disposable>;
 }
 

@@ -191,6 +191,19 @@ export function busConformance(name: string, makeBus: () => Promise<Bus> | Bus, 
     });
 
     describe('publish/subscribe and wildcards', () => {
+      it('gives each message to one subscriber of a queue group, and to every plain subscriber', async () => {
+        const a: number[] = [];
+        const b: number[] = [];
+        const all: number[] = [];
+        await bus.subscribe('reef.v1.agents.*.heartbeat', (body) => a.push((body as { n: number }).n), { queue: 'writers' });
+        await bus.subscribe('reef.v1.agents.*.heartbeat', (body) => b.push((body as { n: number }).n), { queue: 'writers' });
+        await bus.subscribe('reef.v1.agents.*.heartbeat', (body) => all.push((body as { n: number }).n));
+        for (let n = 0; n < 20; n++) await bus.publish('reef.v1.agents.forge.heartbeat', { n });
+        await expect.poll(() => all.length).toBe(20);
+        await settle(100);
+        expect([...a, ...b].sort((x, y) => x - y)).toEqual([...Array(20).keys()]);
+      });
+
       it('* matches exactly one token, > one or more at the end', async () => {
         const star: string[] = [];
         const tail: string[] = [];

@@ -25,6 +25,7 @@ interface Server {
 interface Listener {
   pattern: string;
   onMessage: MessageHandler;
+  queue: string | undefined;
 }
 
 const HOST_CALLER: Caller = { kind: 'host', id: 'host' };
@@ -94,8 +95,14 @@ export class LocalBus implements Bus {
     if (!isValidSubject(subject)) throw new ReefError('invalid_request', `"${subject}" is not a valid subject`);
     const copy = serialize(body ?? null, `the body published on ${subject}`) ?? 'null';
     this.counts.publishes++;
+    const groupsServed = new Set<string>();
     for (const l of this.listeners) {
       if (!subjectMatches(l.pattern, subject)) continue;
+      // One listener per queue group gets it, as on NATS (in one process: the first one).
+      if (l.queue !== undefined) {
+        if (groupsServed.has(l.queue)) continue;
+        groupsServed.add(l.queue);
+      }
       // Delivered asynchronously, as over a wire: a slow or throwing listener never blocks the publisher.
       queueMicrotask(() => {
         try {
@@ -107,10 +114,10 @@ export class LocalBus implements Bus {
     }
   }
 
-  async subscribe(pattern: string, onMessage: MessageHandler): Promise<Subscription> {
+  async subscribe(pattern: string, onMessage: MessageHandler, options: { queue?: string } = {}): Promise<Subscription> {
     this.assertOpen();
     if (!isValidPattern(pattern)) throw new ReefError('invalid_request', `"${pattern}" is not a valid subject pattern`);
-    const listener: Listener = { pattern, onMessage };
+    const listener: Listener = { pattern, onMessage, queue: options.queue };
     this.listeners.add(listener);
     return { subject: pattern, unsubscribe: async () => void this.listeners.delete(listener) };
   }

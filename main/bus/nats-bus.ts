@@ -389,7 +389,7 @@ export class NatsBus implements Bus {
     this.counts.publishes++;
   }
 
-  async subscribe(pattern: string, onMessage: MessageHandler): Promise<Subscription> {
+  async subscribe(pattern: string, onMessage: MessageHandler, options: { queue?: string } = {}): Promise<Subscription> {
     this.assertOpen();
     if (!isValidPattern(pattern)) throw new ReefError('invalid_request', `"${pattern}" is not a valid subject pattern`);
     const report = this.options.onListenerError ?? (() => {});
@@ -415,6 +415,7 @@ export class NatsBus implements Bus {
       }
     }
     const sub = this.connection.subscribe(pattern, {
+      ...(options.queue ? { queue: options.queue } : {}),
       callback: (err, msg) => {
         if (err) return report(err, pattern);
         try {

@@ -214,9 +214,9 @@ export class PluginHost {
           assertAllowed(manifest, 'publish', subject);
           return bus.publish(subject, body);
         },
-        subscribe: async (pattern, onMessage) => {
+        subscribe: async (pattern, onMessage, options) => {
           assertAllowed(manifest, 'subscribe', pattern);
-          return subscription(await bus.subscribe(pattern, onMessage));
+          return subscription(await bus.subscribe(pattern, onMessage, options));
         },
         serve: async (pattern, handler, options) => {
           assertAllowed(manifest, 'serve', pattern);

@@ -37,7 +37,8 @@ export async function activate(ctx: PluginContext): Promise<void> {
   ];
   for (const [subject, handler] of subjects) await ctx.bus.serve(subject, handler, { queue: 'reef.agents' });
   // Agents on NATS publish heartbeats (no reply wanted); the agent's id is the subject's 4th token.
-  await ctx.bus.subscribe('reef.v1.agents.*.heartbeat', service.onPublishedHeartbeat);
+  // One host writes each published heartbeat, however many share the database.
+  await ctx.bus.subscribe('reef.v1.agents.*.heartbeat', service.onPublishedHeartbeat, { queue: 'reef.agents.heartbeats' });
 
   const agentOrOperator = ['operator', 'agent'] as const;
   const routes: HttpRoute[] = [
