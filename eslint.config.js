@@ -45,14 +45,14 @@ export default tseslint.config(
   {
     // nats.js keeps one transport setting per process; only the bus may open connections.
     files: ['**/*.{ts,tsx}'],
-    ignores: ['main/bus/nats-bus.ts'],
+    ignores: ['main/bus/nats-connection.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
         {
           paths: [
-            { name: '@nats-io/transport-node', importNames: ['connect'], message: 'use openNatsConnection() from main/bus/nats-bus.ts: nats.js transports are process-wide' },
-            { name: '@nats-io/nats-core', importNames: ['wsconnect'], message: 'use openNatsConnection() from main/bus/nats-bus.ts: nats.js transports are process-wide' },
+            { name: '@nats-io/transport-node', importNames: ['connect'], message: 'use openNatsConnection() from main/bus/nats-connection.ts: nats.js transports are process-wide' },
+            { name: '@nats-io/nats-core', importNames: ['wsconnect'], message: 'use openNatsConnection() from main/bus/nats-connection.ts: nats.js transports are process-wide' },
           ],
         },
       ],

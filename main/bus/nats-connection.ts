@@ -1,0 +1,131 @@
+/**
+ * NATS connections through one transport selection: `nats://`/`tls://` over TCP, `ws://`/
+ * `wss://` over WebSocket. Every NATS connection of the host (the bus, JetStream, KV) is opened
+ * here; a lint rule keeps nats.js's own connect functions out of the rest of the code.
+ */
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import {
+  NatsConnectionImpl,
+  setTransportFactory,
+  wsUrlParseFn,
+  type ConnectionOptions,
+  type NatsConnection,
+  type Server,
+  type Transport,
+} from '@nats-io/nats-core/internal';
+import { NodeTransport, nodeResolveHost } from '@nats-io/transport-node/lib/node_transport.js';
+import { WebSocket as NodeWebSocket } from 'ws';
+import { ReefError } from '../../sdk/index.js';
+
+// ---------------------------------------------------------------------------------------------
+// Transports. nats.js keeps ONE process-wide transport factory, set by each connect() and
+// wsconnect() call and read again at every reconnect: a process holding a TCP and a WebSocket
+// connection would reconnect the first with the second's transport. So every connection made
+// here goes through one factory that picks the transport per server URL.
+
+export const isWsUrl = (u: string) => /^wss?:\/\//i.test(u);
+
+// WsTransport is not exported; load it from the same module instance nats-core uses.
+const requireCjs = createRequire(import.meta.url);
+const { WsTransport } = requireCjs(path.join(path.dirname(requireCjs.resolve('@nats-io/nats-core')), 'ws_transport.js')) as {
+  WsTransport: new () => Transport;
+};
+
+/** A transport that becomes a NodeTransport or a WsTransport once it learns which server it dials. */
+class DispatchTransport implements Transport {
+  private inner: Transport | undefined;
+  private readonly whenClosed: Promise<void | Error>;
+  private settleClosed: (v: void | Error) => void = () => {};
+
+  constructor() {
+    this.whenClosed = new Promise((resolve) => (this.settleClosed = resolve));
+  }
+
+  private get t(): Transport {
+    if (!this.inner) throw new Error('the NATS transport is not connected');
+    return this.inner;
+  }
+  get isClosed() {
+    return this.inner?.isClosed ?? false;
+  }
+  get lang() {
+    return this.t.lang;
+  }
+  get version() {
+    return this.t.version;
+  }
+  get closeError() {
+    return this.inner?.closeError;
+  }
+  connect(server: Server, opts: ConnectionOptions): Promise<void> {
+    this.inner = isWsUrl(server.src) ? new WsTransport() : new NodeTransport();
+    void this.inner.closed().then(this.settleClosed);
+    return this.inner.connect(server, opts);
+  }
+  [Symbol.asyncIterator]() {
+    return this.t[Symbol.asyncIterator]();
+  }
+  isEncrypted() {
+    return this.inner?.isEncrypted() ?? false;
+  }
+  send(frame: Uint8Array) {
+    this.t.send(frame);
+  }
+  async close(err?: Error) {
+    if (this.inner) await this.inner.close(err);
+    else this.settleClosed(err);
+  }
+  disconnect() {
+    this.inner?.disconnect();
+  }
+  closed() {
+    return this.whenClosed;
+  }
+  discard() {
+    this.inner?.discard();
+  }
+}
+
+function installTransports(): void {
+  setTransportFactory({
+    factory: () => new DispatchTransport(),
+    urlParseFn: (u: string, encrypted?: boolean) => (isWsUrl(u) ? wsUrlParseFn(u, encrypted) : u),
+    dnsResolveFn: nodeResolveHost,
+    defaultPort: 4222,
+  });
+}
+
+/** Node has no W3C WebSocket before 22; `ws` is one, and behaves the same under Electron. */
+async function wsFactory(u: string): Promise<{ socket: WebSocket; encrypted: boolean }> {
+  return { socket: new NodeWebSocket(u) as unknown as WebSocket, encrypted: /^wss:/i.test(u) };
+}
+
+/**
+ * A raw NATS connection (for JetStream and KV) through the same transport selection as the bus:
+ * `nats://`/`tls://` over TCP, `ws://`/`wss://` over WebSocket. Several URLs may be given
+ * (an array or comma-separated), all of one kind.
+ */
+export async function openNatsConnection(url: string | readonly string[], options: Partial<ConnectionOptions> = {}): Promise<NatsConnection> {
+  const servers = (typeof url === 'string' ? url.split(',') : [...url]).map((s) => s.trim()).filter(Boolean);
+  if (servers.length === 0) throw new ReefError('invalid_request', 'no NATS server URL given');
+  const ws = servers.filter(isWsUrl).length;
+  if (ws !== 0 && ws !== servers.length) throw new ReefError('invalid_request', `mix of WebSocket and TCP NATS URLs: ${servers.join(', ')}`);
+  for (const s of servers) {
+    if (!/^(nats|tls|wss?):\/\//i.test(s)) throw new ReefError('invalid_request', `"${s}" is not a nats://, tls://, ws:// or wss:// URL`);
+  }
+  const transportOptions: Partial<ConnectionOptions> & { wsFactory?: typeof wsFactory } =
+    ws > 0
+      ? // Servers gossip other nodes' WebSocket ports as bare host:port, which would be dialled over TCP.
+        { wsFactory, ignoreClusterUpdates: true, resolve: false }
+      : servers.some((s) => /^tls:/i.test(s))
+        ? { tls: {} }
+        : {};
+  installTransports();
+  try {
+    return await NatsConnectionImpl.connect({ ...options, ...transportOptions, servers });
+  } catch (err) {
+    throw new ReefError('unavailable', `cannot reach NATS at ${servers.join(', ')}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
