@@ -7,3 +7,4 @@ export * from './plugin.js';
 export * from './contract.js';
 export * from './panel.js';
 export * from './version.js';
+export * from './validate.js';

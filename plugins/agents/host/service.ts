@@ -1,5 +1,5 @@
 /** The agents' operations on the bus: heartbeats, the list, fleet controls and their audit, and the events they cause. */
-import { ReefError, describeIssues, type RequestInfo } from '../../../sdk/index.js';
+import { ReefError, parseBody, requireOperator, type RequestInfo } from '../../../sdk/index.js';
 import type { z } from 'zod';
 import { FleetControlStore } from './controls.js';
 import { AgentRegistry, matches, toView } from './registry.js';
@@ -15,20 +15,6 @@ import {
   type FleetControls,
   type Liveness,
 } from './schemas.js';
-
-export function parse<T extends z.ZodType>(schema: T, body: unknown): z.output<T> {
-  const result = schema.safeParse(body ?? {});
-  if (!result.success) {
-    throw new ReefError('invalid_request', describeIssues(result.error.issues), {
-      issues: result.error.issues.map((i) => ({ path: i.path.map(String), message: i.message })),
-    });
-  }
-  return result.data;
-}
-
-function operatorOnly(info: RequestInfo, action: string): void {
-  if (info.caller.kind === 'agent') throw new ReefError('forbidden', `${action} needs the operator token`);
-}
 
 /** `reef.v1.events.agent.seen` at most this often per agent; later heartbeats in the window go out with the next tick. */
 export const SEEN_EVERY_MS = 1000;
@@ -64,7 +50,7 @@ export class AgentsService {
   }
 
   heartbeat = async (body: unknown, info: RequestInfo) => {
-    const input = parse(HeartbeatSchema, body);
+    const input = parseBody(HeartbeatSchema, body);
     // Agents may only speak for themselves; the operator (and plugins) may report for anyone.
     if (info.caller.kind === 'agent' && info.caller.id !== input.agentId) {
       throw new ReefError('forbidden', `the agent token "${info.caller.id}" may only send heartbeats as agent "${info.caller.id}", not "${input.agentId}"`);
@@ -82,7 +68,7 @@ export class AgentsService {
     }
     let input;
     try {
-      input = parse(HeartbeatSchema, { ...given, agentId });
+      input = parseBody(HeartbeatSchema, { ...given, agentId });
     } catch (err) {
       this.deps.warn('heartbeat dropped: invalid body', { subject, err: err instanceof Error ? err.message : String(err) });
       return;
@@ -111,7 +97,7 @@ export class AgentsService {
   }
 
   list = async (body: unknown) => {
-    const filter = parse(ListSchema, body);
+    const filter = parseBody(ListSchema, body);
     const [records, controls] = await Promise.all([this.deps.registry.all(filter.product), this.deps.controls.read()]);
     this.cached = controls;
     const now = this.deps.now();
@@ -119,19 +105,19 @@ export class AgentsService {
   };
 
   controls = async (body: unknown) => {
-    parse(EmptySchema, body);
+    parseBody(EmptySchema, body);
     const { controls, revision } = await this.deps.controls.read();
     return { ...controls, revision };
   };
 
   audit = async (body: unknown) => {
-    const { limit } = parse(AuditListSchema, body);
+    const { limit } = parseBody(AuditListSchema, body);
     return { entries: await this.deps.controls.auditLog(limit) };
   };
 
   forget = async (body: unknown, info: RequestInfo) => {
-    operatorOnly(info, 'forgetting an agent');
-    const { agentId } = parse(ForgetSchema, body);
+    requireOperator(info, 'forgetting an agent');
+    const { agentId } = parseBody(ForgetSchema, body);
     if (!(await this.deps.registry.forget(agentId))) throw new ReefError('not_found', `no agent "${agentId}" in the registry`);
     this.known?.delete(agentId);
     this.lastSeenEvent.delete(agentId);
@@ -142,8 +128,8 @@ export class AgentsService {
 
   private control(action: ControlAction) {
     return async (body: unknown, info: RequestInfo) => {
-      operatorOnly(info, `${action} of agents`);
-      const input = parse(ControlSchema, body);
+      requireOperator(info, `${action} of agents`);
+      const input = parseBody(ControlSchema, body);
       const affected =
         input.scope === 'agent' ? [input.name as string] : (await this.deps.registry.all(input.scope === 'product' ? input.name : undefined)).map((r) => r.id);
       const by = `${info.caller.kind}:${info.caller.id}`;

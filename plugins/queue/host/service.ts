@@ -1,6 +1,5 @@
 /** The queue's operations on the bus: validation, scopes, events and long-polling claims. */
-import { ReefError, describeIssues, type RequestInfo } from '../../../sdk/index.js';
-import type { z } from 'zod';
+import { ReefError, parseBody, requireOperator, type RequestInfo } from '../../../sdk/index.js';
 import {
   BulkSchema,
   LimitSchema,
@@ -22,12 +21,6 @@ import { ScheduleInputSchema, type Scheduler } from './scheduler.js';
 import type { SqlTaskStore } from './store.js';
 import type { ClaimWaiters } from './waiters.js';
 
-export function parse<T extends z.ZodType>(schema: T, body: unknown): z.output<T> {
-  const result = schema.safeParse(body ?? {});
-  if (!result.success) throw new ReefError('invalid_request', describeIssues(result.error.issues), { issues: result.error.issues.map((i) => ({ path: i.path.map(String), message: i.message })) });
-  return result.data;
-}
-
 export interface QueueServiceDeps {
   store: SqlTaskStore;
   scheduler: Scheduler;
@@ -39,10 +32,6 @@ export interface QueueServiceDeps {
   pollMs?: number;
   /** Fleet controls from the agents plugin (pause, drain); absent: nothing is held. */
   fleet?: FleetGate;
-}
-
-function operatorOnly(info: RequestInfo, action: string): void {
-  if (info.caller.kind === 'agent') throw new ReefError('forbidden', `${action} needs the operator token`);
 }
 
 export class QueueService {
@@ -57,21 +46,21 @@ export class QueueService {
   }
 
   enqueue = async (body: unknown, info: RequestInfo) => {
-    const input = parse(EnqueueSchema, body);
+    const input = parseBody(EnqueueSchema, body);
     const { task, created } = await this.deps.store.enqueue(input, `${info.caller.kind}:${info.caller.id}`);
     if (created) await this.emit([task]);
     return { task };
   };
 
   enqueueBatch = async (body: unknown, info: RequestInfo) => {
-    const { tasks: inputs } = parse(EnqueueBatchSchema, body);
+    const { tasks: inputs } = parseBody(EnqueueBatchSchema, body);
     const results = await this.deps.store.enqueueBatch(inputs, `${info.caller.kind}:${info.caller.id}`);
     await this.emit(results.filter((r) => r.created).map((r) => r.task));
     return { tasks: results.map((r) => r.task) };
   };
 
   claim = async (body: unknown) => {
-    const { waitMs, ...input } = parse(ClaimSchema, body);
+    const { waitMs, ...input } = parseBody(ClaimSchema, body);
     const deadline = Date.now() + waitMs;
     for (;;) {
       const controls = this.deps.fleet ? await this.deps.fleet.current() : NO_CONTROLS;
@@ -87,19 +76,19 @@ export class QueueService {
   };
 
   heartbeat = async (body: unknown) => {
-    const p = parse(HeartbeatSchema, body);
+    const p = parseBody(HeartbeatSchema, body);
     return this.deps.store.heartbeat(p.id, p.leaseToken, p.leaseMs, p.progress);
   };
 
   complete = async (body: unknown) => {
-    const p = parse(CompleteSchema, body);
+    const p = parseBody(CompleteSchema, body);
     const { task, changed } = await this.deps.store.complete(p.id, p.leaseToken, p.result);
     if (changed) await this.emit([task]);
     return { task };
   };
 
   fail = async (body: unknown) => {
-    const p = parse(FailSchema, body);
+    const p = parseBody(FailSchema, body);
     const message = typeof p.error === 'string' ? p.error : p.error.message;
     const task = await this.deps.store.fail(p.id, p.leaseToken, message, p.retryable);
     await this.emit([task]);
@@ -107,40 +96,40 @@ export class QueueService {
   };
 
   get = async (body: unknown) => {
-    const { id } = parse(TaskIdSchema, body);
+    const { id } = parseBody(TaskIdSchema, body);
     const task = await this.deps.store.get(id);
     if (!task) throw new ReefError('not_found', `no task ${id}`);
     return { task };
   };
 
   history = async (body: unknown) => {
-    const { id } = parse(TaskIdSchema, body);
+    const { id } = parseBody(TaskIdSchema, body);
     const task = await this.deps.store.get(id);
     if (!task) throw new ReefError('not_found', `no task ${id}`);
     return { task, events: await this.deps.store.history(id) };
   };
 
-  list = async (body: unknown) => this.deps.store.list(parse(ListSchema, body));
+  list = async (body: unknown) => this.deps.store.list(parseBody(ListSchema, body));
 
   cancel = async (body: unknown, info: RequestInfo) => {
-    operatorOnly(info, 'cancel');
-    const { id } = parse(TaskIdSchema, body);
+    requireOperator(info, 'cancel');
+    const { id } = parseBody(TaskIdSchema, body);
     const task = await this.deps.store.cancel(id);
     await this.emit([task]);
     return { task };
   };
 
   retry = async (body: unknown, info: RequestInfo) => {
-    operatorOnly(info, 'retry');
-    const { id } = parse(TaskIdSchema, body);
+    requireOperator(info, 'retry');
+    const { id } = parseBody(TaskIdSchema, body);
     const task = await this.deps.store.retry(id);
     await this.emit([task]);
     return { task };
   };
 
   openGate = async (body: unknown, info: RequestInfo) => {
-    operatorOnly(info, 'opening a gate');
-    const { name } = parse(OpenGateSchema, body);
+    requireOperator(info, 'opening a gate');
+    const { name } = parseBody(OpenGateSchema, body);
     const tasks = await this.deps.store.openGate(name, `${info.caller.kind}:${info.caller.id}`);
     await this.emit(tasks);
     return { opened: tasks.length };
@@ -169,8 +158,8 @@ export class QueueService {
   };
 
   private async setPaused(body: unknown, info: RequestInfo, paused: boolean) {
-    operatorOnly(info, paused ? 'pausing a queue' : 'resuming a queue');
-    const { queue } = parse(QueueNameSchema, body);
+    requireOperator(info, paused ? 'pausing a queue' : 'resuming a queue');
+    const { queue } = parseBody(QueueNameSchema, body);
     const current = (await this.deps.store.listLimits()).find((l) => l.kind === 'queue' && l.name === queue);
     await this.deps.store.setLimit({ kind: 'queue', name: queue, paused, maxInFlight: current?.maxInFlight ?? null, maxDepth: current?.maxDepth ?? null });
     await this.deps.publish(`reef.v1.events.queue.${paused ? 'paused' : 'resumed'}`, { queue, by: info.caller.id });
@@ -182,8 +171,8 @@ export class QueueService {
   resume = (body: unknown, info: RequestInfo) => this.setPaused(body, info, false);
 
   setLimit = async (body: unknown, info: RequestInfo) => {
-    operatorOnly(info, 'setting limits');
-    const p = parse(LimitSchema, body);
+    requireOperator(info, 'setting limits');
+    const p = parseBody(LimitSchema, body);
     const current = (await this.deps.store.listLimits()).find((l) => l.kind === p.kind && l.name === p.name);
     const limit = await this.deps.store.setLimit({
       kind: p.kind,
@@ -198,8 +187,8 @@ export class QueueService {
 
   /** Retry or cancel everything a filter matches, in chunks; with dryRun, only count. */
   bulk = async (body: unknown, info: RequestInfo) => {
-    operatorOnly(info, 'bulk actions');
-    const { action, filter, dryRun } = parse(BulkSchema, body);
+    requireOperator(info, 'bulk actions');
+    const { action, filter, dryRun } = parseBody(BulkSchema, body);
     if (dryRun) return { action, matched: await this.deps.store.bulkCount(action, filter), changed: 0 };
     let changed = 0;
     for (;;) {
@@ -212,13 +201,13 @@ export class QueueService {
   };
 
   createSchedule = async (body: unknown, info: RequestInfo) => {
-    operatorOnly(info, 'creating schedules');
-    return { schedule: await this.deps.scheduler.create(parse(ScheduleInputSchema, body)) };
+    requireOperator(info, 'creating schedules');
+    return { schedule: await this.deps.scheduler.create(parseBody(ScheduleInputSchema, body)) };
   };
   listSchedules = async () => ({ schedules: await this.deps.scheduler.list() });
   deleteSchedule = async (body: unknown, info: RequestInfo) => {
-    operatorOnly(info, 'deleting schedules');
-    const { name } = parse(ScheduleNameSchema, body);
+    requireOperator(info, 'deleting schedules');
+    const { name } = parseBody(ScheduleNameSchema, body);
     await this.deps.scheduler.remove(name);
     return { deleted: name };
   };
