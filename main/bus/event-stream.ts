@@ -49,6 +49,9 @@ export function isEventPattern(pattern: string): boolean {
   return pattern === EVENT_SUBJECTS || (pattern.startsWith('reef.v1.events.') && pattern.split('.').length > 3);
 }
 
+/** How many delivered sequences a subscription remembers to drop repeats. */
+const SEEN_WINDOW = 200_000;
+
 /** Durable consumers nobody reads for this long are removed by the server. */
 const DURABLE_IDLE_NS = 3600 * 1_000_000_000;
 
@@ -75,6 +78,8 @@ export async function subscribeToEvents(
         filter_subject: pattern,
         deliver_policy: DeliverPolicy.New,
         ack_policy: AckPolicy.Explicit,
+        // A message lost in flight with a dying node comes again after this (default 30 s).
+        ack_wait: 5_000_000_000,
         inactive_threshold: DURABLE_IDLE_NS,
       });
     }
@@ -82,16 +87,18 @@ export async function subscribeToEvents(
   const consumer = durable
     ? await js.consumers.get(EVENT_STREAM, durable)
     : await js.consumers.get(EVENT_STREAM, { filter_subjects: pattern, deliver_policy: DeliverPolicy.New });
-  let lastSeq = 0;
+  // A message can come again (an ack lost with a node) and, after a consumer moves, out of
+  // order: remember recent sequences rather than only the highest one.
+  const seen = new Set<number>();
   const messages = await consumer.consume({
     // Short pulls (heartbeats every 2.5 s): a consumer lost with a dead node is noticed and
     // recreated after the last message in seconds, not after the default 30 s.
     expires: 5000,
     callback: (msg) => {
       if (durable) msg.ack();
-      // Consumers resume after the last sequence they delivered (or acknowledged); this guards the seam.
-      if (msg.seq <= lastSeq) return;
-      lastSeq = msg.seq;
+      if (seen.has(msg.seq)) return;
+      seen.add(msg.seq);
+      if (seen.size > SEEN_WINDOW) seen.delete(seen.values().next().value as number);
       if (!subjectMatches(pattern, msg.subject)) return;
       try {
         onMessage(msg.data.length ? (JSON.parse(new TextDecoder().decode(msg.data)) as unknown) : null, msg.subject);
