@@ -134,7 +134,9 @@ export class EventPublisher {
     private readonly onError: (err: unknown, subject: string) => void = () => {},
     private readonly window = 256,
     private readonly maxPending = 100_000,
-  ) {}
+  ) {
+    this.js = jetstream(nc);
+  }
 
   publish(subject: string, data: Uint8Array): void {
     if (this.pending.length >= this.maxPending) {
@@ -147,8 +149,10 @@ export class EventPublisher {
 
   private counter = 0;
 
+  private readonly js: ReturnType<typeof jetstream>;
+
   private pump(): void {
-    const js = jetstream(this.nc);
+    const js = this.js;
     while (!this.closed && this.inFlight < this.window && this.pending.length && !this.retryTimer) {
       const event = this.pending.shift() as { subject: string; data: Uint8Array; id: string };
       this.inFlight++;

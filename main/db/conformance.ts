@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ReefError, type Migration } from '../../sdk/index.js';
 import type { Database } from './database.js';
 import { checksum, migrate } from './migrations.js';
+import { refused } from '../../test/harness/refusal.js';
 
 /** One empty storage per test (a fresh file, a fresh schema); `open` may be called more than once. */
 export interface TestStore {
@@ -32,16 +33,6 @@ async function tableExists(db: Database, table: string): Promise<boolean> {
 
 async function ledger(db: Database, plugin: string): Promise<Array<{ id: string; checksum: string }>> {
   return db.query<{ id: string; checksum: string }>('SELECT id, checksum FROM reef_migrations WHERE plugin = ? ORDER BY id', [plugin]);
-}
-
-async function failure(p: Promise<unknown>): Promise<ReefError> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).toBeInstanceOf(ReefError);
-    return err as ReefError;
-  }
-  throw new Error('expected a failure');
 }
 
 const notes001: Migration = { id: '001_notes', sql: 'CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL)' };
@@ -89,7 +80,7 @@ export function dbConformance(name: string, makeStore: () => Promise<TestStore>,
           id: '002_broken',
           sql: 'CREATE TABLE half_done (id INTEGER); INSERT INTO no_such_table VALUES (1);',
         };
-        const err = await failure(migrate(db, 'notes', [notes001, broken, notes003], clock));
+        const err = await refused(migrate(db, 'notes', [notes001, broken, notes003], clock));
         expect(err.message).toContain('notes/002_broken failed');
         expect(await tableExists(db, 'notes')).toBe(true);
         expect(await tableExists(db, 'half_done')).toBe(false);
@@ -103,7 +94,7 @@ export function dbConformance(name: string, makeStore: () => Promise<TestStore>,
       it('refuses a migration changed after it was applied, naming plugin/id, and applies nothing', async () => {
         await migrate(db, 'notes', [notes001], clock);
         const edited: Migration = { id: '001_notes', sql: 'CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)' };
-        const err = await failure(migrate(db, 'notes', [edited, notes002], clock));
+        const err = await refused(migrate(db, 'notes', [edited, notes002], clock));
         expect(err.code).toBe('conflict');
         expect(err.message).toContain('notes/001_notes');
         expect(err.message).toMatch(/add a new migration/);
@@ -118,7 +109,7 @@ export function dbConformance(name: string, makeStore: () => Promise<TestStore>,
 
       it('refuses out-of-order, duplicate and malformed ids before running anything', async () => {
         for (const list of [[notes002, notes001], [notes001, notes001], [{ id: 'bad id!', sql: 'SELECT 1' }]]) {
-          const err = await failure(migrate(db, 'notes', list, clock));
+          const err = await refused(migrate(db, 'notes', list, clock));
           expect(err.code).toBe('invalid_request');
           expect(err.message).toContain('notes');
         }

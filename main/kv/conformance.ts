@@ -4,21 +4,12 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ReefError, type KeyValue, type KvChange } from '../../sdk/index.js';
+import { refused } from '../../test/harness/refusal.js';
 
 export interface KvFixture {
   /** An empty store. */
   open(): Promise<KeyValue>;
   close(): Promise<void>;
-}
-
-async function refused(p: Promise<unknown>): Promise<ReefError> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).toBeInstanceOf(ReefError);
-    return err as ReefError;
-  }
-  throw new Error('expected a refusal');
 }
 
 export function kvConformance(name: string, makeFixture: () => Promise<KvFixture>): void {

@@ -3,9 +3,9 @@
  * for every backend. Test-only code.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ReefError } from '../../sdk/index.js';
 import { EnqueueSchema, ListSchema, type ClaimedTask } from '../../plugins/queue/host/schemas.js';
 import type { TaskStore } from '../../plugins/queue/host/store.js';
+import { refused } from '../harness/refusal.js';
 
 export interface StoreFixture {
   /** A store on empty tables; the retry policy backs off by ~1 ms so tests need not wait. */
@@ -16,16 +16,6 @@ export interface StoreFixture {
 const enqueueInput = (body: Record<string, unknown>) => EnqueueSchema.parse({ queue: 'q', type: 't', ...body });
 const list = (body: Record<string, unknown> = {}) => ListSchema.parse(body);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function refused(p: Promise<unknown>): Promise<ReefError> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).toBeInstanceOf(ReefError);
-    return err as ReefError;
-  }
-  throw new Error('expected the store to refuse');
-}
 
 export function taskStoreConformance(name: string, makeFixture: () => Promise<StoreFixture>): void {
   describe(`TaskStore conformance: ${name}`, () => {

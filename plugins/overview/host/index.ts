@@ -43,7 +43,9 @@ export async function activate(ctx: PluginContext): Promise<void> {
     history.push(sample);
     if (history.length > HISTORY) history.shift();
     const total = sample.requestsPerSec + sample.publishesPerSec;
-    void ctx.bus.publish('reef.v1.events.overview.traffic', sample);
-    void ctx.bus.publish('reef.v1.events.overview.status', { text: `bus ${total.toFixed(0)} msg/s`, tone: 'neutral' });
+    // A failed publish (the bus closing, NATS away) must not become an unhandled rejection.
+    const report = (err: unknown) => ctx.log.warn('publishing traffic failed', { err: String(err) });
+    ctx.bus.publish('reef.v1.events.overview.traffic', sample).catch(report);
+    ctx.bus.publish('reef.v1.events.overview.status', { text: `bus ${total.toFixed(0)} msg/s`, tone: 'neutral' }).catch(report);
   }, 1000);
 }
