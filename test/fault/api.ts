@@ -26,11 +26,12 @@ export class AgentApi {
     return out;
   }
 
-  async allTasks(queue: string): Promise<Task[]> {
+  /** Every task of a queue (optionally in one state), page by page. */
+  async allTasks(queue: string, state?: string): Promise<Task[]> {
     const out: Task[] = [];
     let cursor: string | undefined;
     do {
-      const res = await this.call<{ tasks: Task[]; nextCursor?: string }>('GET', `/v1/tasks?queue=${queue}&limit=1000${cursor ? `&cursor=${cursor}` : ''}`);
+      const res = await this.call<{ tasks: Task[]; nextCursor?: string }>('GET', `/v1/tasks?queue=${queue}${state ? `&state=${state}` : ''}&limit=1000${cursor ? `&cursor=${cursor}` : ''}`);
       out.push(...res.json.tasks);
       cursor = res.json.nextCursor;
     } while (cursor);

@@ -55,8 +55,15 @@ export async function runWorkerKills(
   while (fleet.events.filter((e) => e.kind === 'completed').length < count / 5) await new Promise((r) => setTimeout(r, 50));
   const victims = fleet.processes.slice(0, 20);
   const killedPids = new Set(victims.map((p) => p.pid as number));
+  // Kill at a moment when several victims are mid-task by their own report (on a loaded machine
+  // most workers can be waiting on the host, holding nothing the test could see).
+  const openClaims = openClaimCounter(fleet.events, killedPids);
+  const waitUntil = Date.now() + 10_000;
+  while (Date.now() < waitUntil && openClaims() < 5) await new Promise((r) => setTimeout(r, 2));
   const killAt = Date.now();
   for (const p of victims) p.kill('SIGKILL');
+  // The database's own view too: tasks leased to a worker of a killed process right after the kill.
+  const heldByKilled = (await api.allTasks(queue, 'leased')).filter((t) => killedPids.has(workerPid(t.worker)));
   fleet.add(20);
   await fleet.done();
 
@@ -68,7 +75,11 @@ export async function runWorkerKills(
     if (e.kind === 'claimed' && e.at <= killAt) lastClaim.set(e.id, e);
     if ((e.kind === 'completed' || e.kind === 'failed') && e.at <= killAt) finishedBy.add(`${e.id}/${e.attempt}`);
   }
-  const candidates = [...lastClaim.values()].filter((e) => killedPids.has(e.pid) && !finishedBy.has(`${e.id}/${e.attempt}`));
+  const candidateIds = new Set([
+    ...[...lastClaim.values()].filter((e) => killedPids.has(e.pid) && !finishedBy.has(`${e.id}/${e.attempt}`)).map((e) => e.id as string),
+    ...heldByKilled.map((t) => t.id),
+  ]);
+  const candidates = [...candidateIds].map((id) => ({ id }));
   // From the database's own history: which leases of killed workers expired, and how long
   // until someone else held each of those tasks.
   let orphaned = 0;
@@ -85,6 +96,27 @@ export async function runWorkerKills(
   const outcome = verifyOutcome(tasks, fleet.events, count, await s.duplicateSucceeded(queue));
   expect(orphaned).toBeGreaterThan(0);
   return { ...outcome, killed: victims.length, orphaned, recoveryMs };
+}
+
+/** Counts the claims the workers of these processes reported and had not yet finished, reading only new events each call. */
+function openClaimCounter(events: WorkerEvent[], pids: Set<number>): () => number {
+  const open = new Set<string>();
+  let seen = 0;
+  return () => {
+    for (; seen < events.length; seen++) {
+      const e = events[seen] as WorkerEvent;
+      if (!e.id || !pids.has(e.pid)) continue;
+      if (e.kind === 'claimed') open.add(`${e.id}/${e.attempt}`);
+      else open.delete(`${e.id}/${e.attempt}`);
+    }
+    return open.size;
+  };
+}
+
+/** Worker names are `p<pid>-w<n>` (agent-worker.mjs). */
+function workerPid(worker: string | undefined): number {
+  const m = /^p(\d+)-w\d+$/.exec(worker ?? '');
+  return m ? Number(m[1]) : -1;
 }
 
 /** (d) A task that kills its worker every time ends dead after maxAttempts instead of looping. */
