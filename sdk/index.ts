@@ -8,3 +8,4 @@ export * from './contract.js';
 export * from './panel.js';
 export * from './version.js';
 export * from './validate.js';
+export * from './leader.js';

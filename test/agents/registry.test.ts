@@ -12,7 +12,7 @@ import { AGENTS_MIGRATIONS } from '../../plugins/agents/host/migrations.js';
 import { AgentRegistry } from '../../plugins/agents/host/registry.js';
 import type { AgentView } from '../../plugins/agents/host/schemas.js';
 import { AgentsService } from '../../plugins/agents/host/service.js';
-import { ReefError, type Caller, type KeyValue } from '../../sdk/index.js';
+import { LeaderLease, ReefError, type Caller, type KeyValue } from '../../sdk/index.js';
 import { postgresOrSkip, startPostgres } from '../harness/postgres.js';
 import { tempDir } from '../harness/tmp.js';
 
@@ -142,6 +142,44 @@ function agentsSuite(name: string, open: () => Promise<Backend>) {
       expect(transitions()).toEqual(['stale', 'offline', 'online']);
       const status = published.filter((p) => p.subject === 'reef.v1.events.agents.status').at(-1)?.body;
       expect(status).toEqual({ text: '0 online · 1 offline', tone: 'error' });
+    });
+
+    it('lets only the leader of several hosts announce liveness and the status; another takes over when it stops', async () => {
+      const db = pluginDatabase(backend.db, 'agents', now);
+      const hosts = ['a', 'b'].map((name) => {
+        const out: string[] = [];
+        const lease = new LeaderLease(kv, 'liveness.leader', name, 5000, now);
+        const svc = new AgentsService({
+          registry: new AgentRegistry(db, now),
+          controls: new FleetControlStore(kv, db, now),
+          publish: async (subject) => void out.push(subject),
+          now,
+          warn: () => undefined,
+          leader: lease,
+        });
+        return { svc, lease, out };
+      });
+      const [a, b] = hosts as [(typeof hosts)[0], (typeof hosts)[0]];
+      const tickBoth = async () => {
+        await a.svc.tick();
+        await b.svc.tick();
+      };
+      const announced = (h: typeof a) => h.out.filter((s) => s === 'reef.v1.events.agent.liveness' || s === 'reef.v1.events.agents.status').length;
+      await tickBoth();
+      await a.svc.heartbeat({ agentId: 'x', status: 'idle', intervalMs: 1000 }, info());
+      clock += 2500;
+      await tickBoth();
+      expect(announced(a)).toBeGreaterThan(0);
+      expect(announced(b)).toBe(0);
+      // The leader goes away (its lease runs out); the other takes over within a lease.
+      const before = announced(a);
+      clock += 6000;
+      await b.svc.tick();
+      await b.svc.heartbeat({ agentId: 'x', status: 'idle', intervalMs: 1000 }, info());
+      clock += 2500;
+      await b.svc.tick();
+      expect(b.out).toContain('reef.v1.events.agent.liveness');
+      expect(announced(a)).toBe(before);
     });
 
     it('keeps both of two concurrent pauses of different products (compare-and-set retries)', async () => {

@@ -1,5 +1,6 @@
 /** Agents plugin, host side: the registry fed by heartbeats, fleet controls with their audit, subjects and /v1 routes. */
-import { ReefError, type HttpRoute, type PluginContext, type RequestHandler, type TableExport } from '../../../sdk/index.js';
+import { randomUUID } from 'node:crypto';
+import { LeaderLease, ReefError, type HttpRoute, type PluginContext, type RequestHandler, type TableExport } from '../../../sdk/index.js';
 import { FleetControlStore } from './controls.js';
 import { AGENTS_MIGRATIONS } from './migrations.js';
 import { AgentRegistry } from './registry.js';
@@ -16,12 +17,16 @@ export async function activate(ctx: PluginContext): Promise<void> {
   const db = ctx.db;
   if (!db) throw new ReefError('unavailable', 'the agents registry needs a database (permissions.database)');
   await db.migrate(migrations);
+  // One host of those sharing the database announces liveness changes and the status.
+  const leader = new LeaderLease(ctx.kv, 'liveness.leader', `${ctx.host.info().pid}-${randomUUID()}`, 5000, () => ctx.now());
+  ctx.onDispose(() => leader.release().catch(() => {}));
   const service = new AgentsService({
     registry: new AgentRegistry(db, ctx.now),
     controls: new FleetControlStore(ctx.kv, db, ctx.now),
     publish: (subject, body) => ctx.bus.publish(subject, body),
     now: ctx.now,
     warn: (msg, fields) => ctx.log.warn(msg, fields),
+    leader,
   });
   await service.refreshControls();
 

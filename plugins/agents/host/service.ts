@@ -1,5 +1,5 @@
 /** The agents' operations on the bus: heartbeats, the list, fleet controls and their audit, and the events they cause. */
-import { ReefError, parseBody, requireOperator, type RequestInfo } from '../../../sdk/index.js';
+import { ReefError, parseBody, requireOperator, type LeaderLease, type RequestInfo } from '../../../sdk/index.js';
 import type { z } from 'zod';
 import { FleetControlStore } from './controls.js';
 import { AgentRegistry, matches, toView } from './registry.js';
@@ -27,6 +27,11 @@ export interface AgentsServiceDeps {
   publish: (subject: string, body: unknown) => Promise<void>;
   now: () => number;
   warn: (msg: string, fields?: Record<string, unknown>) => void;
+  /**
+   * With several hosts on one database, only the holder of this lease announces liveness
+   * changes and the fleet status (each would otherwise send its own copy). None: always.
+   */
+  leader?: Pick<LeaderLease, 'tryAcquire' | 'isLeader'>;
 }
 
 export class AgentsService {
@@ -155,7 +160,8 @@ export class AgentsService {
   /**
    * Once a second: announce liveness changes (a missed heartbeat makes no request, so only a
    * clock can notice it), send held-back `seen` events, pick up controls changed elsewhere and
-   * refresh the status bar.
+   * refresh the status bar. Every host sends the seen events of the heartbeats it took; only
+   * the leader (see deps.leader) announces liveness and the status.
    */
   async tick(): Promise<void> {
     const now = this.deps.now();
@@ -165,6 +171,12 @@ export class AgentsService {
     }
     this.pendingSeen.clear();
     await this.refreshControls();
+    if (!(await this.leads())) {
+      // Start afresh when leadership comes back: what this host knew may be out of date.
+      this.known = undefined;
+      this.lastStatus = { text: '', at: 0 };
+      return;
+    }
 
     const current = await this.deps.registry.livenessOfAll(now);
     const counts: Record<Liveness, number> = { online: 0, stale: 0, offline: 0 };
@@ -187,6 +199,17 @@ export class AgentsService {
     }
     for (const id of this.lastSeenEvent.keys()) if (!current.has(id)) this.lastSeenEvent.delete(id);
     await this.publishStatus(counts, now);
+  }
+
+  private async leads(): Promise<boolean> {
+    const leader = this.deps.leader;
+    if (!leader) return true;
+    try {
+      await leader.tryAcquire();
+    } catch (err) {
+      this.deps.warn('liveness leader lease not renewed', { err: err instanceof Error ? err.message : String(err) });
+    }
+    return leader.isLeader();
   }
 
   private async publishStatus(counts: Record<Liveness, number>, now: number): Promise<void> {

@@ -1,6 +1,6 @@
 /** Queue plugin, host side: the task store for this tier, its bus subjects and /v1 routes. */
 import { randomUUID } from 'node:crypto';
-import { ReefError, type HttpRoute, type PluginContext, type RequestHandler, type TableExport } from '../../../sdk/index.js';
+import { LeaderLease, ReefError, type HttpRoute, type PluginContext, type RequestHandler, type TableExport } from '../../../sdk/index.js';
 import { QUEUE_MIGRATIONS } from './migrations.js';
 import { PostgresTaskStore } from './postgres-store.js';
 import { QueueService } from './service.js';
@@ -11,7 +11,7 @@ import { ReadySignal } from './ready-signal.js';
 import { FleetGate } from './fleet.js';
 import type { SqlTaskStore } from './store.js';
 import { ClaimWaiters } from './waiters.js';
-import { LeaderLease } from './leader.js';
+
 
 /** For `reef migrate`: the queue's tables, parents first. */
 export const migrations = QUEUE_MIGRATIONS;

@@ -2,14 +2,14 @@
 import path from 'node:path';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ReefError, type KeyValue } from '../../sdk/index.js';
-import { openNatsConnection } from '../../main/bus/nats-bus.js';
-import { SqliteDatabase } from '../../main/db/sqlite.js';
-import { openNatsKv, type NatsKeyValue } from '../../main/kv/nats-kv.js';
-import { SqlKeyValue } from '../../main/kv/sql-kv.js';
-import { LeaderLease } from '../../plugins/queue/host/leader.js';
-import { natsOrSkip, startNats, type RunningNats } from '../harness/nats.js';
-import { tempDir } from '../harness/tmp.js';
+import { ReefError, type KeyValue } from '../sdk/index.js';
+import { openNatsConnection } from '../main/bus/nats-bus.js';
+import { SqliteDatabase } from '../main/db/sqlite.js';
+import { openNatsKv, type NatsKeyValue } from '../main/kv/nats-kv.js';
+import { SqlKeyValue } from '../main/kv/sql-kv.js';
+import { LeaderLease } from '../sdk/leader.js';
+import { natsOrSkip, startNats, type RunningNats } from './harness/nats.js';
+import { tempDir } from './harness/tmp.js';
 
 const TTL = 5000;
 const KEY = 'scheduler.leader';

@@ -10,7 +10,8 @@
  * skew between hosts must stay below the margin. Use it to avoid duplicate work, not as the only
  * guard of correctness (a paused process can still act once after its lease ran out).
  */
-import { ReefError, type KeyValue } from '../../../sdk/index.js';
+import { ReefError } from './errors.js';
+import type { KeyValue } from './plugin.js';
 
 /** What is stored under the key. */
 export interface LeaseRecord {
