@@ -76,3 +76,30 @@ test('a fleet of 30 in mixed liveness turns stale and offline live (screenshot)'
   await expect(page.getByTestId('agent-card-agent-13')).toHaveAttribute('data-control', 'draining');
   await page.screenshot({ path: 'test-results/agents-panel.png', fullPage: true });
 });
+
+test('a fleet of 1,200 renders only the rows in view and scrolls to the last agent', async ({ reef, shell, page, request }) => {
+  await page.setViewportSize({ width: 1440, height: 900 });
+  for (let from = 0; from < 1200; from += 100) {
+    await Promise.all(
+      Array.from({ length: 100 }, (_, k) =>
+        heartbeat(request, reef, `bulk-${String(from + k).padStart(4, '0')}`, { status: 'busy', product: `p${(from + k) % 12}`, intervalMs: 60_000 }),
+      ),
+    );
+  }
+  await shell.open(reef);
+  await shell.openPanel('agents', 'fleet');
+  const grid = page.getByTestId('agents-grid');
+  await expect(grid).toHaveAttribute('data-virtual', 'true');
+  await expect(page.getByTestId('agent-card-bulk-0000')).toBeVisible();
+  const rendered = await grid.locator('[data-testid^="agent-card-"]').count();
+  expect(rendered).toBeGreaterThan(10);
+  expect(rendered).toBeLessThan(200);
+  // Rows are measured as they render, so the height can grow once: scroll until at the end.
+  const scroller = page.getByTestId('agents-grid-scroll');
+  await expect(async () => {
+    await scroller.evaluate((el) => el.scrollTo(0, el.scrollHeight));
+    await expect(page.getByTestId('agent-card-bulk-1199')).toBeInViewport({ ratio: 1, timeout: 500 });
+  }).toPass({ timeout: 5000 });
+  expect(await grid.locator('[data-testid^="agent-card-"]').count()).toBeLessThan(200);
+  await page.screenshot({ path: 'test-results/agents-panel-1200.png' });
+});

@@ -86,6 +86,27 @@ describe('AgentsPanel', () => {
     expect(card('forge').getAttribute('data-control')).toBe('paused');
   });
 
+  it('renders only the rows in view for a fleet of 5,000, and the last agent once scrolled to', async () => {
+    const agents = Array.from({ length: 5000 }, (_, i) => makeAgent(`agent-${String(i).padStart(4, '0')}`, { product: i % 2 ? 'acme' : 'globex' }));
+    setup(agents);
+    await waitFor(() => expect(screen.getByTestId('agents-grid').getAttribute('data-virtual')).toBe('true'));
+    const cards = () => screen.getByTestId('agents-grid').querySelectorAll('[data-testid^="agent-card-"]');
+    expect(cards().length).toBeGreaterThan(0);
+    expect(cards().length).toBeLessThan(100);
+    expect(screen.queryByTestId('agent-card-agent-4999')).toBeNull();
+    const scroller = screen.getByTestId('agents-grid-scroll');
+    act(() => {
+      scroller.scrollTop = Number.parseFloat((screen.getByTestId('agents-grid') as HTMLElement).style.height);
+      fireEvent.scroll(scroller);
+    });
+    await waitFor(() => expect(card('agent-4999')).toBeTruthy());
+    expect(cards().length).toBeLessThan(100);
+    // Filtering down to a few hundred goes back to rendering every card.
+    fireEvent.change(screen.getByTestId('agents-filter-text'), { target: { value: 'agent-00' } });
+    await waitFor(() => expect(screen.getByTestId('agents-grid').getAttribute('data-virtual')).toBe('false'));
+    expect(cards()).toHaveLength(100);
+  });
+
   it('filters by liveness, product and text', async () => {
     setup([makeAgent('forge-1', { product: 'acme' }), makeAgent('forge-2', { product: 'globex', liveness: 'stale' }), makeAgent('scout', { product: 'acme', model: 'llama-70b' })]);
     await waitFor(() => expect(screen.getByTestId('agents-grid').children).toHaveLength(3));

@@ -3,6 +3,7 @@ import { useCallback, useMemo, useRef, useState } from 'react';
 import { useStore } from 'zustand';
 import type { PanelProps } from '../../../sdk/index.js';
 import { AgentCard, LIVENESS_GLYPH } from './AgentCard.js';
+import { AgentGrid } from './AgentGrid.js';
 import { AuditLog } from './AuditLog.js';
 import { createSecondClock, type SecondClock } from './clock.js';
 import { ConfirmDialog } from './ConfirmDialog.js';
@@ -229,12 +230,11 @@ export default function AgentsPanel({ api }: PanelProps) {
               <div className="ag-shown ag-dim" data-testid="agents-shown" data-count={shown.length}>
                 {shown.length === agents.length ? plural(agents.length, 'agent') : `${shown.length} of ${plural(agents.length, 'agent')}`}
               </div>
-              <div className="ag-grid" data-testid="agents-grid">
-                {shown.map((a) => (
-                  <AgentCard key={a.id} agent={a} controls={controls} clock={clock} onControl={ask} />
-                ))}
-                {shown.length === 0 && <p className="ag-dim">No agent matches these filters.</p>}
-              </div>
+              <AgentGrid
+                agents={shown}
+                renderCard={(a) => <AgentCard key={a.id} agent={a} controls={controls} clock={clock} onControl={ask} />}
+                empty={<p className="ag-dim">No agent matches these filters.</p>}
+              />
             </>
           )}
         </div>
