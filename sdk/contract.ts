@@ -12,6 +12,15 @@ export const TierSchema = z.enum(['single-box', 'factory', 'control-center']);
 /** @since 0.1.0 */
 export type Tier = z.infer<typeof TierSchema>;
 
+/** The state of the host's NATS connection, as the header shows it. @since 0.2.0 */
+export const BusLinkSchema = z.object({
+  state: z.enum(['connected', 'reconnecting', 'closed']),
+  /** e.g. nats://10.0.0.5:4222: the server it is (or was last) connected to */
+  server: z.string(),
+});
+/** @since 0.2.0 */
+export type BusLink = z.infer<typeof BusLinkSchema>;
+
 /** @since 0.1.0 */
 export const HostInfoSchema = z.object({
   version: z.string(),
@@ -24,6 +33,8 @@ export const HostInfoSchema = z.object({
   node: z.string(),
   platform: z.string(),
   dataDir: z.string(),
+  /** The NATS link (a factory host with --nats, or a control center): its state and server. @since 0.2.0 */
+  link: BusLinkSchema.optional(),
 });
 /** @since 0.1.0 */
 export type HostInfo = z.infer<typeof HostInfoSchema>;
@@ -101,6 +112,8 @@ export const HostEventSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('bus'), subscriptionId: z.string(), subject: z.string(), body: z.unknown() }),
   z.object({ type: z.literal('plugins-changed') }),
   z.object({ type: z.literal('notification'), title: z.string(), body: z.string().optional() }),
+  /** The host's NATS link changed state. @since 0.2.0 */
+  z.object({ type: z.literal('bus-link'), link: BusLinkSchema }),
 ]);
 /** @since 0.1.0 */
 export type HostEvent = z.infer<typeof HostEventSchema>;

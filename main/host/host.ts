@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import os from 'node:os';
-import { REEF_VERSION, ReefError, type Bus, type Caller, type HostInfo, type KeyValue, type Tier } from '../../sdk/index.js';
+import { REEF_VERSION, ReefError, type Bus, type BusLink, type Caller, type HostInfo, type KeyValue, type Tier } from '../../sdk/index.js';
 import { LocalBus } from '../bus/local-bus.js';
 import { DEFAULT_EVENT_LIMITS, ensureEventStream } from '../bus/event-stream.js';
 import { connectNatsBus, NatsBus } from '../bus/nats-bus.js';
@@ -152,6 +152,8 @@ async function assemble(config: HostConfig, options: HostOptions, releaseLock: (
     await db?.close();
     throw err;
   }
+  // The NATS link the header shows (a factory host on NATS, or a control center).
+  const natsLink = bus instanceof NatsBus ? bus : undefined;
   const info = (): HostInfo => ({
     version: REEF_VERSION,
     tier,
@@ -163,6 +165,7 @@ async function assemble(config: HostConfig, options: HostOptions, releaseLock: (
     node: process.versions.node,
     platform: `${os.platform()}-${os.arch()}`,
     dataDir: config.dataDir,
+    ...(natsLink && { link: { state: natsLink.status(), server: natsLink.serverUrl() } }),
   });
   const routes = new RouteTable();
   const plugins = new PluginHost({
@@ -190,6 +193,7 @@ async function assemble(config: HostConfig, options: HostOptions, releaseLock: (
     plugins: () => plugins.list(),
     manifestProblems: () => plugins.manifestProblems(),
     onPluginsChanged: (l) => plugins.onChange(l),
+    ...(natsLink && { onBusLink: (l: (link: BusLink) => void) => natsLink.onStatus((state, server) => l({ state, server })) }),
     notify: (title, body) => {
       if (!options.notify) return false;
       options.notify(title, body);

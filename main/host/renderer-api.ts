@@ -8,6 +8,7 @@ import {
   describeIssues,
   rendererContract,
   type Bus,
+  type BusLink,
   type Caller,
   type HostEvent,
   type HostInfo,
@@ -24,6 +25,8 @@ export interface RendererHost {
   plugins(): PluginStatus[];
   manifestProblems(): ManifestProblem[];
   onPluginsChanged(listener: () => void): () => void;
+  /** Where the host talks NATS: calls `listener` when that link changes state. */
+  onBusLink?(listener: (link: BusLink) => void): () => void;
   /** Raises a native notification where there is one (Electron); false in browser mode. */
   notify(title: string, body?: string): boolean;
 }
@@ -40,7 +43,12 @@ export class RendererSession {
     private readonly push: (event: HostEvent) => void,
     private readonly caller: Caller = { kind: 'operator', id: 'operator' },
   ) {
-    this.stopWatching = host.onPluginsChanged(() => this.push({ type: 'plugins-changed' }));
+    const stopPlugins = host.onPluginsChanged(() => this.push({ type: 'plugins-changed' }));
+    const stopLink = host.onBusLink?.((link) => this.push({ type: 'bus-link', link }));
+    this.stopWatching = () => {
+      stopPlugins();
+      stopLink?.();
+    };
   }
 
   /** Validates `params` for `method`; a bad call is refused with the failing field and changes nothing. */

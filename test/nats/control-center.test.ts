@@ -113,7 +113,7 @@ describe.runIf(natsOrSkip('control center') && postgresOrSkip('control center'))
 
   it('is a control center with the factory\'s plugins, and no services of its own', async () => {
     const info = await socket.call<HostInfo>('hostInfo', {});
-    expect(info).toMatchObject({ tier: 'control-center', database: 'none', bus: 'nats' });
+    expect(info).toMatchObject({ tier: 'control-center', database: 'none', bus: 'nats', link: { state: 'connected', server: proxy.url } });
     const { plugins } = await socket.call<{ plugins: PluginStatus[] }>('listPlugins', {});
     expect(plugins.find((p) => p.id === 'queue')).toMatchObject({ state: 'active', location: 'remote' });
     // Its own /v1 serves nothing: agents talk to the factory.
@@ -149,7 +149,12 @@ describe.runIf(natsOrSkip('control center') && postgresOrSkip('control center'))
     const missed: string[] = [];
     for (let i = 0; i < 20; i++) missed.push((await enqueueOnFactory(`during-cut-${i}`)).id);
     await new Promise((r) => setTimeout(r, 500));
+    // The header learns of the lost link at once, and from hostInfo after a reload.
+    const links = () => socket.events.flatMap((e) => (e.type === 'bus-link' ? [e.link.state] : []));
+    await expect.poll(links, { timeout: 5000 }).toContain('reconnecting');
+    expect((await socket.call<HostInfo>('hostInfo', {})).link?.state).toBe('reconnecting');
     await proxy.restore();
+    await expect.poll(() => links().at(-1), { timeout: 20_000 }).toBe('connected');
     await expect.poll(() => missed.every((id) => readyIds().includes(id)), { timeout: 20_000 }).toBe(true);
     const seen = readyIds();
     expect(seen.filter((id) => missed.includes(id))).toEqual(missed); // in order, each once

@@ -39,11 +39,12 @@ const plugins: PluginStatus[] = [
 /** An in-memory host: enough of the contract for the shell and the overview panel. */
 class FakeTransport implements ReefTransport {
   state: ConnectionState = 'connecting';
+  info: HostInfo = hostInfo;
   private readonly connection = new Set<(s: ConnectionState) => void>();
   private readonly events = new Set<(e: HostEvent) => void>();
   private readonly subs = new Map<string, string>();
   readonly api: ReefApi = {
-    hostInfo: async () => hostInfo,
+    hostInfo: async () => this.info,
     listPlugins: async () => ({ plugins, problems: [{ file: '/plugins/bad/reef-plugin.json', message: 'id: must be 2-40 characters' }] }),
     busRequest: async ({ subject }) => {
       if (subject === 'reef.v1.overview.summary') return { body: { host: hostInfo, plugins, traffic: [] } };
@@ -74,6 +75,9 @@ class FakeTransport implements ReefTransport {
     if (state !== 'open') this.subs.clear();
     for (const l of this.connection) l(state);
   }
+  emit(event: HostEvent) {
+    for (const l of this.events) l(event);
+  }
   publish(subject: string, body: unknown) {
     for (const [subscriptionId, pattern] of this.subs) {
       if (pattern === subject) for (const l of this.events) l({ type: 'bus', subscriptionId, subject, body });
@@ -82,8 +86,9 @@ class FakeTransport implements ReefTransport {
 }
 
 let stop: (() => void) | undefined;
-function renderShell() {
+function renderShell(info?: HostInfo) {
   const transport = new FakeTransport();
+  if (info) transport.info = info;
   const subscriptions = new BusSubscriptions(transport);
   stop = startHostSync(transport, subscriptions);
   render(
@@ -125,6 +130,7 @@ describe('App', () => {
     await waitFor(() => expect(useAppStore.getState().ready).toBe(true));
     expect(screen.getByTestId('connection-status').textContent).toContain('connected');
     expect(screen.getByTestId('tier').textContent).toBe('single box');
+    expect(screen.queryByTestId('bus-link')).toBeNull(); // no NATS here
     // Only active plugins contribute panels; the failed one is flagged instead.
     expect(screen.getByTestId('nav-overview-overview')).toBeTruthy();
     expect(screen.queryByTestId('nav-gpu-gpus')).toBeNull();
@@ -155,6 +161,21 @@ describe('App', () => {
     act(() => transport.setState('open'));
     expect(screen.queryByTestId('host-unreachable')).toBeNull();
     expect(screen.getByTestId('connection-status').textContent).toContain('connected');
+  });
+
+  it("shows a control center's NATS link in the header, and its loss and return as they happen", async () => {
+    const transport = renderShell({ ...hostInfo, tier: 'control-center', database: 'none', bus: 'nats', link: { state: 'connected', server: 'nats://10.0.0.5:4222' } });
+    act(() => transport.setState('open'));
+    await waitFor(() => expect(screen.getByTestId('bus-link').textContent).toContain('NATS 10.0.0.5:4222'));
+    expect(screen.getByTestId('tier').textContent).toBe('control center');
+    act(() => transport.emit({ type: 'bus-link', link: { state: 'reconnecting', server: 'nats://10.0.0.5:4222' } }));
+    expect(screen.getByTestId('bus-link').getAttribute('data-state')).toBe('reconnecting');
+    expect(screen.getByTestId('bus-link').textContent).toContain('NATS reconnecting');
+    expect(screen.getByTestId('bus-link').title).toBe('NATS lost; reconnecting to nats://10.0.0.5:4222');
+    expect(useToastStore.getState().toasts.at(-1)?.message).toMatch(/Lost the NATS link to nats:\/\/10\.0\.0\.5:4222/);
+    act(() => transport.emit({ type: 'bus-link', link: { state: 'connected', server: 'nats://10.0.0.6:4222' } }));
+    expect(screen.getByTestId('bus-link').textContent).toContain('NATS 10.0.0.6:4222');
+    expect(useToastStore.getState().toasts.at(-1)?.message).toBe('NATS link back (nats://10.0.0.6:4222)');
   });
 
   it('says "unauthorized" and how to fix it when the token is refused', () => {

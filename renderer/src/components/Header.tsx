@@ -7,11 +7,15 @@ import { shortcutLabel } from './keyboard.js';
 
 const TIER_LABEL = { 'single-box': 'single box', factory: 'factory', 'control-center': 'control center' } as const;
 
+/** nats://10.0.0.5:4222 → 10.0.0.5:4222: the scheme is in the badge's title. */
+const LINK_HOST = (server: string) => server.replace(/^\w+:\/\//, '');
+
 export function Header() {
   const state = useConnectionStore((s) => s.state);
   const failures = useConnectionStore((s) => s.failures);
   const tier = useHostStore((s) => s.info?.tier);
   const version = useHostStore((s) => s.info?.version);
+  const link = useHostStore((s) => s.info?.link);
   const openPalette = usePaletteStore((s) => s.setOpen);
   const theme = useThemeStore((s) => s.theme);
   const toggleTheme = useThemeStore((s) => s.toggleTheme);
@@ -36,6 +40,18 @@ export function Header() {
         {tier && (
           <span className="badge badge--tier" data-testid="tier" title="Deployment tier of this host">
             {TIER_LABEL[tier]}
+          </span>
+        )}
+        {link && (
+          <span
+            className={`badge badge--conn badge--link-${link.state}`}
+            data-testid="bus-link"
+            data-state={link.state}
+            role="status"
+            title={`NATS ${link.state === 'connected' ? 'connected to' : link.state === 'reconnecting' ? 'lost; reconnecting to' : 'closed; was'} ${link.server}`}
+          >
+            <span className="dot" aria-hidden="true" />
+            NATS {link.state === 'connected' ? LINK_HOST(link.server) : link.state}
           </span>
         )}
         <span className={`badge badge--conn badge--${label}`} data-testid="connection-status" role="status">

@@ -84,6 +84,14 @@ export function startHostSync(transport: ReefTransport, subscriptions: BusSubscr
     if (event.type === 'plugins-changed') void reloadPlugins(transport);
     else if (event.type === 'notification') {
       useToastStore.getState().push(event.body ? `${event.title}: ${event.body}` : event.title, 'info');
+    } else if (event.type === 'bus-link') {
+      const before = useHostStore.getState().info?.link?.state;
+      useHostStore.getState().setLink(event.link);
+      if (before === 'connected' && event.link.state !== 'connected') {
+        useToastStore.getState().push(`Lost the NATS link to ${event.link.server}: reconnecting; requests fail until it is back`, 'error');
+      } else if (before !== undefined && before !== 'connected' && event.link.state === 'connected') {
+        useToastStore.getState().push(`NATS link back (${event.link.server})`, 'success');
+      }
     }
   });
   const stopStatus = syncStatusItems(subscriptions);
