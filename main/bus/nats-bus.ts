@@ -50,6 +50,8 @@ export interface NatsBusOptions {
   durableEvents?: string;
   /** Connection name shown by the server's monitoring (/connz). */
   name?: string;
+  /** A PEM file of certificate authorities to trust for tls:// and wss:// servers, besides the system's. */
+  caFile?: string;
   /** Sent as the Reef-Token header on every request this bus makes. */
   token?: string;
   /**
@@ -164,6 +166,7 @@ export class NatsBus implements Bus {
     const backoff = { nextDelayMs: options.reconnectTimeWaitMs ?? 250 };
     const connection = await openNatsConnection(url, {
       name: options.name ?? 'reef',
+      ...(options.caFile !== undefined && { tls: { caFile: options.caFile } }),
       reconnect: true,
       maxReconnectAttempts: -1,
       waitOnFirstConnect: options.waitOnFirstConnect ?? false,

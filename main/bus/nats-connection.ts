@@ -3,6 +3,9 @@
  * `wss://` over WebSocket. Every NATS connection of the host (the bus, JetStream, KV) is opened
  * here; a lint rule keeps nats.js's own connect functions out of the rest of the code.
  */
+import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { checkServerIdentity, type PeerCertificate } from 'node:tls';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import {
@@ -97,14 +100,34 @@ function installTransports(): void {
 }
 
 /** Node has no W3C WebSocket before 22; `ws` is one, and behaves the same under Electron. */
-async function wsFactory(u: string): Promise<{ socket: WebSocket; encrypted: boolean }> {
-  return { socket: new NodeWebSocket(u) as unknown as WebSocket, encrypted: /^wss:/i.test(u) };
+function wsFactory(ca: Buffer | undefined) {
+  return async (u: string): Promise<{ socket: WebSocket; encrypted: boolean }> => ({
+    socket: new NodeWebSocket(u, ca ? { ca } : undefined) as unknown as WebSocket,
+    encrypted: /^wss:/i.test(u),
+  });
+}
+
+/**
+ * nats.js dials an IP address with no TLS server name, so Node checks the certificate against
+ * "localhost". For servers given by IP, accept a certificate (still verified up to a trusted
+ * CA) that names one of those IPs.
+ */
+function ipIdentity(servers: readonly string[]): { checkServerIdentity?: (host: string, cert: PeerCertificate) => Error | undefined } {
+  const ips = servers.map((s) => new URL(s.replace(/^tls:/i, 'https:')).hostname.replace(/^\[|\]$/g, '')).filter((h) => isIP(h) !== 0);
+  if (ips.length === 0) return {};
+  return {
+    checkServerIdentity: (host, cert) => {
+      const err = checkServerIdentity(host, cert);
+      return err && ips.some((ip) => checkServerIdentity(ip, cert) === undefined) ? undefined : err;
+    },
+  };
 }
 
 /**
  * A raw NATS connection (for JetStream and KV) through the same transport selection as the bus:
  * `nats://`/`tls://` over TCP, `ws://`/`wss://` over WebSocket. Several URLs may be given
- * (an array or comma-separated), all of one kind.
+ * (an array or comma-separated), all of one kind. `options.tls.caFile` adds trusted certificate
+ * authorities (PEM) to the system's, for tls:// and wss:// alike.
  */
 export async function openNatsConnection(url: string | readonly string[], options: Partial<ConnectionOptions> = {}): Promise<NatsConnection> {
   const servers = (typeof url === 'string' ? url.split(',') : [...url]).map((s) => s.trim()).filter(Boolean);
@@ -114,13 +137,14 @@ export async function openNatsConnection(url: string | readonly string[], option
   for (const s of servers) {
     if (!/^(nats|tls|wss?):\/\//i.test(s)) throw new ReefError('invalid_request', `"${s}" is not a nats://, tls://, ws:// or wss:// URL`);
   }
-  const transportOptions: Partial<ConnectionOptions> & { wsFactory?: typeof wsFactory } =
+  const caFile = options.tls?.caFile;
+  const transportOptions: Partial<ConnectionOptions> & { wsFactory?: ReturnType<typeof wsFactory> } =
     ws > 0
       ? // Servers gossip other nodes' WebSocket ports as bare host:port, which would be dialled over TCP.
-        { wsFactory, ignoreClusterUpdates: true, resolve: false }
+        { wsFactory: wsFactory(caFile ? readFileSync(caFile) : undefined), ignoreClusterUpdates: true, resolve: false, tls: undefined }
       : servers.some((s) => /^tls:/i.test(s))
-        ? { tls: {} }
-        : {};
+        ? { tls: { ...(caFile && { caFile }), ...ipIdentity(servers) } }
+        : { tls: undefined }; // nats:// is plain TCP, even where a CA file is configured
   installTransports();
   try {
     return await NatsConnectionImpl.connect({ ...options, ...transportOptions, servers });

@@ -19,6 +19,7 @@ export interface HostFlags {
   nats?: string;
   connect?: string;
   connectToken?: string;
+  natsCa?: string;
   durability?: 'normal' | 'full';
   logLevel?: (typeof LOG_LEVELS)[number];
   pluginsDir?: string[];
@@ -69,6 +70,7 @@ function withHostOptions(cmd: Command): Command {
     .option('--nats <url>', 'also serve every plugin subject on this NATS server (nats://HOST:4222, or ws://… through a WebSocket port)', parseNats)
     .option('--connect <url>', 'run as a control center for the factory at this NATS URL (no local services)', parseNats)
     .option('--connect-token <token>', "the factory's operator token (reef token, on the factory host); or $REEF_CONNECT_TOKEN")
+    .option('--nats-ca <file>', 'trust the certificate authorities in this PEM file for tls:// and wss:// NATS servers; or $REEF_NATS_CA')
     .addOption(new Option('--durability <mode>', 'normal survives a killed process; full also survives power loss').choices(['normal', 'full']))
     .addOption(new Option('--log-level <level>', 'log level of <data-dir>/logs/reef.log').choices([...LOG_LEVELS]))
     .option('--plugins-dir <dir>', 'load plugins from this folder too (repeatable)', collect);
@@ -84,6 +86,7 @@ export function configFromFlags(flags: HostFlags, env: NodeJS.ProcessEnv = proce
       ...(flags.nats !== undefined && { nats: flags.nats }),
       ...(flags.connect !== undefined && { connect: flags.connect }),
       ...(flags.connectToken !== undefined && { connectToken: flags.connectToken }),
+      ...(flags.natsCa !== undefined && { natsCa: flags.natsCa }),
       ...(flags.durability !== undefined && { durability: flags.durability }),
       ...(flags.logLevel !== undefined && { logLevel: flags.logLevel }),
       ...(flags.pluginsDir !== undefined && { pluginDirs: flags.pluginsDir }),

@@ -1,6 +1,6 @@
 /**
  * The host flags the desktop app accepts, the same names as `reef start` passes through
- * (--data-dir, --port, --host, --db, --nats, --connect, --connect-token, --durability, --log-level,
+ * (--data-dir, --port, --host, --db, --nats, --connect, --connect-token, --nats-ca, --durability, --log-level,
  * --plugins-dir). Unknown switches
  * are left alone: Chromium, the inspector and Playwright add their own.
  */
@@ -12,7 +12,7 @@ export type HostFlagLayer = Partial<Omit<HostConfig, 'settings'>> & { dataDir?: 
 
 export type LaunchArgs = { ok: true; flags: HostFlagLayer } | { ok: false; message: string };
 
-const STRING_FLAGS = ['data-dir', 'port', 'host', 'db', 'nats', 'connect', 'connect-token', 'durability', 'log-level'] as const;
+const STRING_FLAGS = ['data-dir', 'port', 'host', 'db', 'nats', 'connect', 'connect-token', 'nats-ca', 'durability', 'log-level'] as const;
 
 function single(values: Record<string, unknown>, name: string): { value?: string; error?: string } {
   const v = values[name];
@@ -51,6 +51,7 @@ export function parseLaunchArgs(argv: readonly string[]): LaunchArgs {
   if (raw.nats !== undefined) flags.nats = raw.nats;
   if (raw.connect !== undefined) flags.connect = raw.connect;
   if (raw['connect-token'] !== undefined) flags.connectToken = raw['connect-token'];
+  if (raw['nats-ca'] !== undefined) flags.natsCa = raw['nats-ca'];
   // durability and log level are checked by resolveConfig, whose message names the allowed values.
   if (raw.durability !== undefined) flags.durability = raw.durability as HostConfig['durability'];
   if (raw['log-level'] !== undefined) flags.logLevel = raw['log-level'] as HostConfig['logLevel'];

@@ -42,6 +42,7 @@ export const ConfigFileSchema = z
     nats: natsUrls.optional(),
     connect: natsUrls.optional(),
     connectToken: z.string().min(16, 'must be the factory operator token (reef token on the factory host)').optional(),
+    natsCa: z.string().min(1).optional(),
     durability: z.enum(['normal', 'full']).optional(),
     logLevel: z.enum(LOG_LEVELS).optional(),
     pluginDirs: z.array(z.string().min(1)).optional(),
@@ -62,6 +63,8 @@ export interface HostConfig {
   connect: string | undefined;
   /** The factory's operator token, sent with every request of a control center. */
   connectToken: string | undefined;
+  /** A PEM file of certificate authorities to trust for tls:// and wss:// NATS servers (besides the system's). */
+  natsCa: string | undefined;
   durability: 'normal' | 'full';
   logLevel: (typeof LOG_LEVELS)[number];
   pluginDirs: string[];
@@ -90,6 +93,7 @@ function fromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
   if (env.REEF_NATS) out.nats = env.REEF_NATS;
   if (env.REEF_CONNECT) out.connect = env.REEF_CONNECT;
   if (env.REEF_CONNECT_TOKEN) out.connectToken = env.REEF_CONNECT_TOKEN;
+  if (env.REEF_NATS_CA) out.natsCa = env.REEF_NATS_CA;
   if (env.REEF_DURABILITY) out.durability = env.REEF_DURABILITY;
   if (env.REEF_LOG_LEVEL) out.logLevel = env.REEF_LOG_LEVEL;
   if (env.REEF_PLUGIN_DIRS) out.pluginDirs = env.REEF_PLUGIN_DIRS.split(path.delimiter).filter(Boolean);
@@ -112,6 +116,18 @@ function readConfigFile(file: string): ConfigFile {
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ConfigError(`${file}: must hold a JSON object`);
   return parseLayer(raw as Record<string, unknown>, file);
+}
+
+/** The CA file must exist and hold PEM certificates: a typo fails at start, not at the first TLS handshake. */
+function readCaFile(file: string): string {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`natsCa: cannot read ${file} (${err instanceof Error ? err.message : String(err)})`);
+  }
+  if (!text.includes('-----BEGIN CERTIFICATE-----')) throw new ConfigError(`natsCa: ${file} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`);
+  return file;
 }
 
 /** Flags are already parsed by the CLI; each layer is validated on its own so an error names its source. */
@@ -139,6 +155,7 @@ export function resolveConfig(
     nats: merged.nats,
     connect: merged.connect,
     connectToken: merged.connectToken,
+    natsCa: merged.natsCa === undefined ? undefined : readCaFile(path.resolve(merged.natsCa)),
     durability: merged.durability ?? 'normal',
     logLevel: merged.logLevel ?? 'info',
     pluginDirs: [...(file.pluginDirs ?? []), ...(environment.pluginDirs ?? []), ...(cli.pluginDirs ?? [])].map((d) =>

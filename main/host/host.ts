@@ -61,6 +61,7 @@ async function openBus(config: HostConfig, log: Logger, db: Database, operatorTo
   const bus = await connectNatsBus(natsServers(config.nats), {
     name: `reef ${os.hostname()} ${process.pid}`,
     token: secret,
+    ...(config.natsCa !== undefined && { caFile: config.natsCa }),
     eventStream: true,
     durableEvents: durablePrefix(config),
     onListenerError,
@@ -97,6 +98,7 @@ async function connectRemote(config: HostConfig, log: Logger): Promise<Bus> {
   return connectNatsBus(natsServers(config.connect as string), {
     name: `reef control center ${os.hostname()} ${process.pid}`,
     ...(config.connectToken ? { token: config.connectToken } : {}),
+    ...(config.natsCa !== undefined && { caFile: config.natsCa }),
     eventStream: true,
     durableEvents: durablePrefix(config),
     onListenerError: (err, subject) => log.error({ err: String(err), subject }, 'bus listener threw'),

@@ -75,6 +75,13 @@ interface NodeConfig {
   ports: NodePorts;
   storeDir: string;
   cluster?: { name: string; routes: number[] };
+  /** Serve clients (TCP and WebSocket) over TLS with this certificate. */
+  tls?: TlsFiles;
+}
+
+export interface TlsFiles {
+  certFile: string;
+  keyFile: string;
 }
 
 function renderConfig(c: NodeConfig): string {
@@ -86,7 +93,9 @@ function renderConfig(c: NodeConfig): string {
     // Modest limits: tests share the machine.
     `jetstream { store_dir: ${q(c.storeDir)}, max_memory_store: 268435456, max_file_store: 1073741824 }`,
   ];
-  if (c.ports.websocket !== undefined) lines.push(`websocket { listen: ${q(`${HOST}:${c.ports.websocket}`)}, no_tls: true }`);
+  const tls = c.tls && `tls { cert_file: ${q(c.tls.certFile)}, key_file: ${q(c.tls.keyFile)} }`;
+  if (tls) lines.push(tls);
+  if (c.ports.websocket !== undefined) lines.push(`websocket { listen: ${q(`${HOST}:${c.ports.websocket}`)}, ${tls ?? 'no_tls: true'} }`);
   if (c.cluster && c.ports.cluster !== undefined) {
     const routes = c.cluster.routes.map((p) => q(`nats-route://${HOST}:${p}`)).join(', ');
     lines.push(`cluster { name: ${q(c.cluster.name)}, listen: ${q(`${HOST}:${c.ports.cluster}`)}, routes: [${routes}] }`);
@@ -191,7 +200,7 @@ const portTaken = (err: unknown) => err instanceof Error && /address already in 
  * Starts one nats-server with JetStream (store in a temp dir), a TCP and a WebSocket
  * listener on loopback free ports. Call in `beforeAll`; call `stop()` in `afterAll`.
  */
-export async function startNats(options: { env?: NodeJS.ProcessEnv; name?: string } = {}): Promise<RunningNats> {
+export async function startNats(options: { env?: NodeJS.ProcessEnv; name?: string; tls?: TlsFiles } = {}): Promise<RunningNats> {
   const binary = binaryOrThrow(options.env ?? process.env);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'reef-nats-'));
   const removeDir = () => rmSync(dir, { recursive: true, force: true });
@@ -199,7 +208,12 @@ export async function startNats(options: { env?: NodeJS.ProcessEnv; name?: strin
   process.once('exit', removeDir);
   for (let attempt = 1; ; attempt++) {
     const [client, monitor, websocket] = await Promise.all([freePort(), freePort(), freePort()]);
-    const config: NodeConfig = { name: options.name ?? 'reef-test', ports: { client, monitor, websocket }, storeDir: path.join(dir, 'js') };
+    const config: NodeConfig = {
+      name: options.name ?? 'reef-test',
+      ports: { client, monitor, websocket },
+      storeDir: path.join(dir, 'js'),
+      ...(options.tls && { tls: options.tls }),
+    };
     const configFile = path.join(dir, 'nats.conf');
     writeFileSync(configFile, renderConfig(config));
     const p = new NatsProcess(binary, configFile, config);
@@ -214,7 +228,8 @@ export async function startNats(options: { env?: NodeJS.ProcessEnv; name?: strin
     }
     return {
       ...nodeHandle(p, ready),
-      wsUrl: `ws://${HOST}:${websocket}`,
+      ...(options.tls && { url: `tls://${HOST}:${client}` }),
+      wsUrl: `${options.tls ? 'wss' : 'ws'}://${HOST}:${websocket}`,
       wsPort: websocket,
       stop: async () => {
         await p.signal('SIGTERM');
