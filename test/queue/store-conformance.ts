@@ -168,6 +168,15 @@ export function taskStoreConformance(name: string, makeFixture: () => Promise<St
       expect((await store.list(list())).tasks).toHaveLength(1);
     });
 
+    it('gives every one of concurrent enqueues with the same key the one task it made (an agent retrying while its first try is in flight)', async () => {
+      for (let round = 0; round < 4; round++) {
+        const results = await Promise.all(Array.from({ length: 8 }, () => store.enqueue(enqueueInput({ idempotencyKey: `race-${round}`, payload: { n: 1 } }), 'op')));
+        expect(new Set(results.map((r) => r.task.id)).size).toBe(1);
+        expect(results.filter((r) => r.created)).toHaveLength(1);
+      }
+      expect((await store.list(list())).tasks).toHaveLength(4);
+    });
+
     it('keeps a task blocked until every gate is open', async () => {
       const { task } = await store.enqueue(enqueueInput({ gates: ['approval:1', 'approval:2'] }), 'op');
       expect(task.state).toBe('blocked');

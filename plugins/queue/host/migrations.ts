@@ -117,4 +117,15 @@ DROP INDEX queue_tasks_product;
 DROP INDEX queue_tasks_agent;
 DROP INDEX queue_tasks_waiting;`,
   },
+  {
+    // Most tasks have no idempotency key, yet each of their state changes (never HOT, see 004)
+    // wrote a NULL entry into the unique index. Partial, it holds only real keys. SQLite keeps
+    // its inline UNIQUE: dropping that needs a table rebuild, and SQLite is not limited by it.
+    id: '005_idempotency_partial',
+    sql: {
+      sqlite: 'SELECT 1',
+      postgres: `ALTER TABLE queue_tasks DROP CONSTRAINT queue_tasks_idempotency_key_key;
+CREATE UNIQUE INDEX queue_tasks_idempotency ON queue_tasks (idempotency_key) WHERE idempotency_key IS NOT NULL;`,
+    },
+  },
 ];

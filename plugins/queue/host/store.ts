@@ -99,6 +99,28 @@ export function bodyHash(input: EnqueueInput): string {
   return createHash('sha256').update(canonicalJson(input)).digest('hex');
 }
 
+/**
+ * Two enqueues with the same idempotency key at once (an agent retrying while its first try is
+ * still in flight): both look the key up, find nothing, and insert; the unique index refuses
+ * the second. Run again, its lookup finds the first one's task and answers with it.
+ */
+async function retryKeyRace<T>(run: () => Promise<T>, attempts = 3): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await run();
+    } catch (err) {
+      if (i >= attempts || !isIdempotencyKeyConflict(err)) throw err;
+    }
+  }
+}
+
+function isIdempotencyKeyConflict(err: unknown): boolean {
+  if (typeof err !== 'object' || err === null) return false;
+  const { code, constraint, message } = err as { code?: unknown; constraint?: unknown; message?: unknown };
+  if (code === '23505') return typeof constraint === 'string' && constraint.startsWith('queue_tasks_idempotency');
+  return code === 'SQLITE_CONSTRAINT_UNIQUE' && typeof message === 'string' && message.includes('queue_tasks.idempotency_key');
+}
+
 const CLAIMABLE = "('ready', 'scheduled', 'failed')";
 
 export abstract class SqlTaskStore implements TaskStore {
@@ -193,16 +215,18 @@ export abstract class SqlTaskStore implements TaskStore {
   }
 
   async enqueue(input: EnqueueInput, enqueuedBy: string): Promise<{ task: Task; created: boolean }> {
-    return this.db.transaction((tx) => this.insertTask(tx, input, enqueuedBy));
+    return retryKeyRace(() => this.db.transaction((tx) => this.insertTask(tx, input, enqueuedBy)));
   }
 
   /** All or nothing: one bad task (a depth limit, an idempotency mismatch) enqueues none. */
   async enqueueBatch(inputs: readonly EnqueueInput[], enqueuedBy: string): Promise<Array<{ task: Task; created: boolean }>> {
-    return this.db.transaction(async (tx) => {
-      const out: Array<{ task: Task; created: boolean }> = [];
-      for (const input of inputs) out.push(await this.insertTask(tx, input, enqueuedBy));
-      return out;
-    });
+    return retryKeyRace(() =>
+      this.db.transaction(async (tx) => {
+        const out: Array<{ task: Task; created: boolean }> = [];
+        for (const input of inputs) out.push(await this.insertTask(tx, input, enqueuedBy));
+        return out;
+      }),
+    );
   }
 
   /** The INSERT of one task (without RETURNING). */
