@@ -8,7 +8,9 @@ import { shortcutLabel } from './keyboard.js';
 const TIER_LABEL = { 'single-box': 'single box', factory: 'factory', 'control-center': 'control center' } as const;
 
 /** nats://10.0.0.5:4222 → 10.0.0.5:4222: the scheme is in the badge's title. */
-const LINK_HOST = (server: string) => server.replace(/^\w+:\/\//, '');
+function linkHost(server: string): string {
+  return server.replace(/^\w+:\/\//, '');
+}
 
 export function Header() {
   const state = useConnectionStore((s) => s.state);
@@ -51,7 +53,7 @@ export function Header() {
             title={`NATS ${link.state === 'connected' ? 'connected to' : link.state === 'reconnecting' ? 'lost; reconnecting to' : 'closed; was'} ${link.server}`}
           >
             <span className="dot" aria-hidden="true" />
-            NATS {link.state === 'connected' ? LINK_HOST(link.server) : link.state}
+            NATS {link.state === 'connected' ? linkHost(link.server) : link.state}
           </span>
         )}
         <span className={`badge badge--conn badge--${label}`} data-testid="connection-status" role="status">
