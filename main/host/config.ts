@@ -124,9 +124,9 @@ function readCaFile(file: string): string {
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new ConfigError(`natsCa: cannot read ${file} (${err instanceof Error ? err.message : String(err)})`);
+    throw new ConfigError(`the NATS CA file (--nats-ca, REEF_NATS_CA or natsCa): cannot read ${file} (${err instanceof Error ? err.message : String(err)})`);
   }
-  if (!text.includes('-----BEGIN CERTIFICATE-----')) throw new ConfigError(`natsCa: ${file} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`);
+  if (!text.includes('-----BEGIN CERTIFICATE-----')) throw new ConfigError(`the NATS CA file (--nats-ca, REEF_NATS_CA or natsCa): ${file} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`);
   return file;
 }
 

@@ -52,8 +52,8 @@ describe.runIf(natsOrSkip('NATS over TLS'))('NATS over TLS', () => {
     const notPem = path.join(dir.path, 'not-a-cert.txt');
     writeFileSync(notPem, 'hello');
     const base = { dataDir: dir.path, connect: nats.url };
-    expect(() => resolveConfig({ ...base, natsCa: path.join(dir.path, 'missing.pem') }, {})).toThrow(/natsCa: cannot read .*missing\.pem/);
-    expect(() => resolveConfig({ ...base, natsCa: notPem }, {})).toThrow(/natsCa: .*holds no PEM certificate/);
+    expect(() => resolveConfig({ ...base, natsCa: path.join(dir.path, 'missing.pem') }, {})).toThrow(/--nats-ca.*: cannot read .*missing\.pem/);
+    expect(() => resolveConfig({ ...base, natsCa: notPem }, {})).toThrow(/--nats-ca.*holds no PEM certificate/);
     expect(resolveConfig({ ...base, natsCa: certs.caFile }, {}).natsCa).toBe(certs.caFile);
   });
 
