@@ -1,0 +1,102 @@
+/**
+ * The PostgreSQL store's batching (batcher.ts) against a real PostgreSQL: concurrent workers'
+ * claims share statements and so do their completions, yet each task is leased to one worker
+ * at a time, succeeds once, and its history names the worker that held it.
+ */
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { PostgresDatabase } from '../../main/db/postgres.js';
+import { pluginDatabase } from '../../main/db/plugin-database.js';
+import { QUEUE_MIGRATIONS } from '../../plugins/queue/host/migrations.js';
+import { PostgresTaskStore } from '../../plugins/queue/host/postgres-store.js';
+import { EnqueueSchema } from '../../plugins/queue/host/schemas.js';
+import type { PluginDatabase } from '../../sdk/index.js';
+import { postgresOrSkip, startPostgres, type RunningPostgres } from '../harness/postgres.js';
+
+describe.runIf(postgresOrSkip('PostgreSQL batching'))('PostgreSQL claims and completions sharing statements', () => {
+  let server: RunningPostgres;
+  let db: PostgresDatabase;
+  let pdb: PluginDatabase;
+  let statements = 0;
+  let store: PostgresTaskStore;
+
+  beforeAll(async () => {
+    server = await startPostgres();
+    db = new PostgresDatabase(server.url);
+    const inner = pluginDatabase(db, 'queue');
+    await inner.migrate(QUEUE_MIGRATIONS);
+    // Counts the statements the store sends outside transactions (its hot path).
+    pdb = { ...inner, query: (sql, params) => (statements++, inner.query(sql, params)) } as PluginDatabase;
+  });
+  afterAll(async () => {
+    await db?.close();
+    await server?.stop();
+  });
+  beforeEach(async () => {
+    await db.script('TRUNCATE queue_tasks, queue_task_events CASCADE');
+    store = new PostgresTaskStore(pdb);
+  });
+
+  const enqueue = (n: number, queue = 'q') =>
+    store.enqueueBatch(Array.from({ length: n }, (_, i) => EnqueueSchema.parse({ queue, type: 't', payload: { i } })), 'test');
+
+  it('drains 600 tasks with 10 workers in fewer statements than transitions, each task once, history true', async () => {
+    await enqueue(600);
+    statements = 0;
+    const byWorker = new Map<string, string>();
+    await Promise.all(
+      Array.from({ length: 10 }, async (_, w) => {
+        for (;;) {
+          const [task] = await store.claim({ queues: ['q'], worker: `w${w}`, max: 1, leaseMs: 60_000 });
+          if (!task) return;
+          expect(byWorker.has(task.id)).toBe(false);
+          byWorker.set(task.id, `w${w}`);
+          const { changed, task: done } = await store.complete(task.id, task.leaseToken, { by: w });
+          expect(changed).toBe(true);
+          expect(done.state).toBe('succeeded');
+        }
+      }),
+    );
+    expect(byWorker.size).toBe(600);
+    // 1,200 transitions (600 claims, 600 completions); one statement each would be 1,200.
+    console.log(`[batching] ${statements} statements for 1,200 transitions`);
+    expect(statements).toBeLessThan(600);
+    const counts = await db.query<{ state: string; n: number }>(`SELECT state, COUNT(*)::int AS n FROM queue_tasks GROUP BY state`);
+    expect(counts).toEqual([{ state: 'succeeded', n: 600 }]);
+    const events = await db.query<{ task_id: string; states: string; workers: string }>(
+      `SELECT task_id, string_agg(state, ',' ORDER BY id) AS states, string_agg(COALESCE(worker, '-'), ',' ORDER BY id) AS workers
+       FROM queue_task_events GROUP BY task_id`,
+    );
+    expect(events).toHaveLength(600);
+    for (const e of events) {
+      expect(e.states).toBe('ready,leased,succeeded');
+      const w = byWorker.get(e.task_id);
+      expect(e.workers).toBe(`-,${w},${w}`);
+    }
+  });
+
+  it('keeps claims on different queues and lease lengths apart in one turn, and answers a repeated completion', async () => {
+    await enqueue(3, 'a');
+    await enqueue(3, 'b');
+    const [a, b, a2] = await Promise.all([
+      store.claim({ queues: ['a'], worker: 'x', max: 2, leaseMs: 10_000 }),
+      store.claim({ queues: ['b'], worker: 'y', max: 5, leaseMs: 10_000 }),
+      store.claim({ queues: ['a'], worker: 'z', max: 1, leaseMs: 20_000 }),
+    ]);
+    expect(a?.map((t) => t.queue)).toEqual(['a', 'a']);
+    expect(b?.map((t) => t.queue)).toEqual(['b', 'b', 'b']);
+    expect(a2?.map((t) => t.queue)).toEqual(['a']);
+    expect(new Set([...(a ?? []), ...(a2 ?? [])].map((t) => t.id)).size).toBe(3);
+    const t = a?.[0];
+    if (!t) throw new Error('no task');
+    // The same completion twice in one turn: one changes it, the other is the idempotent repeat.
+    const [first, second] = await Promise.all([store.complete(t.id, t.leaseToken, 1), store.complete(t.id, t.leaseToken, 1)]);
+    expect([first.changed, second.changed].sort()).toEqual([false, true]);
+    expect(second.task.id).toBe(t.id);
+    // A stale token in the same turn as a good completion is refused alone.
+    const other = b?.[0];
+    if (!other) throw new Error('no task');
+    const [good, stale] = await Promise.allSettled([store.complete(other.id, other.leaseToken, null), store.complete(a2?.[0]?.id ?? '', 'wrong', null)]);
+    expect(good.status).toBe('fulfilled');
+    expect(stale).toMatchObject({ status: 'rejected', reason: { code: 'lease_lost' } });
+  });
+});
