@@ -22,6 +22,7 @@ import { builtinPluginsDir, rendererDir } from './paths.js';
 import { discoverPlugins } from './plugin-loader.js';
 import { PluginHost } from './plugin-host.js';
 import type { RendererHost } from './renderer-api.js';
+import { StatusCache } from './status-cache.js';
 
 export interface HostOptions {
   mode: 'electron' | 'browser';
@@ -189,8 +190,15 @@ async function assemble(config: HostConfig, options: HostOptions, releaseLock: (
   plugins.setProblems(discovery.problems);
   for (const p of discovery.plugins) if (!config.disabledPlugins.includes(p.manifest.id)) plugins.add(p);
 
+  // Status-bar values are retained, so a window opening later shows them at once.
+  const statusCache = new StatusCache(bus, (err, subject) => log.warn({ err: String(err), subject }, 'status item not followed'));
+  const statusSubjects = () => plugins.list().flatMap((p) => (p.state === 'failed' ? [] : p.contributes.statusItems.map((i) => i.subject)));
+  const stopTrackingStatus = plugins.onChange(() => void statusCache.track(statusSubjects()));
+  await statusCache.track(statusSubjects());
+
   const rendererHost: RendererHost = {
     bus,
+    lastStatus: (subject) => statusCache.get(subject),
     hostInfo: info,
     plugins: () => plugins.list(),
     manifestProblems: () => plugins.manifestProblems(),
@@ -221,6 +229,8 @@ async function assemble(config: HostConfig, options: HostOptions, releaseLock: (
       tier: () => tier,
     });
   } catch (err) {
+    stopTrackingStatus();
+    await statusCache.close();
     await plugins.deactivateAll();
     natsKv?.close();
     await bus.close();
@@ -246,6 +256,8 @@ async function assemble(config: HostConfig, options: HostOptions, releaseLock: (
     stop: () => {
       stopping ??= (async () => {
         await server.close();
+        stopTrackingStatus();
+        await statusCache.close();
         await plugins.deactivateAll();
         natsKv?.close();
         await bus.close();

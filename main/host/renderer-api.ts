@@ -25,6 +25,8 @@ export interface RendererHost {
   plugins(): PluginStatus[];
   manifestProblems(): ManifestProblem[];
   onPluginsChanged(listener: () => void): () => void;
+  /** The last message on a status-item subject, replayed to a window that subscribes to it. */
+  lastStatus?(subject: string): { body: unknown } | undefined;
   /** Where the host talks NATS: calls `listener` when that link changes state. */
   onBusLink?(listener: (link: BusLink) => void): () => void;
   /** Raises a native notification where there is one (Electron); false in browser mode. */
@@ -87,6 +89,13 @@ export class RendererSession {
           throw new ReefError('unavailable', 'this session is closed');
         }
         this.subscriptions.set(subscriptionId, sub);
+        const retained = this.host.lastStatus?.(p.pattern);
+        if (retained) {
+          // After the reply, so the window knows the subscription id by the time it arrives.
+          setImmediate(() => {
+            if (!this.closed && this.subscriptions.has(subscriptionId)) this.push({ type: 'bus', subscriptionId, subject: p.pattern, body: retained.body });
+          });
+        }
         return { subscriptionId };
       }
       case 'busUnsubscribe': {

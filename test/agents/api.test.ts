@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AgentView, AuditEntry } from '../../plugins/agents/host/schemas.js';
 import { AgentApi } from '../fault/api.js';
 import { REPO_ROOT, startReef, type ReefProcess } from '../harness/reef-process.js';
+import { RendererSocket } from '../harness/renderer-socket.js';
 
 let host: ReefProcess;
 let operator: AgentApi;
@@ -87,5 +88,23 @@ describe('agents API over HTTP', () => {
 
     expect((await operator.call('POST', '/v1/agents/resume', { scope: 'product', name: 'acme' })).status).toBe(200);
     expect((await agentsById()).forge?.control).toBe('running');
+  });
+});
+
+describe('the fleet status line', () => {
+  it('reaches a window that opens later at once, not with the next 5 s repeat (retained by the host)', async () => {
+    await operator.call('POST', '/v1/agents/late-window/heartbeat', { status: 'idle', intervalMs: 60_000 });
+    await sleep(1500); // the 1 s tick publishes the status line
+    const socket = await RendererSocket.open(host);
+    try {
+      const { subscriptionId } = await socket.call<{ subscriptionId: string }>('busSubscribe', { pattern: 'reef.v1.events.agents.status' });
+      const started = Date.now();
+      await expect
+        .poll(() => socket.events.find((e) => e.type === 'bus' && e.subscriptionId === subscriptionId), { timeout: 1000, interval: 20 })
+        .toMatchObject({ body: { text: expect.stringMatching(/online/) } });
+      expect(Date.now() - started).toBeLessThan(1000);
+    } finally {
+      socket.close();
+    }
   });
 });
