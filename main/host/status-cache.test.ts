@@ -34,6 +34,15 @@ describe('StatusCache', () => {
     expect(cache.get('reef.v1.events.a.status')).toBeUndefined();
   });
 
+  it('subscribes once per subject however many changes overlap', async () => {
+    let subscribed = 0;
+    const counting = { ...bus, subscribe: (...args: Parameters<LocalBus['subscribe']>) => (subscribed++, bus.subscribe(...args)) } as unknown as LocalBus;
+    const c = new StatusCache(counting);
+    await Promise.all([c.track(['reef.v1.events.x.status']), c.track(['reef.v1.events.x.status']), c.track(['reef.v1.events.x.status'])]);
+    expect(subscribed).toBe(1);
+    await c.close();
+  });
+
   it('replays the retained value to a window that subscribes, after the subscription id', async () => {
     await cache.track(['reef.v1.events.agents.status']);
     await bus.publish('reef.v1.events.agents.status', { text: '3 online' });

@@ -9,6 +9,7 @@ export class StatusCache {
   private readonly subs = new Map<string, Subscription>();
   private readonly last = new Map<string, unknown>();
   private closed = false;
+  private pending: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly bus: Bus,
@@ -16,8 +17,14 @@ export class StatusCache {
   ) {}
 
   /** Follows exactly these subjects from now on (subscribing to new ones, dropping the rest). */
-  async track(subjects: Iterable<string>): Promise<void> {
+  track(subjects: Iterable<string>): Promise<void> {
     const wanted = new Set(subjects);
+    // One change at a time: two overlapping ones would both subscribe a new subject.
+    this.pending = this.pending.then(() => this.apply(wanted));
+    return this.pending;
+  }
+
+  private async apply(wanted: Set<string>): Promise<void> {
     for (const [subject, sub] of [...this.subs]) {
       if (wanted.has(subject)) continue;
       this.subs.delete(subject);
