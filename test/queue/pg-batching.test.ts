@@ -7,7 +7,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { PostgresDatabase } from '../../main/db/postgres.js';
 import { pluginDatabase } from '../../main/db/plugin-database.js';
 import { QUEUE_MIGRATIONS } from '../../plugins/queue/host/migrations.js';
-import { PostgresTaskStore } from '../../plugins/queue/host/postgres-store.js';
+import { PG_NOW, PostgresTaskStore, completeBatchSql } from '../../plugins/queue/host/postgres-store.js';
 import { EnqueueSchema } from '../../plugins/queue/host/schemas.js';
 import type { PluginDatabase } from '../../sdk/index.js';
 import { postgresOrSkip, startPostgres, type RunningPostgres } from '../harness/postgres.js';
@@ -72,6 +72,28 @@ describe.runIf(postgresOrSkip('PostgreSQL batching'))('PostgreSQL claims and com
       const w = byWorker.get(e.task_id);
       expect(e.workers).toBe(`-,${w},${w}`);
     }
+  });
+
+  it('looks batched completions up by primary key, even after heavy churn with stale statistics', async () => {
+    await enqueue(3000);
+    // Churn: 2,000 tasks leased and completed leave as many dead entries in the leased-tasks index.
+    await Promise.all(
+      Array.from({ length: 10 }, async (_, w) => {
+        for (let i = 0; i < 200; i++) {
+          const [task] = await store.claim({ queues: ['q'], worker: `w${w}`, max: 1, leaseMs: 60_000 });
+          if (task) await store.complete(task.id, task.leaseToken, null);
+        }
+      }),
+    );
+    const held = await store.claim({ queues: ['q'], worker: 'x', max: 10, leaseMs: 60_000 });
+    const [plan] = await db.query<{ 'QUERY PLAN': unknown }>(`EXPLAIN (FORMAT JSON) ${completeBatchSql(PG_NOW)}`, [
+      held.map((t) => t.id),
+      held.map((t) => t.leaseToken),
+      held.map(() => null),
+    ]);
+    const text = JSON.stringify(plan?.['QUERY PLAN']);
+    expect(text).toContain('queue_tasks_pkey');
+    expect(text).not.toContain('queue_tasks_leased');
   });
 
   it('keeps claims on different queues and lease lengths apart in one turn, and answers a repeated completion', async () => {
