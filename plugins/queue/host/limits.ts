@@ -23,23 +23,59 @@ export async function readLimits(tx: SqlExecutor): Promise<Limit[]> {
   }));
 }
 
-/** Limits change rarely and are read on every enqueue and claim: keep them for a moment. */
+/**
+ * The limits, read at most once a second. Every claim needs them, so a stale copy is served
+ * while one read through the database (never a caller's transaction) refreshes it behind:
+ * callers neither queue up on it nor send one read each. Only a cold cache, or the first read
+ * after a change made here, waits — inside a transaction, on that transaction (SQLite has one
+ * connection: a read outside it would wait for the transaction that waits for it).
+ */
 export class LimitCache {
   private value: Limit[] | undefined;
   private readAt = 0;
-  constructor(private readonly ttlMs = 1000) {}
+  private generation = 0;
+  private refreshing: { generation: number; promise: Promise<Limit[]> } | undefined;
 
-  async get(tx: SqlExecutor): Promise<Limit[]> {
-    const now = Date.now();
-    if (!this.value || now - this.readAt > this.ttlMs) {
-      this.value = await readLimits(tx);
-      this.readAt = now;
+  constructor(
+    private readonly db: SqlExecutor,
+    private readonly ttlMs = 1000,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  get(tx?: SqlExecutor): Promise<Limit[]> {
+    if (this.value && this.now() - this.readAt <= this.ttlMs) return Promise.resolve(this.value);
+    if (this.value) {
+      this.refresh().catch(() => {}); // served stale; a later caller tries again
+      return Promise.resolve(this.value);
     }
-    return this.value;
+    return tx ? this.store(this.generation, readLimits(tx)) : this.refresh();
   }
 
+  /** A change made here: the next get() reads afresh (a read already under way is not used). */
   invalidate(): void {
     this.value = undefined;
+    this.generation++;
+  }
+
+  private refresh(): Promise<Limit[]> {
+    if (this.refreshing?.generation === this.generation) return this.refreshing.promise;
+    const entry = { generation: this.generation, promise: this.store(this.generation, readLimits(this.db)) };
+    this.refreshing = entry;
+    entry.promise
+      .finally(() => {
+        if (this.refreshing === entry) this.refreshing = undefined;
+      })
+      .catch(() => {});
+    return entry.promise;
+  }
+
+  private async store(generation: number, read: Promise<Limit[]>): Promise<Limit[]> {
+    const limits = await read;
+    if (generation === this.generation) {
+      this.value = limits;
+      this.readAt = this.now();
+    }
+    return limits;
   }
 }
 

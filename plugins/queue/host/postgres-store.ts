@@ -97,7 +97,7 @@ export class PostgresTaskStore extends SqlTaskStore {
    * statement with its event; anything else takes the general path.
    */
   override async enqueue(input: EnqueueInput, enqueuedBy: string): Promise<{ task: Task; created: boolean }> {
-    const limits = await this.limits.get(this.db);
+    const limits = await this.limits.get();
     if (input.idempotencyKey !== undefined || input.gates?.length || limits.some((l) => l.maxDepth !== null)) {
       return super.enqueue(input, enqueuedBy);
     }

@@ -128,12 +128,14 @@ export abstract class SqlTaskStore implements TaskStore {
   /** SQL for the database's clock in epoch ms: leases never depend on a worker's clock. */
   protected abstract readonly now: string;
 
+  protected readonly limits: LimitCache;
+
   constructor(
     protected readonly db: PluginDatabase,
     protected readonly retryPolicy: RetryPolicy = DEFAULT_RETRY,
-  ) {}
-
-  protected readonly limits = new LimitCache();
+  ) {
+    this.limits = new LimitCache(db);
+  }
 
   /** Leases up to `max` claimable tasks of `queues` and records their events; returns the rows. */
   protected abstract claimRows(ex: SqlExecutor, args: ClaimArgs): Promise<Row[]>;
@@ -149,7 +151,7 @@ export abstract class SqlTaskStore implements TaskStore {
     const token = this.newLeaseToken();
     const paused = input.excludeProducts ?? [];
     const base = { token, worker: input.worker, leaseMs: input.leaseMs, excludeProducts: paused };
-    const limits = await this.limits.get(this.db);
+    const limits = await this.limits.get();
     const limited =
       paused.length > 0 || limits.some((l) => l.maxInFlight !== null && (l.kind === 'product' || input.queues.includes(l.name)));
     if (!limited) return this.claimed((await this.fastClaim({ ...base, queues: input.queues, max: input.max })).sort(claimOrder));
@@ -197,7 +199,7 @@ export abstract class SqlTaskStore implements TaskStore {
 
   async listLimits(): Promise<Limit[]> {
     this.limits.invalidate();
-    return this.limits.get(this.db);
+    return this.limits.get();
   }
 
   protected newLeaseToken(): string {
