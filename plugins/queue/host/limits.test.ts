@@ -8,6 +8,7 @@ function fakeDb() {
   const pending: Array<() => void> = [];
   let reads = 0;
   const ex: SqlExecutor = {
+    dialect: 'sqlite',
     query: async <T extends Row>() => {
       reads++;
       const value = paused;
