@@ -1,5 +1,4 @@
 /** Tasks and a fake PanelApi (the panel's boundary) for the panel's jsdom tests. */
-import type { PanelApi } from '../../../sdk/index.js';
 import type { Task, TaskState } from './types.js';
 
 let seq = 0;
@@ -30,41 +29,5 @@ export function withState(task: Task, state: TaskState, patch: Partial<Task> = {
   return { ...task, state, updatedAt, ...patch };
 }
 
-export interface Call {
-  subject: string;
-  body: Record<string, unknown>;
-}
-
 /** Answers by subject; records every request; lets a test emit bus events. */
-export function fakeApi(answer: (subject: string, body: Record<string, unknown>) => unknown) {
-  const calls: Call[] = [];
-  const toasts: Array<{ message: string; tone?: string }> = [];
-  const listeners = new Map<string, (body: unknown, subject: string) => void>();
-  const api: PanelApi = {
-    request: async <T,>(subject: string, body?: unknown) => {
-      const b = (body ?? {}) as Record<string, unknown>;
-      calls.push({ subject, body: b });
-      return (await answer(subject, b)) as T;
-    },
-    subscribe: (pattern, onMessage) => {
-      listeners.set(pattern, onMessage);
-      return () => listeners.delete(pattern);
-    },
-    toast: (message, tone) => {
-      toasts.push(tone === undefined ? { message } : { message, tone });
-    },
-    openPanel: () => undefined,
-    hostInfo: async () => {
-      throw new Error('not used by the queue panel');
-    },
-    plugins: async () => [],
-    manifestProblems: async () => [],
-    onPluginsChanged: () => () => undefined,
-  };
-  const emit = (subject: string, body: unknown) => {
-    for (const [pattern, listener] of listeners) {
-      if (subject.startsWith(pattern.replace(/>$/, ''))) listener(body, subject);
-    }
-  };
-  return { api, calls, toasts, emit, listeners };
-}
+export { fakePanelApi as fakeApi } from '../../../sdk/testing.js';
