@@ -6,7 +6,7 @@ import { ReefError, type KeyValue } from '../sdk/index.js';
 import { openNatsConnection } from '../main/bus/nats-bus.js';
 import { SqliteDatabase } from '../main/db/sqlite.js';
 import { openNatsKv, type NatsKeyValue } from '../main/kv/nats-kv.js';
-import { SqlKeyValue } from '../main/kv/sql-kv.js';
+import { sqlKvFixture, type KvFixture } from '../main/kv/conformance.js';
 import { LeaderLease } from '../sdk/leader.js';
 import { natsOrSkip, startNats, type RunningNats } from './harness/nats.js';
 import { tempDir } from './harness/tmp.js';
@@ -14,14 +14,9 @@ import { tempDir } from './harness/tmp.js';
 const TTL = 5000;
 const KEY = 'scheduler.leader';
 
-interface Backend {
-  open(): Promise<KeyValue>;
-  close(): Promise<void>;
-}
-
-function leaseSuite(name: string, makeBackend: () => Promise<Backend>): void {
+function leaseSuite(name: string, makeBackend: () => Promise<KvFixture>): void {
   describe(`LeaderLease on ${name}`, () => {
-    let backend: Backend;
+    let backend: KvFixture;
     let kv: KeyValue;
     let t: number;
     const now = () => t;
@@ -129,17 +124,10 @@ function leaseSuite(name: string, makeBackend: () => Promise<Backend>): void {
 leaseSuite('SQLite (SqlKeyValue)', async () => {
   const dir = tempDir('reef-leader-');
   const db = new SqliteDatabase({ file: path.join(dir.path, 'kv.db') });
-  return {
-    open: async () => {
-      const kv = new SqlKeyValue(db);
-      await kv.init();
-      return kv;
-    },
-    close: async () => {
-      await db.close();
-      dir.remove();
-    },
-  };
+  return sqlKvFixture(db, async () => {
+    await db.close();
+    dir.remove();
+  });
 });
 
 const hasNats = natsOrSkip('LeaderLease on NATS KV');

@@ -5,11 +5,25 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ReefError, type KeyValue, type KvChange } from '../../sdk/index.js';
 import { refused } from '../../test/harness/refusal.js';
+import type { Database } from '../db/database.js';
+import { SqlKeyValue } from './sql-kv.js';
 
 export interface KvFixture {
   /** An empty store. */
   open(): Promise<KeyValue>;
   close(): Promise<void>;
+}
+
+/** A fixture over a SqlKeyValue table in `db` (SQLite or PostgreSQL); `close` ends what the test started. */
+export function sqlKvFixture(db: Database, close: () => Promise<void>): KvFixture {
+  return {
+    open: async () => {
+      const kv = new SqlKeyValue(db);
+      await kv.init();
+      return kv;
+    },
+    close,
+  };
 }
 
 export function kvConformance(name: string, makeFixture: () => Promise<KvFixture>): void {
