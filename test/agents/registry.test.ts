@@ -239,7 +239,7 @@ function agentsSuite(name: string, open: () => Promise<Backend>) {
       await service.pause({ scope: 'product', name: 'acme' }, info());
       clock += 60_000;
       await service.resume({ scope: 'product', name: 'acme' }, info({ kind: 'plugin', id: 'queue' }));
-      const { entries } = (await service.audit({ limit: 10 })) as { entries: Array<Record<string, unknown>> };
+      const { entries } = (await service.audit({ limit: 10 })) as unknown as { entries: Array<Record<string, unknown>> };
       expect(entries.map((e) => [e.action, e.scope, e.name, e.by, e.at, e.affected])).toEqual([
         ['resume', 'product', 'acme', 'plugin:queue', new Date(clock).toISOString(), 1],
         ['pause', 'product', 'acme', 'operator:operator', new Date(clock - 60_000).toISOString(), 1],

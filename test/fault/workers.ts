@@ -53,7 +53,7 @@ export function startWorkers(options: {
           const line = buffer.slice(0, nl);
           buffer = buffer.slice(nl + 1);
           // `at` is stamped by the worker when it happened, not when we got round to reading it.
-          if (line) events.push({ at: Date.now(), ...(JSON.parse(line) as Omit<WorkerEvent, 'pid'>), pid: child.pid as number });
+          if (line) events.push({ at: Date.now(), ...(JSON.parse(line) as Omit<WorkerEvent, 'pid' | 'at'> & { at?: number }), pid: child.pid as number });
         }
       });
       exits.push(new Promise((resolve) => child.once('exit', () => resolve())));
