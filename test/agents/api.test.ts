@@ -1,10 +1,8 @@
 /** The agents API over HTTP against a real `reef serve`: heartbeats with an agent token, liveness over time, operator-only controls, audit. */
-import { execFileSync } from 'node:child_process';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AgentView, AuditEntry } from '../../plugins/agents/host/schemas.js';
 import { AgentApi } from '../fault/api.js';
-import { REPO_ROOT, startReef, type ReefProcess } from '../harness/reef-process.js';
+import { createAgentToken, startReef, type ReefProcess } from '../harness/reef-process.js';
 import { RendererSocket } from '../harness/renderer-socket.js';
 
 let host: ReefProcess;
@@ -14,10 +12,7 @@ let agent: AgentApi;
 beforeAll(async () => {
   host = await startReef();
   operator = new AgentApi(host.origin, host.token);
-  const token = execFileSync(process.execPath, [path.join(REPO_ROOT, 'bin', 'reef.js'), 'token', 'create', '--scope', 'agent', '--name', 'forge', '--data-dir', host.dataDir], {
-    encoding: 'utf8',
-  }).trim();
-  agent = new AgentApi(host.origin, token);
+  agent = new AgentApi(host.origin, createAgentToken(host, 'forge'));
 }, 30_000);
 afterAll(async () => host?.stop());
 

@@ -1,5 +1,5 @@
 /** Starts `reef serve` as a real child process on a temp data dir and a free port (e2e, bench). */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -19,6 +19,13 @@ export interface ReefProcess {
   /** ms from spawn to the URL line on stdout */
   readyMs: number;
   stop(): Promise<void>;
+}
+
+/** `reef token create --scope agent --name NAME` on this host's data dir, as an operator would: the token. */
+export function createAgentToken(host: Pick<ReefProcess, 'dataDir'>, name: string): string {
+  return execFileSync(process.execPath, [path.join(REPO_ROOT, 'bin', 'reef.js'), 'token', 'create', '--scope', 'agent', '--name', name, '--data-dir', host.dataDir], {
+    encoding: 'utf8',
+  }).trim();
 }
 
 export async function startReef(

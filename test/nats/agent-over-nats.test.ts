@@ -2,11 +2,9 @@
  * `reef serve --nats URL`: the queue's subjects are served on NATS, and a client that is not
  * Reef's own (the plain `nats` v2 package) runs enqueue, claim, heartbeat and complete.
  */
-import { execFileSync } from 'node:child_process';
-import path from 'node:path';
 import { connect, headers, JSONCodec, type NatsConnection } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT, startReef, type ReefProcess } from '../harness/reef-process.js';
+import { createAgentToken, startReef, type ReefProcess } from '../harness/reef-process.js';
 import { natsOrSkip, startNats, type RunningNats } from '../harness/nats.js';
 
 const codec = JSONCodec<Record<string, unknown>>();
@@ -20,11 +18,7 @@ describe.runIf(natsOrSkip('agents over NATS'))('agents over NATS', () => {
   beforeAll(async () => {
     nats = await startNats();
     host = await startReef({ args: ['--nats', nats.url] });
-    agentToken = execFileSync(
-      process.execPath,
-      [path.join(REPO_ROOT, 'bin', 'reef.js'), 'token', 'create', '--scope', 'agent', '--name', 'polyglot', '--data-dir', host.dataDir],
-      { encoding: 'utf8' },
-    ).trim();
+    agentToken = createAgentToken(host, 'polyglot');
     client = await connect({ servers: nats.url });
   }, 60_000);
   afterAll(async () => {

@@ -1,10 +1,8 @@
 /** The queue's agent API over HTTP against a real `reef serve`: scopes, validation, long polls, backpressure. */
-import { execFileSync } from 'node:child_process';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Task } from '../../plugins/queue/host/schemas.js';
 import { AgentApi } from '../fault/api.js';
-import { REPO_ROOT, startReef, type ReefProcess } from '../harness/reef-process.js';
+import { createAgentToken, startReef, type ReefProcess } from '../harness/reef-process.js';
 
 let host: ReefProcess;
 let operator: AgentApi;
@@ -13,10 +11,7 @@ let agent: AgentApi;
 beforeAll(async () => {
   host = await startReef();
   operator = new AgentApi(host.origin, host.token);
-  const token = execFileSync(process.execPath, [path.join(REPO_ROOT, 'bin', 'reef.js'), 'token', 'create', '--scope', 'agent', '--name', 'forge', '--data-dir', host.dataDir], {
-    encoding: 'utf8',
-  }).trim();
-  agent = new AgentApi(host.origin, token);
+  agent = new AgentApi(host.origin, createAgentToken(host, 'forge'));
 }, 30_000);
 afterAll(async () => host?.stop());
 
