@@ -5,6 +5,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ReefError, type Bus, type RequestInfo } from '../../sdk/index.js';
+import { refused } from '../../test/harness/refusal.js';
 
 /** Waits until `check` passes or `ms` elapse; deliveries are asynchronous on every transport. */
 async function eventually(check: () => void, ms = 2000): Promise<void> {
@@ -23,15 +24,6 @@ async function eventually(check: () => void, ms = 2000): Promise<void> {
 /** Lets in-flight deliveries land before asserting that something did NOT arrive. */
 const settle = (ms = 30) => new Promise((r) => setTimeout(r, ms));
 
-async function rejection(p: Promise<unknown>): Promise<ReefError> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).toBeInstanceOf(ReefError);
-    return err as ReefError;
-  }
-  throw new Error('expected the promise to reject');
-}
 
 /** What a transport legitimately does differently; every other assertion is the same for all. */
 export interface BusTraits {
@@ -86,7 +78,7 @@ export function busConformance(name: string, makeBus: () => Promise<Bus> | Bus, 
 
       it('with no server on the subject fails with unavailable naming the subject', async () => {
         await bus.serve('reef.v1.other', () => ({}));
-        const err = await rejection(bus.request('reef.v1.nobody.home', {}));
+        const err = await refused(bus.request('reef.v1.nobody.home', {}));
         expect(err.code).toBe('unavailable');
         expect(err.message).toContain('reef.v1.nobody.home');
       });
@@ -94,7 +86,7 @@ export function busConformance(name: string, makeBus: () => Promise<Bus> | Bus, 
       it('a handler that does not answer in time fails with unavailable after timeoutMs', async () => {
         await bus.serve('reef.v1.hang', () => new Promise(() => {}));
         const started = Date.now();
-        const err = await rejection(bus.request('reef.v1.hang', {}, { timeoutMs: 50 }));
+        const err = await refused(bus.request('reef.v1.hang', {}, { timeoutMs: 50 }));
         expect(err.code).toBe('unavailable');
         expect(err.message).toMatch(/50 ms/);
         expect(Date.now() - started).toBeGreaterThanOrEqual(45);
@@ -105,7 +97,7 @@ export function busConformance(name: string, makeBus: () => Promise<Bus> | Bus, 
         await bus.serve('reef.v1.tasks.complete', () => {
           throw new ReefError('conflict', 'lease_lost: the lease expired', { reason: 'lease_lost' });
         });
-        const err = await rejection(bus.request('reef.v1.tasks.complete', {}));
+        const err = await refused(bus.request('reef.v1.tasks.complete', {}));
         expect(err.code).toBe('conflict');
         expect(err.httpStatus).toBe(409);
         expect(err.message).toBe('lease_lost: the lease expired');
@@ -116,14 +108,14 @@ export function busConformance(name: string, makeBus: () => Promise<Bus> | Bus, 
         await bus.serve('reef.v1.broken', async () => {
           throw new TypeError('cannot read x of undefined');
         });
-        const err = await rejection(bus.request('reef.v1.broken', {}));
+        const err = await refused(bus.request('reef.v1.broken', {}));
         expect(err.code).toBe('internal');
         expect(err.message).toContain('cannot read x of undefined');
       });
 
       it('refuses a subject with wildcards or empty tokens as invalid_request', async () => {
         for (const bad of ['reef.v1.*', 'reef.>', 'reef..v1', '', 'reef v1']) {
-          const err = await rejection(bus.request(bad, {}));
+          const err = await refused(bus.request(bad, {}));
           expect(err.code).toBe('invalid_request');
         }
       });
@@ -134,7 +126,7 @@ export function busConformance(name: string, makeBus: () => Promise<Bus> | Bus, 
           calls++;
           return b;
         });
-        const err = await rejection(bus.request('reef.v1.echo', { n: 10n }));
+        const err = await refused(bus.request('reef.v1.echo', { n: 10n }));
         expect(err.code).toBe('invalid_request');
         expect(calls).toBe(0);
       });
@@ -253,15 +245,15 @@ export function busConformance(name: string, makeBus: () => Promise<Bus> | Bus, 
 
       it('a publish with no subscribers is fine; an invalid pattern or subject is refused', async () => {
         await expect(bus.publish('reef.v1.events.nobody', {})).resolves.toBeUndefined();
-        expect((await rejection(bus.publish('reef.v1.*', {}))).code).toBe('invalid_request');
-        expect((await rejection(bus.subscribe('reef.>.x', () => {}))).code).toBe('invalid_request');
-        expect((await rejection(bus.serve('', () => ({})))).code).toBe('invalid_request');
+        expect((await refused(bus.publish('reef.v1.*', {}))).code).toBe('invalid_request');
+        expect((await refused(bus.subscribe('reef.>.x', () => {}))).code).toBe('invalid_request');
+        expect((await refused(bus.serve('', () => ({})))).code).toBe('invalid_request');
       });
 
       it('serve with a wildcard answers every subject under it', async () => {
         await bus.serve('reef.v1.agents.*.status', (_b, info) => ({ subject: info.subject }));
         expect(await bus.request('reef.v1.agents.forge.status', {})).toEqual({ subject: 'reef.v1.agents.forge.status' });
-        expect((await rejection(bus.request('reef.v1.agents.forge.x.status', {}))).code).toBe('unavailable');
+        expect((await refused(bus.request('reef.v1.agents.forge.x.status', {}))).code).toBe('unavailable');
       });
     });
 
@@ -293,7 +285,7 @@ export function busConformance(name: string, makeBus: () => Promise<Bus> | Bus, 
         const sub = await bus.serve('reef.v1.temp', () => 'here');
         expect(await bus.request('reef.v1.temp', {})).toBe('here');
         await sub.unsubscribe();
-        expect((await rejection(bus.request('reef.v1.temp', {}))).code).toBe('unavailable');
+        expect((await refused(bus.request('reef.v1.temp', {}))).code).toBe('unavailable');
       });
     });
 
@@ -317,9 +309,9 @@ export function busConformance(name: string, makeBus: () => Promise<Bus> | Bus, 
       it('a closed bus refuses every call with unavailable', async () => {
         await bus.serve('reef.v1.ok', () => 1);
         await bus.close();
-        expect((await rejection(bus.request('reef.v1.ok', {}))).code).toBe('unavailable');
-        expect((await rejection(bus.publish('reef.v1.events.x', {}))).code).toBe('unavailable');
-        expect((await rejection(bus.subscribe('reef.v1.>', () => {}))).code).toBe('unavailable');
+        expect((await refused(bus.request('reef.v1.ok', {}))).code).toBe('unavailable');
+        expect((await refused(bus.publish('reef.v1.events.x', {}))).code).toBe('unavailable');
+        expect((await refused(bus.subscribe('reef.v1.>', () => {}))).code).toBe('unavailable');
       });
     });
   });

@@ -2,6 +2,7 @@ import { connect as connectPlainNats, JSONCodec, StringCodec } from 'nats';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ReefError, type Caller, type RequestInfo } from '../../sdk/index.js';
 import { natsOrSkip, startNats, type RunningNats } from '../../test/harness/nats.js';
+import { refused } from '../../test/harness/refusal.js';
 import { busConformance } from './conformance.js';
 import { connectNatsBus, type NatsBus, type NatsBusOptions, type NatsBusStatus } from './nats-bus.js';
 
@@ -30,15 +31,6 @@ function untilStatus(bus: NatsBus, wanted: NatsBusStatus, ms = 10_000): Promise<
   });
 }
 
-async function rejection(p: Promise<unknown>): Promise<ReefError> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).toBeInstanceOf(ReefError);
-    return err as ReefError;
-  }
-  throw new Error('expected the promise to reject');
-}
 
 describe.skipIf(!hasNats)('NatsBus', () => {
   let nats: RunningNats;
@@ -81,7 +73,7 @@ describe.skipIf(!hasNats)('NatsBus', () => {
       // Only a host may relay a caller: an operator naming another caller is still the operator.
       expect(await operator.request('reef.v1.whoami', {}, { caller: { kind: 'agent', id: 'forge' } })).toEqual({ kind: 'operator', id: 'alice' });
       expect(await anonymous.request('reef.v1.whoami', {})).toEqual({ kind: 'agent', id: 'anonymous' });
-      const err = await rejection(stranger.request('reef.v1.whoami', {}));
+      const err = await refused(stranger.request('reef.v1.whoami', {}));
       expect(err.code).toBe('unauthorized');
       expect(err.message).toBe('unknown token');
       expect(tokens).toEqual(['op-token', 'op-token', undefined, 'forged']);
@@ -133,12 +125,12 @@ describe.skipIf(!hasNats)('NatsBus', () => {
         });
         await nc.flush();
         const caller = await bus(nats.url);
-        const err = await rejection(caller.request('reef.v1.foreign', {}));
+        const err = await refused(caller.request('reef.v1.foreign', {}));
         expect(err).toMatchObject({ code: 'busy', message: 'queue full', details: { retryAfterMs: 500 } });
         nc.subscribe('reef.v1.garbled', { callback: (_err, msg) => msg.respond(StringCodec().encode('<html>')) });
         await nc.flush();
         // Not JSON is the service's fault: internal, not invalid_request.
-        expect((await rejection(caller.request('reef.v1.garbled', {}))).code).toBe('internal');
+        expect((await refused(caller.request('reef.v1.garbled', {}))).code).toBe('internal');
         expect(caller.stats().errors).toBe(2);
       } finally {
         await nc.close();
@@ -151,13 +143,13 @@ describe.skipIf(!hasNats)('NatsBus', () => {
       const server = await bus(nats.url);
       let calls = 0;
       await server.serve('reef.v1.big', () => ++calls);
-      const err = await rejection(server.request('reef.v1.big', { blob: 'x'.repeat(2 * 1024 * 1024) }));
+      const err = await refused(server.request('reef.v1.big', { blob: 'x'.repeat(2 * 1024 * 1024) }));
       expect(err.code).toBe('too_large');
       expect(calls).toBe(0);
       // A reply over the limit is answered with too_large rather than lost to a timeout.
       await server.serve('reef.v1.huge', () => 'x'.repeat(2 * 1024 * 1024));
       const started = Date.now();
-      const replyErr = await rejection(server.request('reef.v1.huge', {}));
+      const replyErr = await refused(server.request('reef.v1.huge', {}));
       expect(replyErr.code).toBe('too_large');
       expect(replyErr.message).toMatch(/the reply on reef.v1.huge is \d+ bytes/);
       expect(Date.now() - started).toBeLessThan(2000);
@@ -181,7 +173,7 @@ describe.skipIf(!hasNats)('NatsBus', () => {
       expect(await reply).toBe('finished');
       await closing;
       expect(server.status()).toBe('closed');
-      expect((await rejection(caller.request('reef.v1.slow', {}))).code).toBe('unavailable');
+      expect((await refused(caller.request('reef.v1.slow', {}))).code).toBe('unavailable');
     });
   });
 });
@@ -219,7 +211,7 @@ describe.skipIf(!hasNats)('NatsBus across a server outage', () => {
       await Promise.all([untilStatus(server, 'reconnecting'), untilStatus(tcp, 'reconnecting'), untilStatus(ws, 'reconnecting')]);
       for (const requester of [tcp, ws]) {
         const started = Date.now();
-        const err = await rejection(requester.request('reef.v1.ping', {}, { timeoutMs: 300 }));
+        const err = await refused(requester.request('reef.v1.ping', {}, { timeoutMs: 300 }));
         const took = Date.now() - started;
         expect(err.code).toBe('unavailable');
         expect(err.message).toMatch(/within 300 ms: not connected to NATS/);

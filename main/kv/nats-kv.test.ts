@@ -3,23 +3,15 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ReefError, type KvChange } from '../../sdk/index.js';
+import type { KvChange } from '../../sdk/index.js';
 import { natsOrSkip, startNats, startNatsCluster, type RunningNats } from '../../test/harness/nats.js';
+import { refused } from '../../test/harness/refusal.js';
 import { openNatsConnection } from '../bus/nats-bus.js';
 import { kvConformance } from './conformance.js';
 import { openNatsKv, type NatsKeyValue } from './nats-kv.js';
 
 const hasNats = natsOrSkip('NatsKeyValue');
 
-async function refusal(p: Promise<unknown>): Promise<ReefError> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).toBeInstanceOf(ReefError);
-    return err as ReefError;
-  }
-  throw new Error('expected a refusal');
-}
 
 describe.skipIf(!hasNats)('NatsKeyValue', () => {
   let nats: RunningNats;
@@ -70,10 +62,10 @@ describe.skipIf(!hasNats)('NatsKeyValue', () => {
     const seen: KvChange[] = [];
     const sub = await b.watch('leader', (c) => seen.push(c));
     const rev = await a.create('leader', { holder: 'a' });
-    expect((await refusal(b.create('leader', { holder: 'b' }))).code).toBe('conflict');
-    expect((await refusal(b.update('leader', { holder: 'b' }, rev - 1))).code).toBe('conflict');
+    expect((await refused(b.create('leader', { holder: 'b' }))).code).toBe('conflict');
+    expect((await refused(b.update('leader', { holder: 'b' }, rev - 1))).code).toBe('conflict');
     const rev2 = await b.update('leader', { holder: 'b' }, rev);
-    expect((await refusal(a.update('leader', { holder: 'a' }, rev))).code).toBe('conflict');
+    expect((await refused(a.update('leader', { holder: 'a' }, rev))).code).toBe('conflict');
     await expect.poll(() => seen.length).toBe(2);
     expect(seen[1]).toEqual({ key: 'leader', deleted: false, entry: { key: 'leader', value: { holder: 'b' }, revision: rev2 } });
     await sub.dispose();
@@ -83,8 +75,8 @@ describe.skipIf(!hasNats)('NatsKeyValue', () => {
     const kv = await open(nc, freshBucket());
     const rev = await kv.create('lock', 1);
     await kv.delete('lock');
-    expect((await refusal(kv.update('lock', 2, rev))).code).toBe('conflict');
-    expect((await refusal(kv.update('lock', 2, 0))).code).toBe('conflict');
+    expect((await refused(kv.update('lock', 2, rev))).code).toBe('conflict');
+    expect((await refused(kv.update('lock', 2, 0))).code).toBe('conflict');
     const again = await kv.create('lock', 3);
     expect(again).toBeGreaterThan(rev);
     expect((await kv.get('lock'))?.value).toBe(3);
@@ -116,10 +108,10 @@ describe.skipIf(!hasNats)('NatsKeyValue', () => {
 
   it('refuses values that are not JSON, bad keys and bad bucket names', async () => {
     const kv = await open(nc, freshBucket());
-    expect((await refusal(kv.put('x', undefined))).code).toBe('invalid_request');
-    expect((await refusal(kv.get('a..b'))).code).toBe('invalid_request');
-    expect((await refusal(kv.create('a*', 1))).code).toBe('invalid_request');
-    expect((await refusal(openNatsKv(nc, { bucket: 'no.dots' }))).code).toBe('invalid_request');
+    expect((await refused(kv.put('x', undefined))).code).toBe('invalid_request');
+    expect((await refused(kv.get('a..b'))).code).toBe('invalid_request');
+    expect((await refused(kv.create('a*', 1))).code).toBe('invalid_request');
+    expect((await refused(openNatsKv(nc, { bucket: 'no.dots' }))).code).toBe('invalid_request');
   });
 
   it('is unavailable while JetStream cannot be reached, and works again after', async () => {
@@ -130,9 +122,9 @@ describe.skipIf(!hasNats)('NatsKeyValue', () => {
       const kv = await open(conn, 'outage', { timeoutMs: 300 });
       await kv.put('k', 1);
       await server.kill();
-      expect((await refusal(kv.get('k'))).code).toBe('unavailable');
-      expect((await refusal(kv.put('k', 2))).code).toBe('unavailable');
-      expect((await refusal(kv.keys())).code).toBe('unavailable');
+      expect((await refused(kv.get('k'))).code).toBe('unavailable');
+      expect((await refused(kv.put('k', 2))).code).toBe('unavailable');
+      expect((await refused(kv.keys())).code).toBe('unavailable');
       await server.restart();
       await expect.poll(async () => (await kv.get('k').catch(() => undefined))?.value, { timeout: 5000 }).toBe(1);
     } finally {
@@ -157,7 +149,7 @@ describe.skipIf(!hasNats)('NatsKeyValue on a 3-node cluster', () => {
       expect(down).toBeDefined();
       await down?.kill();
       const rev2 = await kv.update('scheduler.leader', { holder: 'b' }, rev);
-      expect((await refusal(kv.update('scheduler.leader', { holder: 'c' }, rev))).code).toBe('conflict');
+      expect((await refused(kv.update('scheduler.leader', { holder: 'c' }, rev))).code).toBe('conflict');
       expect(await kv.get('scheduler.leader')).toEqual({ key: 'scheduler.leader', value: { holder: 'b' }, revision: rev2 });
       kv.close();
     } finally {
