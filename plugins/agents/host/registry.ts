@@ -3,18 +3,8 @@ import type { SqlExecutor } from '../../../sdk/index.js';
 import { livenessAt } from './liveness.js';
 import type { AgentStatus, AgentView, ControlState, FleetControls, HeartbeatInput, ListInput, Liveness } from './schemas.js';
 
-/** A registry row with times in epoch ms; liveness and control are added by the reader. */
-export interface AgentRecord {
-  id: string;
-  status: AgentStatus;
-  taskId?: string;
-  model?: string;
-  product?: string;
-  intervalMs: number;
-  meta?: Record<string, unknown>;
-  firstSeenAt: number;
-  lastSeenAt: number;
-}
+/** A registry row: the listed agent with times in epoch ms, before the reader adds liveness and control. */
+export type AgentRecord = Omit<AgentView, 'liveness' | 'control' | 'firstSeenAt' | 'lastSeenAt'> & { firstSeenAt: number; lastSeenAt: number };
 
 const COLUMNS = 'id, status, task_id, model, product, interval_ms, meta, first_seen_at, last_seen_at';
 
