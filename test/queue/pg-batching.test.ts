@@ -121,4 +121,25 @@ describe.runIf(postgresOrSkip('PostgreSQL batching'))('PostgreSQL claims and com
     expect(good.status).toBe('fulfilled');
     expect(stale).toMatchObject({ status: 'rejected', reason: { code: 'lease_lost' } });
   });
+
+  it('hands a prefetching pool its hundreds of rows in one statement, each claimer its own share in claim order', async () => {
+    await enqueue(1000);
+    statements = 0;
+    // Five claims of 100 in one turn (a pool prefetching 500): one statement leases all of them.
+    const shares = await Promise.all(Array.from({ length: 5 }, (_, w) => store.claim({ queues: ['q'], worker: `p${w}`, max: 100, leaseMs: 60_000 })));
+    expect(statements).toBe(1);
+    const all = shares.flat();
+    expect(all).toHaveLength(500);
+    expect(new Set(all.map((t) => t.id)).size).toBe(500);
+    shares.forEach((share, w) => {
+      expect(share).toHaveLength(100);
+      for (const t of share) {
+        expect(t.worker).toBe(`p${w}`);
+        expect(t.leaseToken.endsWith(t.id)).toBe(true);
+      }
+    });
+    // Claim order across the pool: the 500 oldest tasks, ready first-in first-out.
+    const order = all.map((t) => (t.payload as { i: number }).i).sort((x, y) => x - y);
+    expect(order).toEqual(Array.from({ length: 500 }, (_, i) => i));
+  });
 });

@@ -76,18 +76,20 @@ export class PostgresTaskStore extends SqlTaskStore {
          ORDER BY priority DESC, run_at, id
          LIMIT ? FOR UPDATE SKIP LOCKED),
        numbered AS (SELECT id, row_number() OVER (ORDER BY priority DESC, run_at, id) AS slot FROM picked),
-       slots AS (SELECT * FROM unnest(?::text[], ?::text[]) WITH ORDINALITY AS s(worker, token, slot)),
        claimed AS (
-         UPDATE queue_tasks t SET state = 'leased', attempts = t.attempts + 1, lease_token = slots.token || t.id,
-           worker = slots.worker, lease_expires_at = ${this.now} + ?, updated_at = ${this.now}, progress = NULL
-         FROM numbered JOIN slots ON slots.slot = numbered.slot
+         -- Each row takes its claimer by its place in claim order: an array subscript, where a
+         -- join of the slots would be planned as a nested loop (quadratic at hundreds of rows).
+         UPDATE queue_tasks t SET state = 'leased', attempts = t.attempts + 1,
+           lease_token = (?::text[])[numbered.slot] || t.id, worker = (?::text[])[numbered.slot],
+           lease_expires_at = ${this.now} + ?, updated_at = ${this.now}, progress = NULL
+         FROM numbered
          WHERE t.id = numbered.id
          RETURNING t.*),
        events AS (
          INSERT INTO queue_task_events (task_id, at, state, attempt, worker)
          SELECT id, updated_at, state, attempts, worker FROM claimed)
        SELECT * FROM claimed`,
-      [queues.length === 1 ? queues[0] : queues, workers.length, workers, tokens, leaseMs],
+      [queues.length === 1 ? queues[0] : queues, workers.length, tokens, workers, leaseMs],
     );
     return inputs.map((i) => rows.filter((r) => String(r.lease_token).startsWith(i.token)));
   }
