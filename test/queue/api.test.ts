@@ -33,6 +33,32 @@ describe('queue agent API over HTTP', () => {
     expect(got.json.task.result).toEqual({ ok: 1 });
   });
 
+  it('completes and claims the next task in one request; a bad next is refused and completes nothing', async () => {
+    for (const i of [1, 2]) await agent.call('POST', '/v1/tasks', { queue: 'loop', type: 't', payload: { i } });
+    const claim = await agent.call<{ tasks: Array<Task & { leaseToken: string }> }>('POST', '/v1/tasks/claim', { queues: ['loop'], worker: 'forge-2' });
+    const first = claim.json.tasks[0];
+    if (!first) throw new Error('nothing claimed');
+    const bad = await agent.call<ErrorReply>('POST', `/v1/tasks/${first.id}/complete`, {
+      leaseToken: first.leaseToken,
+      next: { queues: ['loop'], worker: 'forge-2', waitMs: 1000 },
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.json.error.message).toContain('waitMs');
+    expect((await agent.call<{ task: Task }>('GET', `/v1/tasks/${first.id}`)).json.task.state).toBe('leased');
+    type Next = { task: Task; next: { tasks: Array<Task & { leaseToken: string }> } };
+    const done = await agent.call<Next>('POST', `/v1/tasks/${first.id}/complete`, {
+      leaseToken: first.leaseToken,
+      result: { ok: 1 },
+      next: { queues: ['loop'], worker: 'forge-2' },
+    });
+    expect(done.status).toBe(200);
+    expect(done.json.task).toMatchObject({ id: first.id, state: 'succeeded' });
+    const second = done.json.next.tasks[0];
+    expect(second).toMatchObject({ state: 'leased', worker: 'forge-2', payload: { i: 2 } });
+    const last = await agent.call<Next>('POST', `/v1/tasks/${second?.id}/complete`, { leaseToken: second?.leaseToken, next: { queues: ['loop'], worker: 'forge-2' } });
+    expect(last.json).toMatchObject({ task: { state: 'succeeded' }, next: { tasks: [] } });
+  });
+
   it('refuses what an agent token may not do, and the app itself, while the operator may', async () => {
     const { json } = await operator.call<{ task: Task }>('POST', '/v1/tasks', { queue: 'ops', type: 't' });
     const cancel = await agent.call<ErrorReply>('POST', `/v1/tasks/${json.task.id}/cancel`, {});
@@ -127,8 +153,18 @@ describe('queue agent API over HTTP', () => {
     expect(held.json.tasks).toEqual([]);
     const other = await agent.call<{ tasks: Task[] }>('POST', '/v1/tasks/claim', { queues: ['fleet'], worker: 'quill-1', max: 5 });
     expect(other.json.tasks.map((t) => t.tags.product)).toEqual(['beacon']);
+    // A completion's next claim is held the same way.
+    for (let i = 0; i < 2; i++) await operator.call('POST', '/v1/tasks', { queue: 'fleet', type: 't', tags: { product: 'beacon' } });
+    type Next = { task: Task; next: { tasks: Array<Task & { leaseToken: string }> } };
+    const b1 = other.json.tasks[0] as Task & { leaseToken: string };
+    const viaNext = await agent.call<Next>('POST', `/v1/tasks/${b1.id}/complete`, { leaseToken: b1.leaseToken, next: { queues: ['fleet'], worker: 'quill-1' } });
+    expect(viaNext.json.next.tasks.map((t) => t.tags.product)).toEqual(['beacon']);
+    const b2 = viaNext.json.next.tasks[0];
+    const heldNext = await agent.call<Next>('POST', `/v1/tasks/${b2?.id}/complete`, { leaseToken: b2?.leaseToken, next: { queues: ['fleet'], worker: 'forge-9' } });
+    // Held although a beacon task is ready.
+    expect(heldNext.json).toMatchObject({ task: { state: 'succeeded' }, next: { tasks: [] } });
     await operator.call('POST', '/v1/agents/resume', { scope: 'all' });
     const after = await agent.call<{ tasks: Task[] }>('POST', '/v1/tasks/claim', { queues: ['fleet'], worker: 'forge-9', max: 5 });
-    expect(after.json.tasks.map((t) => t.tags.product)).toEqual(['atlas']);
+    expect(after.json.tasks.map((t) => t.tags.product).sort()).toEqual(['atlas', 'beacon']);
   });
 });

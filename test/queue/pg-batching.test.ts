@@ -74,6 +74,58 @@ describe.runIf(postgresOrSkip('PostgreSQL batching'))('PostgreSQL claims and com
     }
   });
 
+  it('drains 600 tasks with complete-and-claim in one statement per batch of workers, each task once, history true', async () => {
+    await enqueue(600);
+    const byWorker = new Map<string, string>();
+    statements = 0;
+    await Promise.all(
+      Array.from({ length: 10 }, async (_, w) => {
+        const next = { queues: ['q'], worker: `w${w}`, max: 1, leaseMs: 60_000 };
+        let [task] = await store.claim(next);
+        while (task) {
+          expect(byWorker.has(task.id)).toBe(false);
+          byWorker.set(task.id, `w${w}`);
+          const out = await store.completeAndClaim(task.id, task.leaseToken, { by: w }, next);
+          expect(out.changed).toBe(true);
+          task = out.next[0];
+        }
+      }),
+    );
+    // 1,200 transitions; the plain loop's statements (two per batch) would be about 120.
+    console.log(`[batching] complete-and-claim: ${statements} statements for 1,200 transitions`);
+    expect(statements).toBeLessThan(100);
+    expect(byWorker.size).toBe(600);
+    const events = await db.query<{ task_id: string; states: string; workers: string }>(
+      `SELECT task_id, string_agg(state, ',' ORDER BY id) AS states, string_agg(COALESCE(worker, '-'), ',' ORDER BY id) AS workers
+       FROM queue_task_events GROUP BY task_id`,
+    );
+    expect(events).toHaveLength(600);
+    for (const e of events) {
+      const w = byWorker.get(e.task_id);
+      expect([e.states, e.workers]).toEqual(['ready,leased,succeeded', `-,${w},${w}`]);
+    }
+  });
+
+  it('claims nothing in the shared statement for a stale or repeated completion in the batch', async () => {
+    await enqueue(10);
+    const [a, b] = await store.claim({ queues: ['q'], worker: 'x', max: 2, leaseMs: 60_000 });
+    if (!a || !b) throw new Error('no tasks');
+    const next = { queues: ['q'], worker: 'x', max: 3, leaseMs: 60_000 };
+    const [good, repeat, stale] = await Promise.allSettled([
+      store.completeAndClaim(a.id, a.leaseToken, null, next),
+      store.completeAndClaim(a.id, a.leaseToken, null, next),
+      store.completeAndClaim(b.id, 'stale', null, next),
+    ]);
+    expect(stale).toMatchObject({ status: 'rejected', reason: { code: 'lease_lost' } });
+    if (good.status !== 'fulfilled' || repeat.status !== 'fulfilled') throw new Error('completion refused');
+    expect([good.value.changed, repeat.value.changed].sort()).toEqual([false, true]);
+    // Every leased task was handed to someone: 1 (b) + 3 + 3.
+    const handed = new Set([b.id, ...good.value.next.map((t) => t.id), ...repeat.value.next.map((t) => t.id)]);
+    expect(handed.size).toBe(7);
+    const leased = await db.query<{ id: string }>("SELECT id FROM queue_tasks WHERE state = 'leased'");
+    expect(new Set(leased.map((r) => r.id))).toEqual(handed);
+  });
+
   it('looks batched completions up by primary key, even after heavy churn with stale statistics', async () => {
     await enqueue(3000);
     // Churn: 2,000 tasks leased and completed leave as many dead entries in the leased-tasks index.

@@ -93,6 +93,61 @@ export function taskStoreConformance(name: string, makeFixture: () => Promise<St
       expect((await refused(store.complete('t_missing', 'x', null))).code).toBe('not_found');
     });
 
+    it('completes and claims the next tasks in one call, and claims nothing for a refused completion', async () => {
+      for (let i = 0; i < 4; i++) await store.enqueue(enqueueInput({ payload: { i } }), 'op');
+      const first = await claimOne('w1');
+      const next = { queues: ['q'], worker: 'w1', max: 2, leaseMs: 30_000 };
+      const a = await store.completeAndClaim(first.id, first.leaseToken, { ok: 1 }, next);
+      expect(a.changed).toBe(true);
+      expect(a.task).toMatchObject({ id: first.id, state: 'succeeded', result: { ok: 1 } });
+      expect(a.next.map((t) => t.payload)).toEqual([{ i: 1 }, { i: 2 }]);
+      for (const t of a.next) expect(t).toMatchObject({ state: 'leased', worker: 'w1', attempts: 1 });
+      expect(new Set(a.next.map((t) => t.leaseToken)).size).toBe(2);
+      // A stale token: refused, and the one task left stays ready.
+      expect((await refused(store.completeAndClaim(a.next[0]!.id, 'stale', null, next))).code).toBe('lease_lost');
+      expect((await refused(store.completeAndClaim('t_missing', 'x', null, next))).code).toBe('not_found');
+      expect((await store.list(list({ state: 'ready' }))).tasks.map((t) => t.payload)).toEqual([{ i: 3 }]);
+      // The claimed tasks' leases are real: each completes with its own token.
+      const b = await store.completeAndClaim(a.next[0]!.id, a.next[0]!.leaseToken, null, next);
+      expect(b.next.map((t) => t.payload)).toEqual([{ i: 3 }]);
+      // Nothing left to claim: the completion still goes through.
+      const c = await store.completeAndClaim(a.next[1]!.id, a.next[1]!.leaseToken, null, next);
+      expect(c).toMatchObject({ changed: true, task: { state: 'succeeded' }, next: [] });
+      // A repeated completion answers the same task and claims like a plain claim.
+      await store.enqueue(enqueueInput({ payload: { i: 4 } }), 'op');
+      const again = await store.completeAndClaim(a.next[1]!.id, a.next[1]!.leaseToken, null, next);
+      expect(again.changed).toBe(false);
+      expect(again.next.map((t) => t.payload)).toEqual([{ i: 4 }]);
+      const events = await store.history(first.id);
+      expect(events.map((e) => e.state)).toEqual(['ready', 'leased', 'succeeded']);
+      expect((await store.history(b.next[0]!.id)).map((e) => [e.state, e.worker ?? null])).toEqual([
+        ['ready', null],
+        ['leased', 'w1'],
+      ]);
+    });
+
+    it('keeps concurrent complete-and-claim loops to one lease per task', async () => {
+      await store.enqueueBatch(Array.from({ length: 60 }, (_, i) => enqueueInput({ payload: { i } })), 'op');
+      const seen = new Map<string, string>();
+      await Promise.all(
+        Array.from({ length: 6 }, async (_, w) => {
+          const next = { queues: ['q'], worker: `w${w}`, max: 1, leaseMs: 30_000 };
+          let [task] = await store.claim(next);
+          while (task) {
+            expect(seen.has(task.id)).toBe(false);
+            seen.set(task.id, `w${w}`);
+            const out = await store.completeAndClaim(task.id, task.leaseToken, { by: w }, next);
+            expect(out.changed).toBe(true);
+            task = out.next[0];
+          }
+        }),
+      );
+      expect(seen.size).toBe(60);
+      const done = await store.list(list({ state: 'succeeded', limit: 100 }));
+      expect(done.tasks).toHaveLength(60);
+      for (const t of done.tasks) expect(t.result).toEqual({ by: Number(seen.get(t.id)?.slice(1)) });
+    });
+
     it('counts a completion sent twice at once as one change', async () => {
       await store.enqueue(enqueueInput({}), 'op');
       const task = await claimOne();

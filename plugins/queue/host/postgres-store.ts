@@ -5,9 +5,9 @@
  */
 import type { Row, SqlExecutor } from '../../../sdk/index.js';
 import { Batcher } from './batcher.js';
-import type { EnqueueInput, Task } from './schemas.js';
-import { SqlTaskStore, bodyHash, newTaskId, type ClaimArgs } from './store.js';
-import { taskFromRow } from './task-row.js';
+import type { ClaimedTask, EnqueueInput, Task } from './schemas.js';
+import { SqlTaskStore, bodyHash, newTaskId, type ClaimArgs, type ClaimRequest } from './store.js';
+import { claimOrder, taskFromRow } from './task-row.js';
 
 /** The database's clock in epoch ms. */
 export const PG_NOW = '(EXTRACT(EPOCH FROM now()) * 1000)::bigint';
@@ -123,7 +123,7 @@ export class PostgresTaskStore extends SqlTaskStore {
   private readonly completions = new Batcher<{ id: string; leaseToken: string; result: string | null }, Row[]>(async (inputs) => {
     const rows = await this.db.query(
       completeBatchSql(this.now),
-      [inputs.map((i) => i.id), inputs.map((i) => i.leaseToken), inputs.map((i) => i.result)],
+      completeBatchParams(inputs),
     );
     const byId = new Map(rows.map((r) => [String(r.id), r]));
     return inputs.map((i) => {
@@ -138,16 +138,144 @@ export class PostgresTaskStore extends SqlTaskStore {
     return this.completions.call({ id, leaseToken, result: result === undefined ? null : JSON.stringify(result) });
   }
 
+  /**
+   * A completion with the claim of the next tasks (an agent's loop, one round trip): those that
+   * arrive together go out as one statement that completes them all and claims, for each one
+   * that completed, what its worker asked for. A refused or repeated completion claims nothing
+   * there; it takes the general path, which refuses it or answers the repeat and then claims.
+   */
+  private readonly completeClaimBatchers = new Map<string, Batcher<CompleteClaimInput, { done?: Row; next: Row[] }>>();
+
+  override async completeAndClaim(
+    id: string,
+    leaseToken: string,
+    result: unknown,
+    next: ClaimRequest,
+  ): Promise<{ task: Task; changed: boolean; next: ClaimedTask[] }> {
+    if (await this.claimIsLimited(next)) return super.completeAndClaim(id, leaseToken, result, next);
+    const key = `${next.leaseMs}|${next.queues.join('\u0000')}`;
+    let batcher = this.completeClaimBatchers.get(key);
+    if (!batcher) {
+      const { queues, leaseMs } = next;
+      batcher = new Batcher((inputs) => this.completeAndClaimMany(queues, leaseMs, inputs));
+      if (this.completeClaimBatchers.size > 1000) this.completeClaimBatchers.clear();
+      this.completeClaimBatchers.set(key, batcher);
+    }
+    const out = await batcher.call({
+      id,
+      leaseToken,
+      result: result === undefined ? null : JSON.stringify(result),
+      worker: next.worker,
+      token: this.newLeaseToken(),
+      max: next.max,
+    });
+    if (!out.done) return super.completeAndClaim(id, leaseToken, result, next);
+    return { task: taskFromRow(out.done), changed: true, next: this.claimed(out.next.sort(claimOrder)) };
+  }
+
+  private async completeAndClaimMany(
+    queues: readonly string[],
+    leaseMs: number,
+    inputs: CompleteClaimInput[],
+  ): Promise<Array<{ done?: Row; next: Row[] }>> {
+    // The same task twice in one batch: only the first goes in the statement (a second slot
+    // for it would claim tasks nobody is answered with); the others take the general path.
+    const seen = new Set<string>();
+    const sent = inputs.filter((i) => !seen.has(i.id) && seen.add(i.id));
+    const slotFor: string[] = [];
+    const tokens: string[] = [];
+    const workers: string[] = [];
+    for (const i of sent) {
+      for (let n = 0; n < i.max; n++) {
+        slotFor.push(i.id);
+        tokens.push(i.token);
+        workers.push(i.worker);
+      }
+    }
+    const rows = await this.db.query(completeAndClaimSql(this.now, this.claimableWhere('?', [], queues.length === 1 ? 'one' : 'any')), [
+      ...completeBatchParams(sent),
+      slotFor,
+      tokens,
+      workers,
+      queues.length === 1 ? queues[0] : queues,
+      leaseMs,
+    ]);
+    const done = new Map<string, Row>();
+    const claimed: Row[] = [];
+    for (const r of rows) {
+      if (r.kind === 'done') done.set(String(r.id), r);
+      else claimed.push(r);
+    }
+    return inputs.map((i) => {
+      const row = done.get(i.id);
+      if (!row || row.lease_token !== i.leaseToken || !sent.includes(i)) return { next: [] };
+      return { done: row, next: claimed.filter((r) => String(r.lease_token).startsWith(i.token)) };
+    });
+  }
+
   protected async lockForLimits(tx: SqlExecutor): Promise<void> {
     await tx.query("SELECT pg_advisory_xact_lock(hashtext('reef.queue.limits'))");
   }
 }
 
+interface CompleteClaimInput {
+  id: string;
+  leaseToken: string;
+  result: string | null;
+  worker: string;
+  token: string;
+  max: number;
+}
+
+/** The parameters of completeBatchSql: ids, lease tokens and results as three arrays. */
+export function completeBatchParams(inputs: ReadonlyArray<{ id: string; leaseToken: string; result: string | null }>): unknown[] {
+  return [inputs.map((i) => i.id), inputs.map((i) => i.leaseToken), inputs.map((i) => i.result)];
+}
+
 /**
- * Marks the tasks of a batch of completions succeeded (ids, lease tokens and results as three
- * arrays) and writes their events; returns the rows it changed.
+ * Marks the tasks of a batch of completions succeeded (parameters from completeBatchParams)
+ * and writes their events; returns the rows it changed.
  */
 export function completeBatchSql(now: string): string {
+  return `${completionCtes(now)}
+     SELECT * FROM done`;
+}
+
+/**
+ * completeBatchSql, then a claim for the completions that succeeded: each claim slot names the
+ * task whose completion asks for it, and only the slots of tasks in `done` are filled. The
+ * claim cannot take a task being completed (in the statement's snapshot it is leased).
+ * Parameters: completeBatchParams, then slot task ids, slot lease-token prefixes and slot
+ * workers (three arrays), the claim's queue(s), the lease in ms. Rows carry `kind`: done or
+ * claimed.
+ */
+export function completeAndClaimSql(now: string, claimableWhere: string): string {
+  return `${completionCtes(now)},
+     slots AS (
+       SELECT array_agg(s.token ORDER BY s.n) AS tokens, array_agg(s.worker ORDER BY s.n) AS workers, count(*) AS n
+       FROM unnest(?::text[], ?::text[], ?::text[]) WITH ORDINALITY AS s(task_id, token, worker, n)
+       WHERE s.task_id IN (SELECT id FROM done)),
+     picked AS (
+       SELECT id, priority, run_at FROM queue_tasks
+       WHERE ${claimableWhere}
+       ORDER BY priority DESC, run_at, id
+       LIMIT (SELECT n FROM slots) FOR UPDATE SKIP LOCKED),
+     numbered AS (SELECT id, row_number() OVER (ORDER BY priority DESC, run_at, id) AS slot FROM picked),
+     claimed AS (
+       UPDATE queue_tasks t SET state = 'leased', attempts = t.attempts + 1,
+         lease_token = slots.tokens[numbered.slot] || t.id, worker = slots.workers[numbered.slot],
+         lease_expires_at = ${now} + ?, updated_at = ${now}, progress = NULL
+       FROM numbered, slots
+       WHERE t.id = numbered.id
+       RETURNING t.*),
+     claim_events AS (
+       INSERT INTO queue_task_events (task_id, at, state, attempt, worker)
+       SELECT id, updated_at, state, attempts, worker FROM claimed)
+     SELECT 'done' AS kind, * FROM done
+     UNION ALL SELECT 'claimed' AS kind, * FROM claimed`;
+}
+
+function completionCtes(now: string): string {
   return `WITH input AS (SELECT * FROM unnest(?::text[], ?::text[], ?::text[]) AS i(id, lease_token, result)),
      done AS (
        UPDATE queue_tasks t SET state = 'succeeded', result = input.result, lease_expires_at = NULL, updated_at = ${now}
@@ -158,8 +286,7 @@ export function completeBatchSql(now: string): string {
          -- leased-tasks index instead of looking the ids up by primary key.
          AND CASE WHEN t.state = 'leased' THEN t.lease_expires_at > ${now} ELSE false END
        RETURNING t.*),
-     events AS (
+     done_events AS (
        INSERT INTO queue_task_events (task_id, at, state, attempt, worker)
-       SELECT id, updated_at, state, attempts, worker FROM done)
-     SELECT * FROM done`;
+       SELECT id, updated_at, state, attempts, worker FROM done)`;
 }

@@ -56,7 +56,11 @@ export const HeartbeatSchema = z
   })
   .strict();
 
-export const CompleteSchema = z.object({ id, leaseToken, result: z.unknown().optional() }).strict();
+/** A claim sent along with a completion (`next`): a claim without the long poll. */
+export const NextClaimSchema = ClaimSchema.omit({ waitMs: true });
+export type NextClaimInput = z.output<typeof NextClaimSchema>;
+
+export const CompleteSchema = z.object({ id, leaseToken, result: z.unknown().optional(), next: NextClaimSchema.optional() }).strict();
 
 export const FailSchema = z
   .object({

@@ -80,11 +80,18 @@ export class QueueService {
     return this.deps.store.heartbeat(p.id, p.leaseToken, p.leaseMs, p.progress);
   };
 
+  /** With `next`, also claims the worker's next tasks (as claim does, without the long poll). */
   complete = async (body: unknown) => {
     const p = parseBody(CompleteSchema, body);
-    const { task, changed } = await this.deps.store.complete(p.id, p.leaseToken, p.result);
+    const controls = p.next && this.deps.fleet ? await this.deps.fleet.current() : NO_CONTROLS;
+    // A paused or draining agent's completion goes through; its claim gets nothing.
+    const claim = p.next && !FleetGate.holds(controls, p.next.worker) ? { ...p.next, excludeProducts: controls.pausedProducts } : undefined;
+    const { task, changed, next } = claim
+      ? await this.deps.store.completeAndClaim(p.id, p.leaseToken, p.result, claim)
+      : { ...(await this.deps.store.complete(p.id, p.leaseToken, p.result)), next: [] };
     if (changed) await this.emit([task]);
-    return { task };
+    if (next.length) await this.emit(next.map(({ leaseToken: _t, ...t }) => t));
+    return p.next ? { task, next: { tasks: next } } : { task };
   };
 
   fail = async (body: unknown) => {

@@ -9,6 +9,9 @@ import type { ClaimInput, ClaimedTask, EnqueueInput, ListInput, Task, TaskState 
 import { LimitCache, checkDepth, inFlightAllowance, upsertLimit, type Limit } from './limits.js';
 import { claimOrder, claimedFromRow, json, taskFromRow } from './task-row.js';
 
+/** A claim as the store takes it: `excludeProducts` are products whose tasks go to no one (paused). */
+export type ClaimRequest = Omit<ClaimInput, 'waitMs'> & { excludeProducts?: readonly string[] };
+
 export interface ClaimArgs {
   queues: readonly string[];
   max: number;
@@ -45,9 +48,14 @@ export interface TaskStore {
   enqueue(input: EnqueueInput, enqueuedBy: string): Promise<{ task: Task; created: boolean }>;
   enqueueBatch(inputs: readonly EnqueueInput[], enqueuedBy: string): Promise<Array<{ task: Task; created: boolean }>>;
   /** `excludeProducts`: tasks of these products are not handed out (a paused product). */
-  claim(input: Omit<ClaimInput, 'waitMs'> & { excludeProducts?: readonly string[] }): Promise<ClaimedTask[]>;
+  claim(input: ClaimRequest): Promise<ClaimedTask[]>;
   heartbeat(id: string, leaseToken: string, leaseMs: number | undefined, progress: unknown): Promise<{ leaseExpiresAt: string }>;
   complete(id: string, leaseToken: string, result: unknown): Promise<{ task: Task; changed: boolean }>;
+  /**
+   * Completes a task and claims the next ones for the same worker: one round trip for an
+   * agent's loop. A refused completion (lease_lost, not_found) claims nothing.
+   */
+  completeAndClaim(id: string, leaseToken: string, result: unknown, next: ClaimRequest): Promise<{ task: Task; changed: boolean; next: ClaimedTask[] }>;
   fail(id: string, leaseToken: string, error: string, retryable: boolean): Promise<Task>;
   get(id: string): Promise<Task | undefined>;
   list(filter: ListInput): Promise<{ tasks: Task[]; nextCursor?: string }>;
@@ -147,14 +155,20 @@ export abstract class SqlTaskStore implements TaskStore {
     return this.db.transaction((tx) => this.claimRows(tx, args));
   }
 
-  async claim(input: Omit<ClaimInput, 'waitMs'> & { excludeProducts?: readonly string[] }): Promise<ClaimedTask[]> {
+  /** Whether a claim must count what is in flight (limits) or leave products out: not the fast path. */
+  protected async claimIsLimited(input: ClaimRequest): Promise<boolean> {
+    if (input.excludeProducts?.length) return true;
+    const limits = await this.limits.get();
+    return limits.some((l) => l.maxInFlight !== null && (l.kind === 'product' || input.queues.includes(l.name)));
+  }
+
+  async claim(input: ClaimRequest): Promise<ClaimedTask[]> {
     const token = this.newLeaseToken();
     const paused = input.excludeProducts ?? [];
     const base = { token, worker: input.worker, leaseMs: input.leaseMs, excludeProducts: paused };
-    const limits = await this.limits.get();
-    const limited =
-      paused.length > 0 || limits.some((l) => l.maxInFlight !== null && (l.kind === 'product' || input.queues.includes(l.name)));
+    const limited = await this.claimIsLimited(input);
     if (!limited) return this.claimed((await this.fastClaim({ ...base, queues: input.queues, max: input.max })).sort(claimOrder));
+    const limits = await this.limits.get();
     const rows = await this.db.transaction(async (tx) => {
       await this.lockForLimits(tx);
       const allowance = await inFlightAllowance(tx, limits, input.queues, input.max);
@@ -369,6 +383,12 @@ export abstract class SqlTaskStore implements TaskStore {
     const again = await this.db.query("SELECT * FROM queue_tasks WHERE id = ? AND lease_token = ? AND state = 'succeeded'", [id, leaseToken]);
     if (again[0]) return { task: taskFromRow(again[0]), changed: false };
     throw await this.leaseFailure(this.db, id);
+  }
+
+  /** Here two steps: the completion, committed, then a claim. PostgreSQL's does both in one statement. */
+  async completeAndClaim(id: string, leaseToken: string, result: unknown, next: ClaimRequest): Promise<{ task: Task; changed: boolean; next: ClaimedTask[] }> {
+    const done = await this.complete(id, leaseToken, result);
+    return { ...done, next: await this.claim(next) };
   }
 
   async fail(id: string, leaseToken: string, error: string, retryable: boolean): Promise<Task> {
