@@ -4,7 +4,7 @@
  * at a time, succeeds once, and its history names the worker that held it.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { PostgresDatabase } from '../../main/db/postgres.js';
+import { PostgresDatabase, numberPlaceholders } from '../../main/db/postgres.js';
 import { pluginDatabase } from '../../main/db/plugin-database.js';
 import { QUEUE_MIGRATIONS } from '../../plugins/queue/host/migrations.js';
 import { PG_NOW, PostgresTaskStore, completeBatchSql } from '../../plugins/queue/host/postgres-store.js';
@@ -17,6 +17,7 @@ describe.runIf(postgresOrSkip('PostgreSQL batching'))('PostgreSQL claims and com
   let db: PostgresDatabase;
   let pdb: PluginDatabase;
   let statements = 0;
+  let lastStatement: { sql: string; params: readonly unknown[] } | undefined;
   let store: PostgresTaskStore;
 
   beforeAll(async () => {
@@ -25,7 +26,7 @@ describe.runIf(postgresOrSkip('PostgreSQL batching'))('PostgreSQL claims and com
     const inner = pluginDatabase(db, 'queue');
     await inner.migrate(QUEUE_MIGRATIONS);
     // Counts the statements the store sends outside transactions (its hot path).
-    pdb = { ...inner, query: (sql, params) => (statements++, inner.query(sql, params)) } as PluginDatabase;
+    pdb = { ...inner, query: (sql, params) => (statements++, (lastStatement = { sql, params: params ?? [] }), inner.query(sql, params)) } as PluginDatabase;
   });
   afterAll(async () => {
     await db?.close();
@@ -124,6 +125,41 @@ describe.runIf(postgresOrSkip('PostgreSQL batching'))('PostgreSQL claims and com
     expect(handed.size).toBe(7);
     const leased = await db.query<{ id: string }>("SELECT id FROM queue_tasks WHERE state = 'leased'");
     expect(new Set(leased.map((r) => r.id))).toEqual(handed);
+  });
+
+  it('finds claimed rows by primary key even in a generic plan, with a long queue', async () => {
+    await enqueue(5000);
+    // Statistics as autovacuum leaves them on a live queue (a fresh table has none).
+    await db.script('ANALYZE queue_tasks');
+    const plans: string[] = [];
+    const claims = [
+      () => Promise.all(Array.from({ length: 10 }, (_, w) => store.claim({ queues: ['q'], worker: `w${w}`, max: 1, leaseMs: 60_000 }))),
+      async () => {
+        const [task] = await store.claim({ queues: ['q'], worker: 'c', max: 1, leaseMs: 60_000 });
+        if (task) await store.completeAndClaim(task.id, task.leaseToken, null, { queues: ['q'], worker: 'c', max: 5, leaseMs: 60_000 });
+      },
+    ];
+    for (const claim of claims) {
+      await claim();
+      const sent = lastStatement;
+      if (!sent) throw new Error('no statement');
+      // The statement as the store sent it, planned the way a prepared statement is after a few
+      // runs (generic: bound values unknown), on a queue long enough for a bad plan to show.
+      plans.push(
+        await db.transaction(async (tx) => {
+          await tx.script(`SET LOCAL plan_cache_mode = force_generic_plan`);
+          await tx.script(`PREPARE probe AS ${numberPlaceholders(sent.sql)}`);
+          const args = sent.params.map((v) => `'${(Array.isArray(v) ? `{${v.map((x) => (x === null ? 'NULL' : `"${String(x)}"`)).join(',')}}` : String(v)).replace(/'/g, "''")}'`);
+          const rows = await tx.query(`EXPLAIN EXECUTE probe(${args.join(', ')})`);
+          await tx.script('DEALLOCATE probe');
+          return rows.map((r) => String(Object.values(r)[0])).join('\n');
+        }),
+      );
+    }
+    for (const plan of plans) {
+      expect(plan).toContain('queue_tasks_pkey');
+      expect(plan).not.toMatch(/Seq Scan on queue_tasks/);
+    }
   });
 
   it('looks batched completions up by primary key, even after heavy churn with stale statistics', async () => {
