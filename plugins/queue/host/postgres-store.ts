@@ -219,9 +219,10 @@ export class PostgresTaskStore extends SqlTaskStore {
       if (r.kind === 'done') done.set(String(r.id), r);
       else claimed.push(r);
     }
+    const inStatement = new Set(sent);
     return inputs.map((i) => {
       const row = done.get(i.id);
-      if (!row || row.lease_token !== i.leaseToken || !sent.includes(i)) return { next: [] };
+      if (!row || row.lease_token !== i.leaseToken || !inStatement.has(i)) return { next: [] };
       return { done: row, next: claimed.filter((r) => String(r.lease_token).startsWith(i.token)) };
     });
   }
@@ -259,8 +260,8 @@ export function completeBatchSql(now: string): string {
  * task whose completion asks for it, and only the slots of tasks in `done` are filled. The
  * claim cannot take a task being completed (in the statement's snapshot it is leased).
  * Parameters: completeBatchParams, then slot task ids, slot lease-token prefixes and slot
- * workers (three arrays, `slots` long), the claim's queue(s), the lease in ms. Rows carry `kind`: done or
- * claimed.
+ * workers (three arrays, `slots` long), the claim's queue(s), the lease in ms. Each row
+ * carries `kind`: done or claimed.
  */
 export function completeAndClaimSql(now: string, claimableWhere: string, slots: number): string {
   return `${completionCtes(now)},
