@@ -36,6 +36,9 @@ describe.runIf(natsOrSkip('agents over NATS'))('agents over NATS', () => {
 
   it('serves enqueue, claim, heartbeat and complete to a plain NATS client', async () => {
     const { task } = (await call('reef.v1.tasks.enqueue', { queue: 'polyglot', type: 'py', payload: { n: 1 } }, agentToken)) as { task: { id: string } };
+    const { task: second } = (await call('reef.v1.tasks.enqueue', { queue: 'polyglot', type: 'py', payload: { n: 2 } }, agentToken)) as {
+      task: { id: string };
+    };
     expect(task.id).toMatch(/^t_/);
     const claim = (await call('reef.v1.tasks.claim', { queues: ['polyglot'], worker: 'py-1', leaseMs: 10_000 }, agentToken)) as {
       tasks: Array<{ id: string; leaseToken: string }>;
@@ -46,10 +49,19 @@ describe.runIf(natsOrSkip('agents over NATS'))('agents over NATS', () => {
       leaseExpiresAt: string;
     };
     expect(Date.parse(hb.leaseExpiresAt)).toBeGreaterThan(Date.now());
-    const done = (await call('reef.v1.tasks.complete', { id: task.id, leaseToken: claimed?.leaseToken, result: { ok: true } }, agentToken)) as {
-      task: { state: string };
-    };
+    // Completing with `next` claims the worker's next task in the same request.
+    const done = (await call(
+      'reef.v1.tasks.complete',
+      { id: task.id, leaseToken: claimed?.leaseToken, result: { ok: true }, next: { queues: ['polyglot'], worker: 'py-1' } },
+      agentToken,
+    )) as { task: { state: string }; next: { tasks: Array<{ id: string; worker: string; leaseToken: string }> } };
     expect(done.task.state).toBe('succeeded');
+    expect(done.next.tasks).toMatchObject([{ id: second.id, worker: 'py-1' }]);
+    const last = (await call('reef.v1.tasks.complete', { id: second.id, leaseToken: done.next.tasks[0]?.leaseToken }, agentToken)) as {
+      task: { state: string };
+      next?: unknown;
+    };
+    expect(last).toEqual({ task: expect.objectContaining({ state: 'succeeded' }) });
     // The same task is visible over HTTP: one queue, two transports.
     const res = await fetch(`${host.origin}/v1/tasks/${task.id}`, { headers: { authorization: `Bearer ${host.token}` } });
     expect(((await res.json()) as { task: { state: string } }).task.state).toBe('succeeded');
