@@ -57,8 +57,7 @@ export const HeartbeatSchema = z
   .strict();
 
 /** A claim sent along with a completion (`next`): a claim without the long poll. */
-export const NextClaimSchema = ClaimSchema.omit({ waitMs: true });
-export type NextClaimInput = z.output<typeof NextClaimSchema>;
+const NextClaimSchema = ClaimSchema.omit({ waitMs: true });
 
 export const CompleteSchema = z.object({ id, leaseToken, result: z.unknown().optional(), next: NextClaimSchema.optional() }).strict();
 
