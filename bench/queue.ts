@@ -91,7 +91,7 @@ async function drainWithNext(
  * waiting for the acknowledgement, as graphile's batched completions do. Stricter than graphile
  * in one way: a task only counts once its completion is acknowledged (committed).
  */
-export async function drainPrefetched(
+async function drainPrefetched(
   slots: number,
   prefetch: number,
   claim: (max: number) => Promise<Array<{ id: string; leaseToken: string }>>,
