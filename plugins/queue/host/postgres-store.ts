@@ -57,14 +57,7 @@ export class PostgresTaskStore extends SqlTaskStore {
   private readonly claimBatchers = new Map<string, Batcher<{ worker: string; token: string; max: number }, Row[]>>();
 
   protected override fastClaim(args: ClaimArgs): Promise<Row[]> {
-    const key = `${args.leaseMs}|${args.queues.join('\u0000')}`;
-    let batcher = this.claimBatchers.get(key);
-    if (!batcher) {
-      const { queues, leaseMs } = args;
-      batcher = new Batcher((inputs) => this.claimForMany(queues, leaseMs, inputs));
-      if (this.claimBatchers.size > 1000) this.claimBatchers.clear();
-      this.claimBatchers.set(key, batcher);
-    }
+    const batcher = batcherFor(this.claimBatchers, args, (inputs) => this.claimForMany(args.queues, args.leaseMs, inputs));
     return batcher.call({ worker: args.worker, token: args.token, max: args.max });
   }
 
@@ -73,20 +66,13 @@ export class PostgresTaskStore extends SqlTaskStore {
     leaseMs: number,
     inputs: Array<{ worker: string; token: string; max: number }>,
   ): Promise<Row[][]> {
-    const workers: string[] = [];
-    const tokens: string[] = [];
-    for (const i of inputs) {
-      for (let n = 0; n < i.max; n++) {
-        workers.push(i.worker);
-        tokens.push(i.token);
-      }
-    }
+    const slots = slotsOf(inputs);
     const rows = await this.db.query(
       `WITH picked AS (
          SELECT id, priority, run_at FROM queue_tasks
          WHERE ${this.claimableWhere('?', [], queues.length === 1 ? 'one' : 'any')}
          ORDER BY priority DESC, run_at, id
-         ${claimLimit(workers.length)} FOR UPDATE SKIP LOCKED),
+         ${claimLimit(slots.length)} FOR UPDATE SKIP LOCKED),
        numbered AS (SELECT id, row_number() OVER (ORDER BY priority DESC, run_at, id) AS slot FROM picked),
        claimed AS (
          -- Each row takes its claimer by its place in claim order: an array subscript, where a
@@ -101,9 +87,9 @@ export class PostgresTaskStore extends SqlTaskStore {
          INSERT INTO queue_task_events (task_id, at, state, attempt, worker)
          SELECT id, updated_at, state, attempts, worker FROM claimed)
        SELECT * FROM claimed`,
-      [queues.length === 1 ? queues[0] : queues, tokens, workers, leaseMs],
+      [queues.length === 1 ? queues[0] : queues, slots.map((i) => i.token), slots.map((i) => i.worker), leaseMs],
     );
-    return inputs.map((i) => rows.filter((r) => String(r.lease_token).startsWith(i.token)));
+    return inputs.map((i) => shareOf(rows, i.token));
   }
 
   /**
@@ -165,14 +151,7 @@ export class PostgresTaskStore extends SqlTaskStore {
     next: ClaimRequest,
   ): Promise<{ task: Task; changed: boolean; next: ClaimedTask[] }> {
     if (await this.claimIsLimited(next)) return super.completeAndClaim(id, leaseToken, result, next);
-    const key = `${next.leaseMs}|${next.queues.join('\u0000')}`;
-    let batcher = this.completeClaimBatchers.get(key);
-    if (!batcher) {
-      const { queues, leaseMs } = next;
-      batcher = new Batcher((inputs) => this.completeAndClaimMany(queues, leaseMs, inputs));
-      if (this.completeClaimBatchers.size > 1000) this.completeClaimBatchers.clear();
-      this.completeClaimBatchers.set(key, batcher);
-    }
+    const batcher = batcherFor(this.completeClaimBatchers, next, (inputs) => this.completeAndClaimMany(next.queues, next.leaseMs, inputs));
     const out = await batcher.call({
       id,
       leaseToken,
@@ -194,22 +173,13 @@ export class PostgresTaskStore extends SqlTaskStore {
     // for it would claim tasks nobody is answered with); the others take the general path.
     const seen = new Set<string>();
     const sent = inputs.filter((i) => !seen.has(i.id) && seen.add(i.id));
-    const slotFor: string[] = [];
-    const tokens: string[] = [];
-    const workers: string[] = [];
-    for (const i of sent) {
-      for (let n = 0; n < i.max; n++) {
-        slotFor.push(i.id);
-        tokens.push(i.token);
-        workers.push(i.worker);
-      }
-    }
+    const slots = slotsOf(sent);
     const where = this.claimableWhere('?', [], queues.length === 1 ? 'one' : 'any');
-    const rows = await this.db.query(completeAndClaimSql(this.now, where, slotFor.length), [
+    const rows = await this.db.query(completeAndClaimSql(this.now, where, slots.length), [
       ...completeBatchParams(sent),
-      slotFor,
-      tokens,
-      workers,
+      slots.map((i) => i.id),
+      slots.map((i) => i.token),
+      slots.map((i) => i.worker),
       queues.length === 1 ? queues[0] : queues,
       leaseMs,
     ]);
@@ -223,13 +193,42 @@ export class PostgresTaskStore extends SqlTaskStore {
     return inputs.map((i) => {
       const row = done.get(i.id);
       if (!row || row.lease_token !== i.leaseToken || !inStatement.has(i)) return { next: [] };
-      return { done: row, next: claimed.filter((r) => String(r.lease_token).startsWith(i.token)) };
+      return { done: row, next: shareOf(claimed, i.token) };
     });
   }
 
   protected async lockForLimits(tx: SqlExecutor): Promise<void> {
     await tx.query("SELECT pg_advisory_xact_lock(hashtext('reef.queue.limits'))");
   }
+}
+
+/**
+ * The batcher for claims on these queues with this lease length (one statement serves only
+ * claims that agree on both), made on first use; the map is emptied past 1,000 kinds.
+ */
+function batcherFor<In, Out>(
+  batchers: Map<string, Batcher<In, Out>>,
+  claim: { queues: readonly string[]; leaseMs: number },
+  run: (inputs: In[]) => Promise<Out[]>,
+): Batcher<In, Out> {
+  const key = `${claim.leaseMs}|${claim.queues.join('\u0000')}`;
+  let batcher = batchers.get(key);
+  if (!batcher) {
+    batcher = new Batcher(run);
+    if (batchers.size > 1000) batchers.clear();
+    batchers.set(key, batcher);
+  }
+  return batcher;
+}
+
+/** A batch's claim slots in order: each claimer once per task it asked for. */
+function slotsOf<T extends { max: number }>(claimers: readonly T[]): T[] {
+  return claimers.flatMap((c) => Array.from({ length: c.max }, () => c));
+}
+
+/** The rows a batched claim leased to one claimer: their lease tokens start with its prefix. */
+function shareOf(rows: readonly Row[], tokenPrefix: string): Row[] {
+  return rows.filter((r) => String(r.lease_token).startsWith(tokenPrefix));
 }
 
 interface CompleteClaimInput {
