@@ -85,17 +85,20 @@ async function drainWithNext(
 }
 
 /**
- * Reef's counterpart of graphile-worker's batched mode (local queue + batched completions):
- * one claim leases up to `prefetch` tasks for `slots` concurrent jobs and is sent again before
- * the local queue runs dry; a slot sends its task's completion and takes the next task without
- * waiting for the acknowledgement, as graphile's batched completions do. Stricter than graphile
- * in one way: a task only counts once its completion is acknowledged (committed).
+ * A prefetching worker pool, Reef's counterpart of graphile-worker's localQueue: one claim
+ * leases up to `prefetch` tasks for `slots` concurrent jobs and is sent again before the local
+ * queue runs dry. A slot sends its task's completion and takes the next task without waiting
+ * for the acknowledgement (up to `prefetch` in flight), as graphile's workers do (they do not
+ * await completeJob); `awaitCompletion` makes each slot wait for it instead, the loop of an agent
+ * that must know its result was recorded. Either way a task only counts once its completion is
+ * acknowledged (committed).
  */
 async function drainPrefetched(
   slots: number,
   prefetch: number,
   claim: (max: number) => Promise<Array<{ id: string; leaseToken: string }>>,
   complete: (id: string, token: string) => Promise<void>,
+  awaitCompletion: boolean,
 ): Promise<{ perSec: number }> {
   const local: Array<{ id: string; leaseToken: string }> = [];
   let exhausted = false;
@@ -139,7 +142,8 @@ async function drainPrefetched(
           room = undefined;
         });
         settled.add(p);
-        await Promise.resolve(); // the job itself: a no-op, as graphile's
+        if (awaitCompletion) await p;
+        else await Promise.resolve(); // the job itself: a no-op, as graphile's
       }
     }),
   );
@@ -211,10 +215,15 @@ async function httpRows(label: string, args: string[]): Promise<Row[]> {
  * graphile-worker processing N no-op jobs queued beforehand, in jobs per second two ways: as
  * graphile counts (its task function ran) and once every completion is committed (its jobs
  * table is empty, checked every 2 ms on a separate connection): the point at which Reef's
- * figures count a task. In default mode the two are the same; in batched mode a job is done
- * before its completion is written.
+ * figures count a task. Three modes: `default`; `localQueue` (its batched mode: each worker
+ * pool fetches jobs 500 at a time; each completion is its own statement, which the worker does
+ * not wait for); and `localQueue+completions` (also completeJobBatchDelay 0: completions that
+ * wait together go as one statement, which graphile's docs trade against crash safety: a job
+ * completed but not yet written runs again after a crash).
  */
-async function graphile(url: string, concurrency: number, batched: boolean): Promise<{ ran: number; committed: number }> {
+type GraphileMode = 'default' | 'localQueue' | 'localQueue+completions';
+
+async function graphile(url: string, concurrency: number, mode: GraphileMode): Promise<{ ran: number; committed: number }> {
   const logger = new Logger(() => () => {});
   await runMigrations({ connectionString: url, logger });
   const utils = await makeWorkerUtils({ connectionString: url, logger });
@@ -236,7 +245,16 @@ async function graphile(url: string, concurrency: number, batched: boolean): Pro
         if (++done === N) finished();
       },
     },
-    ...(batched ? { preset: { worker: { localQueue: { size: 500 }, completeJobBatchDelay: 0, failJobBatchDelay: 0 } } } : {}),
+    ...(mode === 'default'
+      ? {}
+      : {
+          preset: {
+            worker: {
+              localQueue: { size: 500 },
+              ...(mode === 'localQueue+completions' ? { completeJobBatchDelay: 0, failJobBatchDelay: 0 } : {}),
+            },
+          },
+        }),
   });
   await all;
   const ran = N / ((performance.now() - started) / 1000);
@@ -367,45 +385,59 @@ export async function run(): Promise<void> {
             async (id, token, worker) =>
               (await store.completeAndClaim(id, token, null, { queues: ['bench'], worker, max: 1, leaseMs: 60_000 })).next[0],
           );
+          // The protocol's claim takes at most 100: a larger prefetch is several claims at once
+          // (which the store sends as one statement).
+          const claimMany = async (max: number) =>
+            (
+              await Promise.all(
+                Array.from({ length: Math.ceil(max / 100) }, (_, i) =>
+                  store.claim({ queues: ['bench'], worker: 'w', max: Math.min(100, max - i * 100), leaseMs: 60_000 }),
+                ),
+              )
+            ).flat();
+          const completeOne = async (id: string, token: string) => void (await store.complete(id, token, null));
           await fill();
-          const reefPrefetched = await drainPrefetched(
-            10,
-            PREFETCH,
-            // The protocol's claim takes at most 100: a larger prefetch is several claims at once
-            // (which the store sends as one statement).
-            async (max) =>
-              (
-                await Promise.all(
-                  Array.from({ length: Math.ceil(max / 100) }, (_, i) =>
-                    store.claim({ queues: ['bench'], worker: 'w', max: Math.min(100, max - i * 100), leaseMs: 60_000 }),
-                  ),
-                )
-              ).flat(),
-            async (id, token) => void (await store.complete(id, token, null)),
-          );
-          const byDefault = await graphile(pgServer.url, 10, false);
-          const batched = await graphile(pgServer.url, 10, true);
+          const reefLocal = await drainPrefetched(10, PREFETCH, claimMany, completeOne, true);
+          await fill();
+          const reefPrefetched = await drainPrefetched(10, PREFETCH, claimMany, completeOne, false);
+          const byDefault = await graphile(pgServer.url, 10, 'default');
+          const localQueue = await graphile(pgServer.url, 10, 'localQueue');
+          const batched = await graphile(pgServer.url, 10, 'localQueue+completions');
           perRound.push({
             round,
-            'Reef jobs/s': reef.perSec,
-            'graphile default': byDefault.committed,
-            'Reef ÷ default': reef.perSec / byDefault.committed,
+            'Reef plain': reef.perSec,
             'Reef with next': withNext.perSec,
-            'with next ÷ default': withNext.perSec / byDefault.committed,
+            'Reef prefetch, awaited': reefLocal.perSec,
             'Reef prefetch': reefPrefetched.perSec,
-            'graphile batched, ran': batched.ran,
-            'graphile batched, committed': batched.committed,
-            'Reef prefetch ÷ batched ran': reefPrefetched.perSec / batched.ran,
-            'Reef prefetch ÷ batched committed': reefPrefetched.perSec / batched.committed,
+            'graphile default': byDefault.committed,
+            'graphile localQueue': localQueue.committed,
+            'g. lQ+completions, ran': batched.ran,
+            'g. lQ+completions, committed': batched.committed,
           });
         }
       } finally {
         await db.close();
       }
-      const columns = Object.keys(perRound[0] ?? {}).filter((k) => k !== 'round');
-      perRound.push({ round: 'median', ...Object.fromEntries(columns.map((k) => [k, percentile(perRound.map((r) => Number(r[k])), 50)])) });
-      console.log('\nPostgreSQL at concurrency 10 against graphile-worker 0.17.3, same server, interleaved rounds:');
-      console.log(table(perRound));
+      const ratios = perRound.map((r) => {
+        const n = (k: string) => Number(r[k]);
+        return {
+          round: r.round as number,
+          'plain ÷ default': n('Reef plain') / n('graphile default'),
+          'with next ÷ default': n('Reef with next') / n('graphile default'),
+          'prefetch ÷ localQueue': n('Reef prefetch') / n('graphile localQueue'),
+          'prefetch awaited ÷ localQueue': n('Reef prefetch, awaited') / n('graphile localQueue'),
+          'prefetch ÷ lQ+completions committed': n('Reef prefetch') / n('g. lQ+completions, committed'),
+          'prefetch ÷ lQ+completions ran': n('Reef prefetch') / n('g. lQ+completions, ran'),
+        };
+      });
+      const withMedian = (rows: Array<Record<string, string | number>>) => {
+        const columns = Object.keys(rows[0] ?? {}).filter((k) => k !== 'round');
+        return [...rows, { round: 'median', ...Object.fromEntries(columns.map((k) => [k, percentile(rows.map((r) => Number(r[k])), 50)])) }];
+      };
+      console.log(`\nPostgreSQL at concurrency 10 against graphile-worker 0.17.3, same server, interleaved rounds (jobs/s, prefetch ${PREFETCH}):`);
+      console.log(table(withMedian(perRound)));
+      console.log('\nRatios (goals: with next or plain ÷ default ≥ 2; prefetch ÷ localQueue ≥ 1):');
+      console.log(table(withMedian(ratios)));
     }
 
     if (PARTS.has('agents')) {
