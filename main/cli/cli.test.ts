@@ -1,10 +1,11 @@
-import { statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { freePort } from '../../test/harness/ports.js';
 import { tempDir, type TempDir } from '../../test/harness/tmp.js';
 import { rendererDir } from '../host/paths.js';
 import { main } from './index.js';
+import { sourceId } from './migrate.js';
 
 async function run(...args: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
   const out: string[] = [];
@@ -97,5 +98,42 @@ describe('reef CLI', () => {
     expect(line).toMatch(new RegExp(`^✗ .*postgres://reef:\\*\\*\\*@127\\.0\\.0\\.1:${port}/reef`));
     expect(out.join('\n')).not.toContain('secret');
     expect(code).toBe(1);
+  });
+
+  it('migrate refuses a SQLite source a running host holds, before touching either database', async () => {
+    const db = path.join(dir.path, 'reef.db');
+    writeFileSync(db, '');
+    // The lock of a live process that is not this one: the host "running" on the data dir.
+    writeFileSync(path.join(dir.path, 'reef.lock'), String(process.ppid));
+    const port = await freePort();
+    const { code, err } = await run('migrate', '--from', `sqlite:${db}`, '--to', `postgres://reef@127.0.0.1:${port}/reef`);
+    expect(code).toBe(1);
+    expect(err).toEqual([`reef: a Reef host (pid ${process.ppid}) is running on ${db}; stop it first (Ctrl-C), so that what it acknowledges is not left behind after the copy`]);
+    expect(readFileSync(path.join(dir.path, 'reef.lock'), 'utf8')).toBe(String(process.ppid));
+  });
+
+  it('migrate holds the source host lock while it runs and lets it go, whatever the outcome', async () => {
+    const db = path.join(dir.path, 'reef.db');
+    writeFileSync(db, '');
+    const port = await freePort();
+    // Nothing answers on the target's port: the run fails after taking the lock.
+    const { code, err } = await run('migrate', '--from', `sqlite:${db}`, '--to', `postgres://reef@127.0.0.1:${port}/reef`);
+    expect(code).toBe(1);
+    expect(err.join('\n')).toMatch(/ECONNREFUSED|connect/);
+    expect(existsSync(path.join(dir.path, 'reef.lock'))).toBe(false);
+  });
+
+  it('migrate names a SQLite source the same however its path is written, so a second run resumes the first', () => {
+    const db = path.join(dir.path, 'reef.db');
+    writeFileSync(db, '');
+    const home = process.env.HOME;
+    process.env.HOME = dir.path;
+    try {
+      expect(sourceId('sqlite:~/reef.db')).toBe(sourceId(`sqlite:${db}`));
+      expect(sourceId(`sqlite:${path.relative(process.cwd(), db)}`)).toBe(sourceId(`sqlite:${db}`));
+    } finally {
+      process.env.HOME = home;
+    }
+    expect(sourceId('postgres://reef:secret@db:5432/reef')).toBe('postgres://reef@db:5432/reef');
   });
 });

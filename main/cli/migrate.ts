@@ -1,14 +1,14 @@
 /** `reef migrate`: moves every plugin's data from one database to another (SQLite → PostgreSQL). */
 import { existsSync, realpathSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import cliProgress from 'cli-progress';
 import type { PluginModule } from '../../sdk/index.js';
 import { copyDatabase, type CopyPlan, type CopyProgress, type TableReport } from '../db/copy.js';
 import type { Database } from '../db/database.js';
-import { openDatabase } from '../db/open.js';
+import { openDatabase, sqliteFile } from '../db/open.js';
 import { HOST_MIGRATIONS, HOST_TABLES } from '../host/host-tables.js';
+import { DataDirInUseError, lockDataDir, type InstanceLock } from '../host/instance-lock.js';
 import { KV_MIGRATIONS } from '../kv/sql-kv.js';
 import type { HostConfig } from '../host/config.js';
 import { builtinPluginsDir } from '../host/paths.js';
@@ -36,9 +36,10 @@ export async function copyPlans(config: HostConfig, builtinDir: string = builtin
   return plans;
 }
 
-function sourceId(spec: string): string {
+/** Names the source in the target's resume points: the same database however its path was written. */
+export function sourceId(spec: string): string {
   if (!spec.startsWith('sqlite:')) return spec.replace(/:[^:@/]*@/, '@');
-  const file = spec.slice('sqlite:'.length);
+  const file = sqliteFile(spec);
   try {
     return `sqlite:${realpathSync(file)}`;
   } catch {
@@ -65,10 +66,12 @@ export async function runMigrate(
   progress: CopyProgress | undefined = progressBar(),
 ): Promise<number> {
   if (options.from === options.to) throw new Error('--from and --to are the same database');
+  let lock: InstanceLock | undefined;
   if (options.from.startsWith('sqlite:')) {
-    const file = options.from.slice('sqlite:'.length).replace(/^~(?=\/)/, os.homedir());
+    const file = sqliteFile(options.from);
     // Opening a missing SQLite file would create an empty one and "copy" nothing.
     if (!existsSync(file)) throw new Error(`--from: there is no SQLite database at ${file}`);
+    lock = lockSourceDir(path.dirname(path.resolve(file)), file);
   }
   let source: Database | undefined;
   let target: Database | undefined;
@@ -86,6 +89,11 @@ export async function runMigrate(
     const bad = reports.filter((r) => !r.ok);
     if (bad.length) {
       out.error(`reef: ${bad.length} table(s) differ after the copy: ${bad.map((r) => r.table).join(', ')}`);
+      // Rows already on the target are kept, never rewritten: a source that changed after an
+      // earlier run copied them stays different however often this runs again.
+      out.error(
+        'reef: the source changed after those rows were copied (was a host running on it?); with every host stopped, copy again into an empty target (a new database, or drop its tables)',
+      );
       return 1;
     }
     out.log(`Verified: every table has the same rows and checksum on both sides.`);
@@ -93,6 +101,25 @@ export async function runMigrate(
   } finally {
     await source?.close();
     await target?.close();
+    lock?.release();
+  }
+}
+
+/**
+ * A host still running on the source would go on acknowledging work the copy does not have, and
+ * one started during the copy would too: the copy holds the data dir's host lock while it runs.
+ * Where the lock cannot be written (a read-only copy of a data dir), no host can be writing there.
+ */
+function lockSourceDir(dir: string, file: string): InstanceLock | undefined {
+  try {
+    return lockDataDir(dir);
+  } catch (err) {
+    if (err instanceof DataDirInUseError) {
+      throw new Error(
+        `a Reef host (pid ${err.pid}) is running on ${file}; stop it first (Ctrl-C), so that what it acknowledges is not left behind after the copy`,
+      );
+    }
+    return undefined;
   }
 }
 

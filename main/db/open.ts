@@ -16,8 +16,12 @@ export async function openDatabase(spec: string | undefined, dataDir: string, du
     }
     return db;
   }
-  const given = spec?.replace(/^sqlite:/, '');
-  // `sqlite:~/…` reaches us unexpanded (the shell only expands a leading ~).
-  const file = given ? (given.startsWith('~/') ? path.join(os.homedir(), given.slice(2)) : given) : path.join(dataDir, 'reef.db');
+  const file = spec ? sqliteFile(spec) : path.join(dataDir, 'reef.db');
   return new SqliteDatabase({ file, durability });
+}
+
+/** The file of a `sqlite:PATH` spec; `sqlite:~/…` reaches us unexpanded (the shell only expands a leading ~). */
+export function sqliteFile(spec: string): string {
+  const given = spec.replace(/^sqlite:/, '');
+  return given.startsWith('~/') ? path.join(os.homedir(), given.slice(2)) : given;
 }
