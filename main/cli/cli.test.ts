@@ -108,7 +108,9 @@ describe('reef CLI', () => {
     const port = await freePort();
     const { code, err } = await run('migrate', '--from', `sqlite:${db}`, '--to', `postgres://reef@127.0.0.1:${port}/reef`);
     expect(code).toBe(1);
-    expect(err).toEqual([`reef: a Reef host (pid ${process.ppid}) is running on ${db}; stop it first (Ctrl-C), so that what it acknowledges is not left behind after the copy`]);
+    expect(err).toEqual([
+      `reef: a Reef host (pid ${process.ppid}) is running in ${path.dirname(db)}, the folder of ${db}; stop it first (Ctrl-C), so that nothing it acknowledges is left behind after the copy`,
+    ]);
     expect(readFileSync(path.join(dir.path, 'reef.lock'), 'utf8')).toBe(String(process.ppid));
   });
 

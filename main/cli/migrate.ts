@@ -116,7 +116,7 @@ function lockSourceDir(dir: string, file: string): InstanceLock | undefined {
   } catch (err) {
     if (err instanceof DataDirInUseError) {
       throw new Error(
-        `a Reef host (pid ${err.pid}) is running on ${file}; stop it first (Ctrl-C), so that what it acknowledges is not left behind after the copy`,
+        `a Reef host (pid ${err.pid}) is running in ${dir}, the folder of ${file}; stop it first (Ctrl-C), so that nothing it acknowledges is left behind after the copy`,
       );
     }
     return undefined;
