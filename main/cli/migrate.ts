@@ -92,7 +92,7 @@ export async function runMigrate(
       // Rows already on the target are kept, never rewritten: a source that changed after an
       // earlier run copied them stays different however often this runs again.
       out.error(
-        'reef: the source changed after those rows were copied (was a host running on it?); with every host stopped, copy again into an empty target (a new database, or drop its tables)',
+        `reef: rows already on the target are kept as they are: the source changed after an earlier run copied them (was a host running on it?)${options.force ? ', or the target held other rows under the same keys (--force)' : ''}; with every host stopped, copy again into an empty target (a new database, or drop its tables)`,
       );
       return 1;
     }
