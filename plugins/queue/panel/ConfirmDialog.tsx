@@ -1,5 +1,5 @@
 // The bulk action confirmation: says how many tasks it touches (from a dry run); Enter confirms, Esc cancels.
-import { useEffect, useRef, type KeyboardEvent } from 'react';
+import { useLayoutEffect, useRef, type KeyboardEvent } from 'react';
 import { isFiltered, toFilterBody } from './filters.js';
 import { formatCount } from './format.js';
 import type { BulkConfirmation } from './use-bulk-action.js';
@@ -19,7 +19,9 @@ export function ConfirmDialog({ confirmation: c, onConfirm, onCancel }: { confir
   const verb = c.action === 'retry' ? 'retry' : 'cancel';
   const canRun = c.phase === 'ready' && !!c.matched;
 
-  useEffect(() => {
+  // With the commit that enables the button, not after the next paint: an Enter pressed in
+  // between would otherwise reach the dialog, and a test could see the button before its focus.
+  useLayoutEffect(() => {
     if (canRun) ok.current?.focus();
     else dialog.current?.focus();
   }, [canRun]);
