@@ -11,6 +11,7 @@ import { PG_NOW, PostgresTaskStore, completeBatchSql } from '../../plugins/queue
 import { EnqueueSchema } from '../../plugins/queue/host/schemas.js';
 import type { PluginDatabase } from '../../sdk/index.js';
 import { postgresOrSkip, startPostgres, type RunningPostgres } from '../harness/postgres.js';
+import { loopsWithNext } from './store-conformance.js';
 
 describe.runIf(postgresOrSkip('PostgreSQL batching'))('PostgreSQL claims and completions sharing statements', () => {
   let server: RunningPostgres;
@@ -77,21 +78,8 @@ describe.runIf(postgresOrSkip('PostgreSQL batching'))('PostgreSQL claims and com
 
   it('drains 600 tasks with complete-and-claim in one statement per batch of workers, each task once, history true', async () => {
     await enqueue(600);
-    const byWorker = new Map<string, string>();
     statements = 0;
-    await Promise.all(
-      Array.from({ length: 10 }, async (_, w) => {
-        const next = { queues: ['q'], worker: `w${w}`, max: 1, leaseMs: 60_000 };
-        let [task] = await store.claim(next);
-        while (task) {
-          expect(byWorker.has(task.id)).toBe(false);
-          byWorker.set(task.id, `w${w}`);
-          const out = await store.completeAndClaim(task.id, task.leaseToken, { by: w }, next);
-          expect(out.changed).toBe(true);
-          task = out.next[0];
-        }
-      }),
-    );
+    const byWorker = await loopsWithNext(store, 10, 60_000);
     // 1,200 transitions; the plain loop's statements (two per batch) would be about 120.
     console.log(`[batching] complete-and-claim: ${statements} statements for 1,200 transitions`);
     expect(statements).toBeLessThan(100);

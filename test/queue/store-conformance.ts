@@ -17,6 +17,29 @@ const enqueueInput = (body: Record<string, unknown>) => EnqueueSchema.parse({ qu
 const list = (body: Record<string, unknown> = {}) => ListSchema.parse(body);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * `workers` agent loops on queue `q` until it is empty: claim, then complete (result `{by: w}`)
+ * with `next` for the following task. Each task must come to one worker once and complete;
+ * returns which worker (`w0`, `w1`, …) had each task.
+ */
+export async function loopsWithNext(store: TaskStore, workers: number, leaseMs: number): Promise<Map<string, string>> {
+  const seen = new Map<string, string>();
+  await Promise.all(
+    Array.from({ length: workers }, async (_, w) => {
+      const next = { queues: ['q'], worker: `w${w}`, max: 1, leaseMs };
+      let [task] = await store.claim(next);
+      while (task) {
+        expect(seen.has(task.id)).toBe(false);
+        seen.set(task.id, `w${w}`);
+        const out = await store.completeAndClaim(task.id, task.leaseToken, { by: w }, next);
+        expect(out.changed).toBe(true);
+        task = out.next[0];
+      }
+    }),
+  );
+  return seen;
+}
+
 export function taskStoreConformance(name: string, makeFixture: () => Promise<StoreFixture>): void {
   describe(`TaskStore conformance: ${name}`, () => {
     let fixture: StoreFixture;
@@ -128,20 +151,7 @@ export function taskStoreConformance(name: string, makeFixture: () => Promise<St
 
     it('keeps concurrent complete-and-claim loops to one lease per task', async () => {
       await store.enqueueBatch(Array.from({ length: 60 }, (_, i) => enqueueInput({ payload: { i } })), 'op');
-      const seen = new Map<string, string>();
-      await Promise.all(
-        Array.from({ length: 6 }, async (_, w) => {
-          const next = { queues: ['q'], worker: `w${w}`, max: 1, leaseMs: 30_000 };
-          let [task] = await store.claim(next);
-          while (task) {
-            expect(seen.has(task.id)).toBe(false);
-            seen.set(task.id, `w${w}`);
-            const out = await store.completeAndClaim(task.id, task.leaseToken, { by: w }, next);
-            expect(out.changed).toBe(true);
-            task = out.next[0];
-          }
-        }),
-      );
+      const seen = await loopsWithNext(store, 6, 30_000);
       expect(seen.size).toBe(60);
       const done = await store.list(list({ state: 'succeeded', limit: 100 }));
       expect(done.tasks).toHaveLength(60);
