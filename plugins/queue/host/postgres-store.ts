@@ -150,7 +150,7 @@ export class PostgresTaskStore extends SqlTaskStore {
     result: unknown,
     next: ClaimRequest,
   ): Promise<{ task: Task; changed: boolean; next: ClaimedTask[] }> {
-    if (await this.claimIsLimited(next)) return super.completeAndClaim(id, leaseToken, result, next);
+    if (await this.claimLimits(next)) return super.completeAndClaim(id, leaseToken, result, next);
     const batcher = batcherFor(this.completeClaimBatchers, next, (inputs) => this.completeAndClaimMany(next.queues, next.leaseMs, inputs));
     const out = await batcher.call({
       id,

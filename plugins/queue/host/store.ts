@@ -155,20 +155,23 @@ export abstract class SqlTaskStore implements TaskStore {
     return this.db.transaction((tx) => this.claimRows(tx, args));
   }
 
-  /** Whether a claim must count what is in flight (limits) or leave products out: not the fast path. */
-  protected async claimIsLimited(input: ClaimRequest): Promise<boolean> {
-    if (input.excludeProducts?.length) return true;
+  /**
+   * The limits a claim must count what is in flight against, or that leave products out: then it
+   * cannot take the fast path. Undefined when it can.
+   */
+  protected async claimLimits(input: ClaimRequest): Promise<Limit[] | undefined> {
     const limits = await this.limits.get();
-    return limits.some((l) => l.maxInFlight !== null && (l.kind === 'product' || input.queues.includes(l.name)));
+    const limited =
+      !!input.excludeProducts?.length || limits.some((l) => l.maxInFlight !== null && (l.kind === 'product' || input.queues.includes(l.name)));
+    return limited ? limits : undefined;
   }
 
   async claim(input: ClaimRequest): Promise<ClaimedTask[]> {
     const token = this.newLeaseToken();
     const paused = input.excludeProducts ?? [];
     const base = { token, worker: input.worker, leaseMs: input.leaseMs, excludeProducts: paused };
-    const limited = await this.claimIsLimited(input);
-    if (!limited) return this.claimed((await this.fastClaim({ ...base, queues: input.queues, max: input.max })).sort(claimOrder));
-    const limits = await this.limits.get();
+    const limits = await this.claimLimits(input);
+    if (!limits) return this.claimed((await this.fastClaim({ ...base, queues: input.queues, max: input.max })).sort(claimOrder));
     const rows = await this.db.transaction(async (tx) => {
       await this.lockForLimits(tx);
       const allowance = await inFlightAllowance(tx, limits, input.queues, input.max);
