@@ -12,12 +12,26 @@ export interface RequestOptions {
   /** Milliseconds before the request fails with `unavailable`. Default 5000. */
   timeoutMs?: number;
   caller?: Caller;
+  /**
+   * Aborted when whoever asked is gone (an HTTP client closed its connection): the handler's
+   * `info.signal` aborts with it, so a long poll ends early and nothing is taken for nobody.
+   * @since 0.1.0
+   */
+  signal?: AbortSignal;
 }
 
 /** What a handler learns about the request it serves. @since 0.1.0 */
 export interface RequestInfo {
   subject: string;
   caller: Caller;
+  /**
+   * Aborted once the requester can no longer receive the reply: its connection closed, or its
+   * deadline passed (the local bus's timeout, the NATS requester's timeout). A handler that
+   * waits stops waiting; a handler that took something for the requester (a claimed task)
+   * checks it before answering and gives back what cannot be delivered. Absent: the bus cannot tell.
+   * @since 0.1.0
+   */
+  signal?: AbortSignal;
 }
 
 /** Serves one request; its return value is the JSON reply, a thrown ReefError the error reply. @since 0.1.0 */
