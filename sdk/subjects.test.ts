@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { eventSubject, isValidPattern, isValidSubject, patternCovers, subjectMatches } from './subjects.js';
+import { eventSubject, isValidPattern, isValidSubject, patternCovers, patternsOverlap, subjectMatches } from './subjects.js';
 
 describe('subjects', () => {
   it('accepts concrete subjects and refuses wildcards, empty tokens and odd characters', () => {
@@ -41,6 +41,25 @@ describe('subjects', () => {
     ['reef.v1.>', 'reef.v1', false],
   ])('patternCovers(%s, %s) is %s', (outer, inner, expected) => {
     expect(patternCovers(outer, inner)).toBe(expected);
+  });
+
+  it.each([
+    ['reef.v1.queue.>', 'reef.v1.queue.tasks.get', true],
+    ['reef.v1.queue.>', 'reef.v1.*.x', true],
+    ['reef.v1.queue.>', 'reef.v1.queue', false],
+    ['reef.v1.queue.>', 'reef.v1.tasks.>', false],
+    ['reef.v1.*', 'reef.v1.*.x', false],
+    ['reef.v1.*.x', 'reef.v1.queue.*', true],
+    ['reef.v1.a.x', 'reef.v1.b.x', false],
+    ['reef.*.>', 'reef.v1', false],
+    ['reef.*.>', '*.v1.x', true],
+    ['>', 'reef', true],
+    ['>', '>', true],
+    ['*', 'reef.v1', false],
+    ['reef.v1', 'reef.v1', true],
+  ])('patternsOverlap(%s, %s) is %s', (a, b, expected) => {
+    expect(patternsOverlap(a, b)).toBe(expected);
+    expect(patternsOverlap(b, a)).toBe(expected);
   });
 
   it('builds event subjects under the protocol prefix', () => {
@@ -104,6 +123,35 @@ describe('subject properties', () => {
       }),
       { numRuns: 500 },
     );
+  });
+
+  // Patterns have at most 5 tokens over a, b, c: a subject both match, if there is one, is among these.
+  const universe = [1, 2, 3, 4, 5].flatMap((n) =>
+    Array.from({ length: 3 ** n }, (_, k) =>
+      Array.from({ length: n }, (_, i) => ['a', 'b', 'c'][Math.floor(k / 3 ** i) % 3]).join('.'),
+    ),
+  );
+
+  it('overlap is exact: true iff some subject matches both patterns', () => {
+    fc.assert(
+      fc.property(patternArb, patternArb, (a, b) => patternsOverlap(a, b) === universe.some((s) => subjectMatches(a, s) && subjectMatches(b, s))),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('overlap is symmetric, reflexive, and implied by covering', () => {
+    fc.assert(fc.property(patternArb, patternArb, (a, b) => patternsOverlap(a, b) === patternsOverlap(b, a)));
+    fc.assert(fc.property(patternArb, (p) => patternsOverlap(p, p)));
+    fc.assert(
+      fc.property(patternArb, patternArb, (a, b) => {
+        fc.pre(patternCovers(a, b));
+        return patternsOverlap(a, b);
+      }),
+    );
+  });
+
+  it('for a concrete subject, overlapping is matching', () => {
+    fc.assert(fc.property(patternArb, subjectArb, (p, s) => patternsOverlap(p, s) === subjectMatches(p, s)));
   });
 
   it('covering is reflexive and transitive', () => {

@@ -51,6 +51,25 @@ export function patternCovers(outer: string, inner: string): boolean {
   return o.length === n.length;
 }
 
+/**
+ * Can some subject match both patterns? Used to refuse a plugin whose `serve` grant reaches
+ * into another plugin's subjects (`reef.v1.queue.>` overlaps `reef.v1.*.x`: `reef.v1.queue.x`).
+ * @since 0.2.0
+ */
+export function patternsOverlap(a: string, b: string): boolean {
+  const x = a.split('.');
+  const y = b.split('.');
+  for (let i = 0; ; i++) {
+    const xt = x[i];
+    const yt = y[i];
+    // `>` stands for one or more tokens, so it meets whatever the other still has, if anything.
+    if (xt === '>') return yt !== undefined;
+    if (yt === '>') return xt !== undefined;
+    if (xt === undefined || yt === undefined) return xt === yt;
+    if (xt !== '*' && yt !== '*' && xt !== yt) return false;
+  }
+}
+
 /** `reef.v1.events.<kind>...` for an event kind. @since 0.1.0 */
 export function eventSubject(...tokens: string[]): string {
   return [SUBJECT_PREFIX, 'events', ...tokens].join('.');
