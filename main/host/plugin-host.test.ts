@@ -47,6 +47,21 @@ export async function activate(ctx) {
   };
 }
 
+/** A plugin that may serve `reef.v1.<id>.>` and `serve`, and maps each route onto `reef.v1.<id>.get`. */
+function routingPlugin(id: string, routes: Array<{ method: string; path: string }>, serve: string[] = []): TestPlugin {
+  return {
+    id,
+    manifest: { permissions: { bus: { serve: [`reef.v1.${id}.>`, ...serve] }, http: true } },
+    host: `
+globalThis.reefActivated = [...(globalThis.reefActivated ?? []), '${id}'];
+export async function activate(ctx) {
+  await ctx.bus.serve('reef.v1.${id}.get', () => ({ from: '${id}' }));
+  for (const r of ${JSON.stringify(routes)}) ctx.http.route({ ...r, subject: 'reef.v1.${id}.get', scopes: ['operator'] });
+}
+`,
+  };
+}
+
 describe('PluginHost', () => {
   let dir: TempDir;
   let bus: LocalBus;
@@ -214,6 +229,75 @@ export async function deactivate() { await ctxRef.bus.publish('reef.v1.events.ti
     stop();
     await host.deactivateAll();
     expect(seen).toEqual(['loaded', 'activating', 'active']);
+  });
+
+  describe('conflicts between plugins', () => {
+    const activated = () => (globalThis as { reefActivated?: string[] }).reefActivated ?? [];
+    beforeEach(() => {
+      delete (globalThis as { reefActivated?: string[] }).reefActivated;
+    });
+
+    it('a plugin whose serve grant overlaps an earlier plugin\'s is failed, naming both, and none of its code runs', async () => {
+      await start([
+        routingPlugin('aqueue', [], ['reef.v1.queue.>']),
+        routingPlugin('impostor', [], ['reef.v1.queue.tasks.get']),
+      ]);
+      expect(host.list().map((p) => [p.id, p.state, p.error])).toEqual([
+        ['aqueue', 'active', undefined],
+        [
+          'impostor',
+          'failed',
+          'permissions.bus.serve: "reef.v1.queue.tasks.get" of plugin impostor overlaps "reef.v1.queue.>" of plugin aqueue; ' +
+            'two plugins may not serve the same subjects, so impostor is not started',
+        ],
+      ]);
+      expect(activated()).toEqual(['aqueue']);
+      await expect(bus.request('reef.v1.impostor.get', {})).rejects.toMatchObject({ code: 'unavailable' });
+    });
+
+    it('the refusal holds against whoever runs: after the first stops the second may start, and then the first is refused', async () => {
+      await start([routingPlugin('first', [], ['reef.v1.shared.>']), routingPlugin('second', [], ['reef.v1.shared.tasks.get'])]);
+      expect(states()).toEqual({ first: 'active', second: 'failed' });
+      await host.deactivate('first');
+      expect(await host.activate('second')).toBe('active');
+      expect(await host.activate('first')).toBe('failed');
+      expect(host.list().find((p) => p.id === 'first')?.error).toMatch(/"reef\.v1\.shared\.>" of plugin first overlaps "reef\.v1\.shared\.tasks\.get" of plugin second/);
+    });
+
+    it('plugins with disjoint serve grants all start', async () => {
+      await start([routingPlugin('one', [], ['reef.v1.one.>', 'reef.v1.x.*']), routingPlugin('two', [], ['reef.v1.two.>', 'reef.v1.x.*.y'])]);
+      expect(states()).toEqual({ one: 'active', two: 'active' });
+    });
+
+    it('a route that can match another plugin\'s route fails the later plugin, naming both routes and plugins', async () => {
+      await start([
+        routingPlugin('things', [
+          { method: 'GET', path: '/v1/things/:id' },
+          // A plugin's own routes may overlap: the literal one wins.
+          { method: 'GET', path: '/v1/things/count' },
+        ]),
+        routingPlugin('wildcard', [
+          { method: 'GET', path: '/v1/wildcard/list' },
+          { method: 'GET', path: '/v1/:kind/special' },
+        ]),
+        routingPlugin('writer', [{ method: 'POST', path: '/v1/things/:id' }]),
+      ]);
+      expect(host.list().map((p) => [p.id, p.state, p.error])).toEqual([
+        ['things', 'active', undefined],
+        [
+          'wildcard',
+          'failed',
+          'route GET /v1/:kind/special of plugin wildcard shadows GET /v1/things/:id of plugin things; two plugins may not answer the same requests',
+        ],
+        ['writer', 'active', undefined],
+      ]);
+      expect(routes.list().map((r) => `${r.method} ${r.path} ${r.plugin}`).sort()).toEqual([
+        'GET /v1/things/:id things',
+        'GET /v1/things/count things',
+        'POST /v1/things/:id writer',
+      ]);
+      expect(routes.match('GET', '/v1/things/special')).toMatchObject({ route: { subject: 'reef.v1.things.get' } });
+    });
   });
 
   describe('permissions', () => {

@@ -20,6 +20,7 @@ import { pluginDatabase } from '../db/plugin-database.js';
 import { scopedKv } from '../kv/kv.js';
 import type { Logger } from './log.js';
 import { assertAllowed } from './permissions.js';
+import { assertNoRouteShadow, assertNoServeOverlap } from './plugin-conflicts.js';
 import type { DiscoveredPlugin } from './plugin-loader.js';
 import type { RouteTable } from '../server/routes.js';
 
@@ -119,6 +120,8 @@ export class PluginHost {
     delete record.error;
     this.changed();
     try {
+      // Checked before any of its code runs: a refused plugin never gets to serve anything.
+      assertNoServeOverlap(manifest, this.claimHolders(id));
       if (manifest.host && !this.deps.remote) {
         const mod = (await import(pathToFileURL(path.join(dir, manifest.host)).href)) as Partial<PluginModule>;
         if (typeof mod.activate !== 'function') throw new Error(`${manifest.host} does not export an activate function`);
@@ -157,6 +160,13 @@ export class PluginHost {
 
   async deactivateAll(): Promise<void> {
     for (const id of [...this.records.keys()].reverse()) await this.deactivate(id);
+  }
+
+  /** Manifests of the other plugins that run or are starting: their serve grants are taken. */
+  private claimHolders(id: string): Manifest[] {
+    return [...this.records.values()]
+      .filter((r) => r.discovered.manifest.id !== id && (r.state === 'active' || r.state === 'activating'))
+      .map((r) => r.discovered.manifest);
   }
 
   private async disposeAll(record: PluginRecord): Promise<void> {
@@ -248,6 +258,7 @@ export class PluginHost {
             throw new ReefError('forbidden', `plugin ${manifest.id} may not add HTTP routes: permissions.http is not true in its manifest`);
           }
           assertAllowed(manifest, 'serve', route.subject);
+          assertNoRouteShadow(manifest.id, route, routes.list());
           return track(routes.add(route, manifest.id));
         },
       },
