@@ -298,6 +298,27 @@ export async function deactivate() { await ctxRef.bus.publish('reef.v1.events.ti
       ]);
       expect(routes.match('GET', '/v1/things/special')).toMatchObject({ route: { subject: 'reef.v1.things.get' } });
     });
+
+    it('a plugin that catches the refusal of its shadowing route is failed all the same, and keeps nothing', async () => {
+      await start([
+        routingPlugin('things', [{ method: 'GET', path: '/v1/things/:id' }]),
+        {
+          id: 'wily',
+          manifest: { permissions: { bus: { serve: ['reef.v1.wily.>'] }, http: true } },
+          host: `export async function activate(ctx) {
+  await ctx.bus.serve('reef.v1.wily.get', () => ({}));
+  try {
+    ctx.http.route({ method: 'GET', path: '/v1/:kind/:id', subject: 'reef.v1.wily.get', scopes: ['operator'] });
+  } catch {}
+}`,
+        },
+      ]);
+      expect(host.list().find((p) => p.id === 'wily')).toMatchObject({
+        state: 'failed',
+        error: expect.stringMatching(/^route GET \/v1\/:kind\/:id of plugin wily shadows GET \/v1\/things\/:id of plugin things/),
+      });
+      await expect(bus.request('reef.v1.wily.get', {})).rejects.toMatchObject({ code: 'unavailable' });
+    });
   });
 
   describe('permissions', () => {

@@ -34,6 +34,8 @@ interface PluginRecord {
   disposables: Disposable[];
   /** Bumped on every activation and teardown: a ctx from an earlier one can no longer register anything. */
   generation: number;
+  /** A conflict with another plugin met while activating: it fails the plugin even if its code caught the error. */
+  refusal?: ReefError;
 }
 
 export interface PluginHostDeps {
@@ -118,6 +120,7 @@ export class PluginHost {
     record.state = 'activating';
     record.generation++;
     delete record.error;
+    delete record.refusal;
     this.changed();
     try {
       // Checked before any of its code runs: a refused plugin never gets to serve anything.
@@ -132,6 +135,7 @@ export class PluginHost {
           this.deps.activationTimeoutMs ?? 15_000,
           `activate did not finish within ${this.deps.activationTimeoutMs ?? 15_000} ms`,
         );
+        if (record.refusal) throw record.refusal;
       }
       record.state = 'active';
       this.deps.log.info({ plugin: id }, 'plugin active');
@@ -258,7 +262,12 @@ export class PluginHost {
             throw new ReefError('forbidden', `plugin ${manifest.id} may not add HTTP routes: permissions.http is not true in its manifest`);
           }
           assertAllowed(manifest, 'serve', route.subject);
-          assertNoRouteShadow(manifest.id, route, routes.list());
+          try {
+            assertNoRouteShadow(manifest.id, route, routes.list());
+          } catch (err) {
+            if (err instanceof ReefError && record.state === 'activating' && record.generation === generation) record.refusal ??= err;
+            throw err;
+          }
           return track(routes.add(route, manifest.id));
         },
       },
