@@ -1,6 +1,7 @@
 /** HTTP and WebSocket on one port: /healthz, the /v1 gateway, the renderer RPC socket and the built renderer. */
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import {
   ReefError,
@@ -18,6 +19,10 @@ import { serveStatic } from './static.js';
 import { tokensEqual } from './tokens.js';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
+/** What may wait in one socket's send buffer before the socket counts as stuck (see attachRpc). */
+export const MAX_SOCKET_BUFFER_BYTES = 4 * 1024 * 1024;
+/** WebSocket close code 1013, "try again later": the page reconnects and resyncs, as after a restart. */
+export const CLOSE_TOO_SLOW = 1013;
 const COOKIE = 'reef_token';
 
 export interface ServerOptions {
@@ -34,6 +39,10 @@ export interface ServerOptions {
   log: Logger;
   version: string;
   tier: () => Tier;
+  /** How often /rpc sockets are pinged; one that has not answered the last ping by the next is ended. Default 15 s. */
+  pingIntervalMs?: number;
+  /** Per /rpc socket: past this many bytes waiting to be sent, the socket is closed with 1013. */
+  maxSocketBufferBytes?: number;
 }
 
 export interface RunningServer {
@@ -62,23 +71,58 @@ function sendError(res: http.ServerResponse, err: ReefError): void {
   sendJson(res, err.httpStatus, err.toBody());
 }
 
+/** The session cookie; one that is not valid percent-encoding counts as no cookie. */
 function cookieToken(header: string | undefined): string | undefined {
   if (!header) return undefined;
   for (const part of header.split(';')) {
     const [k, ...v] = part.trim().split('=');
-    if (k === COOKIE) return decodeURIComponent(v.join('='));
+    if (k !== COOKIE) continue;
+    try {
+      return decodeURIComponent(v.join('='));
+    } catch {
+      return undefined;
+    }
   }
   return undefined;
 }
 
-/**
- * The token a request carries: Authorization header, then ?token=, then the session cookie.
- * An explicit ?token= beats the cookie so that a new token replaces a stale cookie.
- */
-function presentedToken(req: http.IncomingMessage, url: URL): string | undefined {
+function bearerToken(req: http.IncomingMessage): string | undefined {
   const auth = req.headers.authorization;
-  if (auth?.startsWith('Bearer ')) return auth.slice(7).trim();
-  return url.searchParams.get('token') ?? cookieToken(req.headers.cookie) ?? undefined;
+  return auth?.startsWith('Bearer ') ? auth.slice(7).trim() : undefined;
+}
+
+/**
+ * Where a request lands decides what may authenticate it:
+ * - `api` (/v1): the Authorization header only. A cookie would let any page in the operator's
+ *   browser (another site, another local port) POST to the API; a query token ends up in logs.
+ * - `socket` (/rpc): the header or the page's cookie (the socket's Origin is checked too).
+ * - `page` (the app, its assets): the header, the cookie, or ?token= once, which becomes the cookie.
+ *   An explicit ?token= beats the cookie so that a new token replaces a stale cookie.
+ */
+type Surface = 'api' | 'socket' | 'page';
+
+function presentedToken(req: http.IncomingMessage, url: URL, surface: Surface): string | undefined {
+  const bearer = bearerToken(req);
+  if (bearer !== undefined || surface === 'api') return bearer;
+  const query = surface === 'page' ? url.searchParams.get('token') : null;
+  return query ?? cookieToken(req.headers.cookie);
+}
+
+/** A request target as a URL; undefined when it is not one (`//`, `http://[`), which callers answer with 400. */
+function parseTarget(target: string | undefined): URL | undefined {
+  try {
+    return new URL(target ?? '/', 'http://reef.invalid');
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Where to send a page after its ?token= is read: always a path on this host. `//evil.example/`
+ * or `/\\evil.example/` would be read by a browser as another host.
+ */
+export function sameHostLocation(url: URL): string {
+  return `/${url.pathname.replace(/^[/\\]+/, '')}${url.search}`;
 }
 
 async function readJsonBody(req: http.IncomingMessage): Promise<unknown> {
@@ -107,54 +151,61 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const { log, routes, bus } = options;
   const operator: Caller = { kind: 'operator', id: 'operator' };
 
-  const authorize = (req: http.IncomingMessage, url: URL): Caller | undefined => {
-    const token = presentedToken(req, url);
-    if (token && tokensEqual(token, options.operatorToken)) return operator;
-    return undefined;
-  };
-
-  /** The agent API also takes agent tokens; the app, its socket and its files take only the operator's. */
-  const authorizeAgent = async (req: http.IncomingMessage): Promise<Caller | undefined> => {
-    const auth = req.headers.authorization;
-    if (!auth?.startsWith('Bearer ') || !options.verifyAgentToken) return undefined;
-    return options.verifyAgentToken(auth.slice(7).trim());
+  /** The operator on every surface; agent tokens only on the agent API. */
+  const authorize = async (req: http.IncomingMessage, url: URL, surface: Surface): Promise<Caller | undefined> => {
+    const token = presentedToken(req, url, surface);
+    if (token === undefined) return undefined;
+    if (tokensEqual(token, options.operatorToken)) return operator;
+    return surface === 'api' && options.verifyAgentToken ? options.verifyAgentToken(token) : undefined;
   };
 
   const server = http.createServer((req, res) => {
     handle(req, res).catch((err: unknown) => {
       const e = ReefError.from(err);
-      if (e.code === 'internal') log.error({ err: e.message, url: req.url }, 'request failed');
+      // The path only: a query string may hold a token.
+      if (e.code === 'internal') log.error({ err: e.message, method: req.method, path: parseTarget(req.url)?.pathname }, 'request failed');
       if (!res.headersSent) sendError(res, e);
       else res.destroy();
     });
   });
+  // A malformed request line or header: Node answers 400 itself without this; with it, we also log.
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
+    log.debug({ err: err.code ?? err.message }, 'malformed HTTP request refused');
+    if (socket.writable && !(socket as Socket).destroyed) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+    else socket.destroy();
+  });
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://reef.invalid');
+    const url = parseTarget(req.url);
+    if (!url) throw new ReefError('invalid_request', 'the request target is not a valid path');
     res.setHeader('x-content-type-options', 'nosniff');
     if (url.pathname === '/healthz') {
       sendJson(res, 200, { ok: true, version: options.version, tier: options.tier() });
       return;
     }
-    const caller = authorize(req, url) ?? (url.pathname.startsWith('/v1/') ? await authorizeAgent(req) : undefined);
+    const api = url.pathname.startsWith('/v1/');
+    const caller = await authorize(req, url, api ? 'api' : 'page');
     if (!caller) {
       res.setHeader('www-authenticate', 'Bearer realm="reef"');
       throw new ReefError(
         'unauthorized',
-        'a valid token is required: send "Authorization: Bearer TOKEN" (run `reef token` to print the operator token)',
+        api
+          ? 'a valid token is required in the header "Authorization: Bearer TOKEN" (run `reef token` to print the operator token; cookies and ?token= are not accepted on /v1)'
+          : 'a valid token is required: send "Authorization: Bearer TOKEN" or open the address `reef serve` printed (run `reef token` to print the operator token)',
       );
     }
     // A page opened with ?token= gets a cookie, then the token leaves the address bar.
-    if (url.searchParams.has('token') && req.method === 'GET' && !url.pathname.startsWith('/v1/')) {
+    if (!api && url.searchParams.has('token') && req.method === 'GET') {
+      const token = url.searchParams.get('token') ?? '';
       url.searchParams.delete('token');
       res.writeHead(303, {
-        'set-cookie': `${COOKIE}=${encodeURIComponent(presentedToken(req, new URL(req.url ?? '/', 'http://reef.invalid')) ?? '')}; Path=/; HttpOnly; SameSite=Strict`,
-        location: url.pathname + (url.search || ''),
+        'set-cookie': `${COOKIE}=${encodeURIComponent(token)}; Path=/; HttpOnly; SameSite=Strict`,
+        location: sameHostLocation(url),
       });
       res.end();
       return;
     }
-    if (url.pathname.startsWith('/v1/')) {
+    if (api) {
       await handleGateway(req, res, url, caller);
       return;
     }
@@ -185,35 +236,96 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       throw new ReefError('invalid_request', 'the body must be a JSON object');
     }
     const merged: Record<string, unknown> = { ...(body as Record<string, unknown>) };
-    // The token authenticates the call; it is never part of the operation's body.
-    if (route.query) for (const [k, v] of url.searchParams) if (k !== 'token') merged[k] = v;
+    if (route.query) for (const [k, v] of url.searchParams) merged[k] = v;
     for (const [k, v] of Object.entries(params)) {
       if (k in merged && merged[k] !== v) throw new ReefError('invalid_request', `${k}: differs between the path and the body`);
       merged[k] = v;
     }
-    const reply = await bus.request(route.subject, merged, { caller, timeoutMs: 130_000 });
-    sendJson(res, 200, reply);
+    // A client that hangs up (a long poll given up on) aborts the request, so nothing is taken for it.
+    const gone = new AbortController();
+    const onClose = () => {
+      if (!res.writableFinished) gone.abort(new ReefError('unavailable', 'the client closed the connection'));
+    };
+    res.once('close', onClose);
+    try {
+      const reply = await bus.request(route.subject, merged, { caller, timeoutMs: 130_000, signal: gone.signal });
+      sendJson(res, 200, reply);
+    } finally {
+      res.off('close', onClose);
+    }
   }
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_BODY_BYTES });
-  server.on('upgrade', (req, socket, head) => {
-    const url = new URL(req.url ?? '/', 'http://reef.invalid');
+  wss.on('error', (err) => log.warn({ err: err.message }, 'WebSocket server error'));
+  server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+    // Until ws takes the socket over, its errors (a reset while we answer) are ours to handle.
+    const onSocketError = (err: Error) => {
+      log.debug({ err: err.message }, 'socket error during upgrade');
+      socket.destroy();
+    };
+    socket.on('error', onSocketError);
     const refuse = (status: number, reason: string) => {
       socket.end(`HTTP/1.1 ${status} ${reason}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
     };
+    upgrade(req, socket, head, refuse, () => socket.off('error', onSocketError)).catch((err: unknown) => {
+      log.error({ err: ReefError.from(err).message }, 'upgrade failed');
+      refuse(500, 'Internal Server Error');
+    });
+  });
+
+  async function upgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer, refuse: (status: number, reason: string) => void, handOver: () => void): Promise<void> {
+    const url = parseTarget(req.url);
+    if (!url) return refuse(400, 'Bad Request');
     if (url.pathname !== '/rpc') return refuse(404, 'Not Found');
     // Only pages served by this host may open the socket: a page elsewhere would ride the cookie.
     const origin = req.headers.origin;
     const hostHeader = req.headers.host;
     if (origin !== undefined && (!hostHeader || origin !== `http://${hostHeader}`)) return refuse(403, 'Forbidden');
-    const caller = authorize(req, url);
+    const caller = await authorize(req, url, 'socket');
     if (!caller) return refuse(401, 'Unauthorized');
-    wss.handleUpgrade(req, socket, head, (ws) => attachRpc(ws, caller));
-  });
+    if ((socket as Socket).destroyed) return;
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      handOver();
+      attachRpc(ws, caller);
+    });
+  }
+
+  const maxBuffered = options.maxSocketBufferBytes ?? MAX_SOCKET_BUFFER_BYTES;
+  /** Sockets that answered the last ping; the rest are ended at the next round. */
+  const alive = new WeakSet<WebSocket>();
+  const pinger = setInterval(() => {
+    for (const ws of wss.clients) {
+      if (!alive.has(ws)) {
+        log.info('renderer socket did not answer a ping: ended');
+        ws.terminate();
+        continue;
+      }
+      alive.delete(ws);
+      ws.ping();
+    }
+  }, options.pingIntervalMs ?? 15_000);
+  pinger.unref();
 
   function attachRpc(ws: WebSocket, caller: Caller): void {
+    alive.add(ws);
+    ws.on('pong', () => alive.add(ws));
+    // An oversized frame, invalid UTF-8, a reset: ws reports it here and closes this socket; the host goes on.
+    ws.on('error', (err) => log.warn({ err: err.message }, 'renderer socket error: connection closed'));
+    let stuck = false;
     const send = (frame: WsServerFrame) => {
-      if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(frame));
+      if (ws.readyState !== ws.OPEN || stuck) return;
+      // A page that stops reading would make the host buffer every event for it: past the cap it
+      // is closed instead, and reconnects and resyncs as after a restart.
+      if (ws.bufferedAmount > maxBuffered) {
+        stuck = true;
+        log.warn({ bufferedBytes: ws.bufferedAmount }, 'renderer socket is not reading: closed (1013)');
+        void session.close();
+        ws.close(CLOSE_TOO_SLOW, 'too far behind: reconnect');
+        // The close frame waits behind what the page has not read; do not wait for it for long.
+        setTimeout(() => ws.terminate(), 5000).unref();
+        return;
+      }
+      ws.send(JSON.stringify(frame));
     };
     const session = new RendererSession(options.rendererHost, (event: HostEvent) => send({ event }), caller);
     ws.on('message', (data) => {
@@ -240,12 +352,15 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       resolve();
     });
   });
+  // After listening, a server error (EMFILE on accept) is logged; the server keeps serving what it can.
+  server.on('error', (err) => log.error({ err: err.message }, 'HTTP server error'));
   const port = (server.address() as AddressInfo).port;
   const shownHost = options.host.includes(':') ? `[${options.host}]` : options.host;
   return {
     url: `http://${shownHost}:${port}`,
     port,
     close: async () => {
+      clearInterval(pinger);
       for (const client of wss.clients) client.terminate();
       wss.close();
       server.closeAllConnections();
