@@ -66,16 +66,25 @@ export class LocalBus implements Bus {
       throw new ReefError('unavailable', `no service answers on ${subject}`);
     }
     const timeoutMs = options.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
-    const info = { subject, caller: options.caller ?? HOST_CALLER };
+    // The handler's signal: aborted when the requester gives up (its own signal) or times out.
+    const gone = new AbortController();
+    const info = { subject, caller: options.caller ?? HOST_CALLER, signal: gone.signal };
     let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new ReefError('unavailable', `no reply on ${subject} within ${timeoutMs} ms`)),
-        timeoutMs,
-      );
+    let onAbort: (() => void) | undefined;
+    const ended = new Promise<never>((_, reject) => {
+      const end = (error: ReefError) => {
+        gone.abort(error);
+        reject(error);
+      };
+      timer = setTimeout(() => end(new ReefError('unavailable', `no reply on ${subject} within ${timeoutMs} ms`)), timeoutMs);
+      const requester = options.signal;
+      if (!requester) return;
+      onAbort = () => end(new ReefError('unavailable', `the request on ${subject} was abandoned by its caller`));
+      if (requester.aborted) onAbort();
+      else requester.addEventListener('abort', onAbort, { once: true });
     });
     try {
-      const reply = await Promise.race([Promise.resolve().then(() => server.handler(requestBody, info)), timeout]);
+      const reply = await Promise.race([Promise.resolve().then(() => server.handler(requestBody, info)), ended]);
       // A reply JSON cannot carry is the handler's fault, not the caller's.
       try {
         return wireCopy(reply, `the reply on ${subject}`) as T;
@@ -87,6 +96,7 @@ export class LocalBus implements Bus {
       throw ReefError.from(err);
     } finally {
       clearTimeout(timer);
+      if (onAbort) options.signal?.removeEventListener('abort', onAbort);
     }
   }
 

@@ -7,11 +7,13 @@ import { createAgentToken, startReef, type ReefProcess } from '../harness/reef-p
 let host: ReefProcess;
 let operator: AgentApi;
 let agent: AgentApi;
+let quill: AgentApi;
 
 beforeAll(async () => {
   host = await startReef();
   operator = new AgentApi(host.origin, host.token);
   agent = new AgentApi(host.origin, createAgentToken(host, 'forge'));
+  quill = new AgentApi(host.origin, createAgentToken(host, 'quill'));
 }, 30_000);
 afterAll(async () => host?.stop());
 
@@ -21,7 +23,7 @@ describe('queue agent API over HTTP', () => {
   it('lets an agent token enqueue, claim, heartbeat and complete', async () => {
     const enq = await agent.call<{ task: Task }>('POST', '/v1/tasks', { queue: 'build', type: 'compile', payload: { repo: 'x' }, tags: { product: 'p1' } });
     expect(enq.status).toBe(200);
-    const claim = await agent.call<{ tasks: Array<Task & { leaseToken: string }> }>('POST', '/v1/tasks/claim', { queues: ['build'], worker: 'forge-1' });
+    const claim = await agent.call<{ tasks: Array<Task & { leaseToken: string }> }>('POST', '/v1/tasks/claim', { queues: ['build'], worker: 'forge' });
     const task = claim.json.tasks[0];
     expect(task?.id).toBe(enq.json.task.id);
     const hb = await agent.call<{ leaseExpiresAt: string }>('POST', `/v1/tasks/${task?.id}/heartbeat`, { leaseToken: task?.leaseToken, progress: { pct: 10 } });
@@ -35,12 +37,12 @@ describe('queue agent API over HTTP', () => {
 
   it('completes and claims the next task in one request; a bad next is refused and completes nothing', async () => {
     for (const i of [1, 2]) await agent.call('POST', '/v1/tasks', { queue: 'loop', type: 't', payload: { i } });
-    const claim = await agent.call<{ tasks: Array<Task & { leaseToken: string }> }>('POST', '/v1/tasks/claim', { queues: ['loop'], worker: 'forge-2' });
+    const claim = await agent.call<{ tasks: Array<Task & { leaseToken: string }> }>('POST', '/v1/tasks/claim', { queues: ['loop'], worker: 'forge' });
     const first = claim.json.tasks[0];
     if (!first) throw new Error('nothing claimed');
     const bad = await agent.call<ErrorReply>('POST', `/v1/tasks/${first.id}/complete`, {
       leaseToken: first.leaseToken,
-      next: { queues: ['loop'], worker: 'forge-2', waitMs: 1000 },
+      next: { queues: ['loop'], worker: 'forge', waitMs: 1000 },
     });
     expect(bad.status).toBe(400);
     expect(bad.json.error.message).toContain('waitMs');
@@ -49,13 +51,13 @@ describe('queue agent API over HTTP', () => {
     const done = await agent.call<Next>('POST', `/v1/tasks/${first.id}/complete`, {
       leaseToken: first.leaseToken,
       result: { ok: 1 },
-      next: { queues: ['loop'], worker: 'forge-2' },
+      next: { queues: ['loop'], worker: 'forge' },
     });
     expect(done.status).toBe(200);
     expect(done.json.task).toMatchObject({ id: first.id, state: 'succeeded' });
     const second = done.json.next.tasks[0];
-    expect(second).toMatchObject({ state: 'leased', worker: 'forge-2', payload: { i: 2 } });
-    const last = await agent.call<Next>('POST', `/v1/tasks/${second?.id}/complete`, { leaseToken: second?.leaseToken, next: { queues: ['loop'], worker: 'forge-2' } });
+    expect(second).toMatchObject({ state: 'leased', worker: 'forge', payload: { i: 2 } });
+    const last = await agent.call<Next>('POST', `/v1/tasks/${second?.id}/complete`, { leaseToken: second?.leaseToken, next: { queues: ['loop'], worker: 'forge' } });
     expect(last.json).toMatchObject({ task: { state: 'succeeded' }, next: { tasks: [] } });
   });
 
@@ -88,13 +90,13 @@ describe('queue agent API over HTTP', () => {
 
   it('wakes a long-polling claim as soon as a task arrives', async () => {
     const started = Date.now();
-    const claim = agent.call<{ tasks: Task[] }>('POST', '/v1/tasks/claim', { queues: ['longpoll'], worker: 'w', waitMs: 10_000 });
+    const claim = agent.call<{ tasks: Task[] }>('POST', '/v1/tasks/claim', { queues: ['longpoll'], worker: 'forge', waitMs: 10_000 });
     await new Promise((r) => setTimeout(r, 300));
     await operator.call('POST', '/v1/tasks', { queue: 'longpoll', type: 't' });
     const { json } = await claim;
     expect(json.tasks).toHaveLength(1);
     expect(Date.now() - started).toBeLessThan(2000);
-    const empty = await agent.call<{ tasks: Task[] }>('POST', '/v1/tasks/claim', { queues: ['longpoll'], worker: 'w', waitMs: 300 });
+    const empty = await agent.call<{ tasks: Task[] }>('POST', '/v1/tasks/claim', { queues: ['longpoll'], worker: 'forge', waitMs: 300 });
     expect(empty.json.tasks).toEqual([]);
   });
 
@@ -113,16 +115,16 @@ describe('queue agent API over HTTP', () => {
     expect((body.error.details as { retryAfterMs: number }).retryAfterMs).toBeGreaterThan(0);
 
     expect((await operator.call('POST', '/v1/queues/small/pause', {})).status).toBe(200);
-    expect((await agent.call<{ tasks: Task[] }>('POST', '/v1/tasks/claim', { queues: ['small'], worker: 'w' })).json.tasks).toEqual([]);
+    expect((await agent.call<{ tasks: Task[] }>('POST', '/v1/tasks/claim', { queues: ['small'], worker: 'forge' })).json.tasks).toEqual([]);
     expect((await agent.call('POST', '/v1/queues/small/resume', {})).status).toBe(403);
     await operator.call('POST', '/v1/queues/small/resume', {});
-    expect((await agent.call<{ tasks: Task[] }>('POST', '/v1/tasks/claim', { queues: ['small'], worker: 'w' })).json.tasks).toHaveLength(1);
+    expect((await agent.call<{ tasks: Task[] }>('POST', '/v1/tasks/claim', { queues: ['small'], worker: 'forge' })).json.tasks).toHaveLength(1);
   });
 
   it('counts then applies a bulk retry on a filter', async () => {
     for (let i = 0; i < 3; i++) {
       await operator.call('POST', '/v1/tasks', { queue: 'bulk', type: 't', maxAttempts: 1 });
-      const { json } = await agent.call<{ tasks: Array<Task & { leaseToken: string }> }>('POST', '/v1/tasks/claim', { queues: ['bulk'], worker: 'w' });
+      const { json } = await agent.call<{ tasks: Array<Task & { leaseToken: string }> }>('POST', '/v1/tasks/claim', { queues: ['bulk'], worker: 'forge' });
       const t = json.tasks[0];
       await agent.call('POST', `/v1/tasks/${t?.id}/fail`, { leaseToken: t?.leaseToken, error: 'boom' });
     }
@@ -147,24 +149,52 @@ describe('queue agent API over HTTP', () => {
   it('holds the claims of a paused agent and the tasks of a paused product until they are resumed', async () => {
     await operator.call('POST', '/v1/tasks', { queue: 'fleet', type: 't', tags: { product: 'atlas' } });
     await operator.call('POST', '/v1/tasks', { queue: 'fleet', type: 't', tags: { product: 'beacon' } });
-    expect((await operator.call('POST', '/v1/agents/pause', { scope: 'agent', name: 'forge-9' })).status).toBe(200);
+    expect((await operator.call('POST', '/v1/agents/pause', { scope: 'agent', name: 'forge' })).status).toBe(200);
     expect((await operator.call('POST', '/v1/agents/pause', { scope: 'product', name: 'atlas' })).status).toBe(200);
-    const held = await agent.call<{ tasks: Task[] }>('POST', '/v1/tasks/claim', { queues: ['fleet'], worker: 'forge-9', max: 5 });
+    const held = await agent.call<{ tasks: Task[] }>('POST', '/v1/tasks/claim', { queues: ['fleet'], worker: 'forge', max: 5 });
     expect(held.json.tasks).toEqual([]);
-    const other = await agent.call<{ tasks: Task[] }>('POST', '/v1/tasks/claim', { queues: ['fleet'], worker: 'quill-1', max: 5 });
+    const other = await quill.call<{ tasks: Task[] }>('POST', '/v1/tasks/claim', { queues: ['fleet'], worker: 'quill', max: 5 });
     expect(other.json.tasks.map((t) => t.tags.product)).toEqual(['beacon']);
     // A completion's next claim is held the same way.
     for (let i = 0; i < 2; i++) await operator.call('POST', '/v1/tasks', { queue: 'fleet', type: 't', tags: { product: 'beacon' } });
     type Next = { task: Task; next: { tasks: Array<Task & { leaseToken: string }> } };
     const b1 = other.json.tasks[0] as Task & { leaseToken: string };
-    const viaNext = await agent.call<Next>('POST', `/v1/tasks/${b1.id}/complete`, { leaseToken: b1.leaseToken, next: { queues: ['fleet'], worker: 'quill-1' } });
+    const viaNext = await quill.call<Next>('POST', `/v1/tasks/${b1.id}/complete`, { leaseToken: b1.leaseToken, next: { queues: ['fleet'], worker: 'quill' } });
     expect(viaNext.json.next.tasks.map((t) => t.tags.product)).toEqual(['beacon']);
     const b2 = viaNext.json.next.tasks[0];
-    const heldNext = await agent.call<Next>('POST', `/v1/tasks/${b2?.id}/complete`, { leaseToken: b2?.leaseToken, next: { queues: ['fleet'], worker: 'forge-9' } });
+    const heldNext = await agent.call<Next>('POST', `/v1/tasks/${b2?.id}/complete`, { leaseToken: b2?.leaseToken, next: { queues: ['fleet'], worker: 'forge' } });
     // Held although a beacon task is ready.
     expect(heldNext.json).toMatchObject({ task: { state: 'succeeded' }, next: { tasks: [] } });
     await operator.call('POST', '/v1/agents/resume', { scope: 'all' });
-    const after = await agent.call<{ tasks: Task[] }>('POST', '/v1/tasks/claim', { queues: ['fleet'], worker: 'forge-9', max: 5 });
+    const after = await agent.call<{ tasks: Task[] }>('POST', '/v1/tasks/claim', { queues: ['fleet'], worker: 'forge', max: 5 });
     expect(after.json.tasks.map((t) => t.tags.product).sort()).toEqual(['atlas', 'beacon']);
+  });
+  it('an agent token claims only as its own agent: a paused agent cannot go on under another name', async () => {
+    await operator.call('POST', '/v1/tasks', { queue: 'alias', type: 't' });
+    const other = await agent.call<ErrorReply>('POST', '/v1/tasks/claim', { queues: ['alias'], worker: 'quill' });
+    expect(other.status).toBe(403);
+    expect(other.json.error.message).toContain('"forge"');
+    expect((await operator.call<{ tasks: Task[] }>('GET', '/v1/tasks?queue=alias')).json.tasks[0]?.state).toBe('ready');
+    // The operator may still name any worker.
+    const asOperator = await operator.call<{ tasks: Task[] }>('POST', '/v1/tasks/claim', { queues: ['alias'], worker: 'quill' });
+    expect(asOperator.json.tasks).toHaveLength(1);
+  });
+
+  it('a long poll whose client hangs up takes nothing: a task enqueued afterwards stays ready, no attempt counted', async () => {
+    const gone = new AbortController();
+    const claim = fetch(`${host.origin}/v1/tasks/claim`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${agent.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ queues: ['abandoned'], worker: 'forge', waitMs: 20_000, leaseMs: 600_000 }),
+      signal: gone.signal,
+    }).catch(() => 'hung up');
+    await new Promise((r) => setTimeout(r, 300));
+    gone.abort();
+    expect(await claim).toBe('hung up');
+    await new Promise((r) => setTimeout(r, 200));
+    const { json } = await operator.call<{ task: Task }>('POST', '/v1/tasks', { queue: 'abandoned', type: 't' });
+    await new Promise((r) => setTimeout(r, 500));
+    const after = await operator.call<{ task: Task }>('GET', `/v1/tasks/${json.task.id}`);
+    expect(after.json.task).toMatchObject({ state: 'ready', attempts: 0 });
   });
 });

@@ -62,7 +62,7 @@ describe.runIf(postgresOrSkip('queue on PostgreSQL under faults'))('queue on Pos
   });
 
   const claimOn = (host: TestHost, queue: string, waitMs: number) =>
-    host.service.claim({ queues: [queue], worker: 'w', waitMs }) as Promise<{ tasks: Task[] }>;
+    host.service.claim({ queues: [queue], worker: 'w', waitMs }, operator) as Promise<{ tasks: Task[] }>;
 
   it('wakes a long-polling claim on one host when another host enqueues (NOTIFY)', async () => {
     const started = Date.now();
@@ -107,18 +107,18 @@ describe.runIf(postgresOrSkip('queue on PostgreSQL under faults'))('queue on Pos
     let done = 0;
     for (;;) {
       const host = done % 2 ? a : b;
-      const { tasks } = (await host.service.claim({ queues: ['churn'], worker: 'w', max: 10 })) as { tasks: Array<Task & { leaseToken: string }> };
+      const { tasks } = (await host.service.claim({ queues: ['churn'], worker: 'w', max: 10 }, operator)) as { tasks: Array<Task & { leaseToken: string }> };
       if (tasks.length === 0) break;
       for (const t of tasks) {
         expect(lockedIds.has(t.id)).toBe(false);
-        await host.service.complete({ id: t.id, leaseToken: t.leaseToken });
+        await host.service.complete({ id: t.id, leaseToken: t.leaseToken }, operator);
         done++;
       }
     }
     expect(done).toBe(180);
     await blocker.query('COMMIT');
     await blocker.end();
-    const rest = (await a.service.claim({ queues: ['churn'], worker: 'w', max: 50 })) as { tasks: Task[] };
+    const rest = (await a.service.claim({ queues: ['churn'], worker: 'w', max: 50 }, operator)) as { tasks: Task[] };
     expect(rest.tasks.map((t) => t.id).sort()).toEqual([...lockedIds].sort());
   });
 });

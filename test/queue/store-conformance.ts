@@ -182,6 +182,23 @@ export function taskStoreConformance(name: string, makeFixture: () => Promise<St
       expect((await store.complete(second.id, second.leaseToken, null)).task.state).toBe('succeeded');
     });
 
+    it('releases a claim that could not be delivered: ready again, the attempt not counted, a stale lease left alone', async () => {
+      const { task } = await store.enqueue(enqueueInput({ priority: 5 }), 'op');
+      await store.enqueue(enqueueInput({}), 'op');
+      const lost = await claimOne('gone');
+      expect(lost.id).toBe(task.id);
+      const released = await store.release([lost, { id: lost.id, leaseToken: 'not-the-lease' }]);
+      expect(released.map((t) => [t.id, t.state, t.attempts, t.worker ?? null])).toEqual([[task.id, 'ready', 0, null]]);
+      // Its place at the head of the queue is kept, and the old lease is worthless.
+      const again = await claimOne('next');
+      expect([again.id, again.attempts]).toEqual([task.id, 1]);
+      expect((await refused(store.complete(lost.id, lost.leaseToken, null))).code).toBe('lease_lost');
+      expect(await store.release([lost])).toEqual([]);
+      const history = await store.history(task.id);
+      expect(history.map((e) => e.state)).toEqual(['ready', 'leased', 'ready', 'leased']);
+      expect(history[2]?.error).toMatch(/not delivered/);
+    });
+
     it('gives a task whose lease expired its place back at the head of the queue', async () => {
       const first = (await store.enqueue(enqueueInput({}), 'op')).task;
       await claimOne('dies', 1000);

@@ -34,6 +34,16 @@ export interface QueueServiceDeps {
   fleet?: FleetGate;
 }
 
+/**
+ * An agent token works only under its own name: a paused agent could otherwise keep working
+ * by claiming as another. The operator (and the host's own callers) may name any worker.
+ */
+function actsAsItself(info: RequestInfo, worker: string): void {
+  if (info.caller.kind === 'agent' && worker !== info.caller.id) {
+    throw new ReefError('forbidden', `the agent token "${info.caller.id}" may only claim as worker "${info.caller.id}", not "${worker}"`);
+  }
+}
+
 export class QueueService {
   constructor(private readonly deps: QueueServiceDeps) {}
 
@@ -59,21 +69,37 @@ export class QueueService {
     return { tasks: results.map((r) => r.task) };
   };
 
-  claim = async (body: unknown) => {
+  claim = async (body: unknown, info: RequestInfo) => {
     const { waitMs, ...input } = parseBody(ClaimSchema, body);
+    actsAsItself(info, input.worker);
     const deadline = Date.now() + waitMs;
     for (;;) {
+      // A claimer that has gone away (closed its connection, timed out) takes nothing.
+      if (info.signal?.aborted) return { tasks: [] };
       const controls = this.deps.fleet ? await this.deps.fleet.current() : NO_CONTROLS;
       // A paused or draining agent gets nothing (after its long poll, so it does not spin).
       const held = FleetGate.holds(controls, input.worker);
-      const tasks = held ? [] : await this.deps.store.claim({ ...input, excludeProducts: controls.pausedProducts });
+      const tasks = held ? [] : await this.undelivered(await this.deps.store.claim({ ...input, excludeProducts: controls.pausedProducts }), info);
       if (tasks.length || Date.now() >= deadline) {
         if (tasks.length) await this.emit(tasks.map(({ leaseToken: _t, ...t }) => t));
         return { tasks };
       }
-      await this.deps.waiters.wait(input.queues, Math.min(deadline - Date.now(), this.deps.pollMs ?? 1000));
+      await this.deps.waiters.wait(input.queues, Math.min(deadline - Date.now(), this.deps.pollMs ?? 1000), info.signal);
     }
   };
+
+  /**
+   * Claimed tasks whose claimer is gone go straight back to ready, their attempt not counted;
+   * otherwise they would sit leased to nobody for the whole lease. Returns what may be delivered.
+   */
+  private async undelivered<T extends { id: string; leaseToken: string }>(tasks: T[], info: RequestInfo): Promise<T[]> {
+    if (tasks.length === 0 || !info.signal?.aborted) return tasks;
+    const released = await this.deps.store.release(tasks);
+    // Listeners saw nothing of the claim (its events are sent after delivery), so only the
+    // history records it; tell them the tasks are ready again in case another host woke.
+    for (const t of released) this.deps.ready(t.queue);
+    return [];
+  }
 
   heartbeat = async (body: unknown) => {
     const p = parseBody(HeartbeatSchema, body);
@@ -81,14 +107,17 @@ export class QueueService {
   };
 
   /** With `next`, also claims the worker's next tasks (as claim does, without the long poll). */
-  complete = async (body: unknown) => {
+  complete = async (body: unknown, info: RequestInfo) => {
     const p = parseBody(CompleteSchema, body);
+    if (p.next) actsAsItself(info, p.next.worker);
     const controls = p.next && this.deps.fleet ? await this.deps.fleet.current() : NO_CONTROLS;
     // A paused or draining agent's completion goes through; its claim gets nothing.
     const claim = p.next && !FleetGate.holds(controls, p.next.worker) ? { ...p.next, excludeProducts: controls.pausedProducts } : undefined;
-    const { task, changed, next } = claim
+    const { task, changed, next: claimed } = claim
       ? await this.deps.store.completeAndClaim(p.id, p.leaseToken, p.result, claim)
       : { ...(await this.deps.store.complete(p.id, p.leaseToken, p.result)), next: [] };
+    // The completion stands (a repeat answers the same); the next tasks go back if no one takes them.
+    const next = await this.undelivered(claimed, info);
     if (changed) await this.emit([task]);
     if (next.length) await this.emit(next.map(({ leaseToken: _t, ...t }) => t));
     return p.next ? { task, next: { tasks: next } } : { task };

@@ -57,6 +57,11 @@ export interface TaskStore {
    */
   completeAndClaim(id: string, leaseToken: string, result: unknown, next: ClaimRequest): Promise<{ task: Task; changed: boolean; next: ClaimedTask[] }>;
   fail(id: string, leaseToken: string, error: string, retryable: boolean): Promise<Task>;
+  /**
+   * Puts claimed tasks that could not be delivered (their claimer was gone) back to ready, the
+   * attempt not counted. Tasks whose lease has moved on are left alone. Returns those put back.
+   */
+  release(claims: ReadonlyArray<{ id: string; leaseToken: string }>): Promise<Task[]>;
   get(id: string): Promise<Task | undefined>;
   list(filter: ListInput): Promise<{ tasks: Task[]; nextCursor?: string }>;
   cancel(id: string): Promise<Task>;
@@ -412,6 +417,25 @@ export abstract class SqlTaskStore implements TaskStore {
       );
       await this.recordEvents(tx, rows, error);
       return taskFromRow(rows[0] as Row);
+    });
+  }
+
+  async release(claims: ReadonlyArray<{ id: string; leaseToken: string }>): Promise<Task[]> {
+    if (claims.length === 0) return [];
+    return this.db.transaction(async (tx) => {
+      const rows: Row[] = [];
+      for (const c of claims) {
+        rows.push(
+          ...(await tx.query(
+            `UPDATE queue_tasks SET state = 'ready', attempts = attempts - 1, lease_token = NULL, worker = NULL,
+               lease_expires_at = NULL, updated_at = ${this.now}, progress = NULL
+             WHERE id = ? AND lease_token = ? AND state = 'leased' RETURNING *`,
+            [c.id, c.leaseToken],
+          )),
+        );
+      }
+      await this.recordEvents(tx, rows, 'not delivered: the claimer was gone');
+      return rows.map(taskFromRow);
     });
   }
 

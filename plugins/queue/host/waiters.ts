@@ -2,14 +2,17 @@
 export class ClaimWaiters {
   private readonly waiting = new Map<string, Set<() => void>>();
 
-  /** Resolves on a wake for any of `queues`, or after `ms`. */
-  wait(queues: readonly string[], ms: number): Promise<void> {
+  /** Resolves on a wake for any of `queues`, after `ms`, or when `signal` aborts (the claimer is gone). */
+  wait(queues: readonly string[], ms: number, signal?: AbortSignal): Promise<void> {
     return new Promise((resolve) => {
       const done = () => {
         clearTimeout(timer);
+        signal?.removeEventListener('abort', done);
         for (const q of queues) this.waiting.get(q)?.delete(done);
         resolve();
       };
+      if (signal?.aborted) return resolve();
+      signal?.addEventListener('abort', done, { once: true });
       const timer = setTimeout(done, ms);
       for (const q of queues) {
         let set = this.waiting.get(q);
