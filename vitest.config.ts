@@ -6,6 +6,8 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     allowOnly: !process.env.CI,
+    // Before any suite: one line per missing system package and how to install it; under CI=true the run stops.
+    globalSetup: ['test/preflight.setup.ts'],
     projects: [
       {
         extends: true,

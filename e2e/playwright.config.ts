@@ -1,11 +1,14 @@
 // Playwright: browser mode in Debian's Chromium (never a downloaded browser), Electron where its binary exists.
 import { defineConfig } from '@playwright/test';
+import { chromiumPath } from '../test/harness/preflight.js';
 
-export const CHROMIUM = process.env.REEF_CHROMIUM ?? '/usr/bin/chromium';
+export const CHROMIUM = chromiumPath();
 
 export default defineConfig({
   testDir: '.',
   testMatch: /.*\.spec\.ts/,
+  // Checks that Chromium is there before any test tries to launch it.
+  globalSetup: './preflight.setup.ts',
   outputDir: '../test-results',
   forbidOnly: !!process.env.CI,
   retries: 0,

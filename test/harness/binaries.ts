@@ -1,20 +1,21 @@
 /** Finds external binaries the integration tests need, and decides between skipping and failing without them. */
-import { accessSync, constants, existsSync, readdirSync } from 'node:fs';
+import { accessSync, constants, existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
+
+/** A file (not a folder, which root may also "execute") that we may run. */
+export function isExecutable(file: string): boolean {
+  try {
+    accessSync(file, constants.X_OK);
+    return statSync(file).isFile();
+  } catch {
+    return false;
+  }
+}
 
 /** The first executable `name` in `dirs`, then on PATH. */
 export function findBinary(name: string, dirs: readonly string[] = [], env: NodeJS.ProcessEnv = process.env): string | undefined {
   const search = [...dirs, ...(env.PATH ?? '').split(path.delimiter).filter(Boolean)];
-  for (const dir of search) {
-    const full = path.join(dir, name);
-    try {
-      accessSync(full, constants.X_OK);
-      return full;
-    } catch {
-      // not here; keep looking
-    }
-  }
-  return undefined;
+  return search.map((dir) => path.join(dir, name)).find(isExecutable);
 }
 
 /** `/usr/lib/postgresql/<ver>/bin`, newest version first (numeric order, so 16 comes before 9.6). */
