@@ -65,7 +65,7 @@ export function busConformance(name: string, makeBus: () => Promise<Bus> | Bus, 
         });
         const reply = await bus.request('reef.v1.math.add', { a: 2, b: 3 }, { caller: { kind: 'agent', id: 'forge' } });
         expect(reply).toEqual({ sum: 5 });
-        expect(seen).toEqual({ subject: 'reef.v1.math.add', caller: { kind: 'agent', id: 'forge' } });
+        expect(seen).toMatchObject({ subject: 'reef.v1.math.add', caller: { kind: 'agent', id: 'forge' } });
       });
 
       it('an async handler is awaited', async () => {
@@ -91,6 +91,39 @@ export function busConformance(name: string, makeBus: () => Promise<Bus> | Bus, 
         expect(err.message).toMatch(/50 ms/);
         expect(Date.now() - started).toBeGreaterThanOrEqual(45);
         expect(Date.now() - started).toBeLessThan(2000);
+      });
+
+      it("the handler's signal aborts once the requester's timeout has passed", async () => {
+        let abortedAfter = -1;
+        await bus.serve('reef.v1.wait', async (_b, info) => {
+          const started = Date.now();
+          await new Promise<void>((resolve) => info.signal?.addEventListener('abort', () => resolve(), { once: true }));
+          abortedAfter = Date.now() - started;
+          return 'late';
+        });
+        expect((await refused(bus.request('reef.v1.wait', {}, { timeoutMs: 300 }))).code).toBe('unavailable');
+        await expect.poll(() => abortedAfter, { timeout: 3000 }).toBeGreaterThanOrEqual(0);
+        expect(abortedAfter).toBeGreaterThan(200);
+        expect(abortedAfter).toBeLessThan(1500);
+      });
+
+      it("a request whose own signal aborts fails at once with unavailable, and the handler's signal aborts by its deadline", async () => {
+        let handlerAborted = false;
+        await bus.serve('reef.v1.wait', async (_b, info) => {
+          await new Promise<void>((resolve) => info.signal?.addEventListener('abort', () => resolve(), { once: true }));
+          handlerAborted = true;
+          return 'late';
+        });
+        const controller = new AbortController();
+        const started = Date.now();
+        const pending = bus.request('reef.v1.wait', {}, { timeoutMs: 800, signal: controller.signal });
+        setTimeout(() => controller.abort(), 50);
+        expect((await refused(pending)).code).toBe('unavailable');
+        expect(Date.now() - started).toBeLessThan(500);
+        await expect.poll(() => handlerAborted, { timeout: 3000 }).toBe(true);
+        const gone = new AbortController();
+        gone.abort();
+        expect((await refused(bus.request('reef.v1.wait', {}, { signal: gone.signal }))).code).toBe('unavailable');
       });
 
       it('a thrown ReefError reaches the caller with its code, message and details', async () => {

@@ -1,4 +1,4 @@
-import { connect as connectPlainNats, JSONCodec, StringCodec } from 'nats';
+import { connect as connectPlainNats, headers as plainHeaders, JSONCodec, StringCodec, type Msg as PlainMsg } from 'nats';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ReefError, type Caller, type RequestInfo } from '../../sdk/index.js';
 import { natsOrSkip, startNats, type RunningNats } from '../../test/harness/nats.js';
@@ -8,11 +8,10 @@ import { connectNatsBus, type NatsBus, type NatsBusOptions, type NatsBusStatus }
 
 const hasNats = natsOrSkip('NatsBus');
 
-/** The conformance buses trust each other as hosts, so RequestOptions.caller reaches the handler as on the local bus. */
-const HOST_TOKEN = 'host-secret';
+/** The conformance buses trust each other as hosts (one signing key), so RequestOptions.caller reaches the handler as on the local bus. */
+const HOST_KEY = 'host-key-shared-by-the-hosts';
 const asHost: NatsBusOptions = {
-  token: HOST_TOKEN,
-  authenticate: async (token) => (token === HOST_TOKEN ? { kind: 'host', id: 'peer' } : { kind: 'agent', id: 'nats' }),
+  hostKey: HOST_KEY,
   // The conformance suite leaves a handler hanging on purpose; close() should not wait 5 s for it.
   drainTimeoutMs: 200,
 };
@@ -103,7 +102,7 @@ describe.skipIf(!hasNats)('NatsBus', () => {
         const jc = JSONCodec();
         const ok = await nc.request('reef.v1.math.add', jc.encode({ a: 2, b: 3 }), { timeout: 2000 });
         expect(jc.decode(ok.data)).toEqual({ sum: 5 });
-        expect(seen).toEqual({ subject: 'reef.v1.math.add', caller: { kind: 'agent', id: 'nats' } });
+        expect(seen).toMatchObject({ subject: 'reef.v1.math.add', caller: { kind: 'agent', id: 'nats' } });
 
         const bad = await nc.request('reef.v1.math.add', jc.encode({ a: 'two', b: 3 }), { timeout: 2000 });
         expect(jc.decode(bad.data)).toEqual({ error: { code: 'invalid_request', message: 'a: expected a number', details: { field: 'a' } } });
@@ -174,6 +173,122 @@ describe.skipIf(!hasNats)('NatsBus', () => {
       await closing;
       expect(server.status()).toBe('closed');
       expect((await refused(caller.request('reef.v1.slow', {}))).code).toBe('unavailable');
+    });
+  });
+
+  describe('host signatures: no bearer secret on the wire', () => {
+    /** A plain client subscribed to everything Reef sends, as anyone allowed to subscribe to reef.v1.> could be. */
+    async function sniffer() {
+      const nc = await connectPlainNats({ servers: nats.url });
+      const seen: PlainMsg[] = [];
+      nc.subscribe('reef.v1.>', { callback: (_err, msg) => seen.push(msg) });
+      await nc.flush();
+      return { nc, seen };
+    }
+
+    it('relays the caller between hosts, and a sniffer who copies the headers of a relayed request is refused', async () => {
+      const server = await bus(nats.url, { ...asHost, authenticate: async () => ({ kind: 'agent', id: 'nats' }) });
+      const calls: Caller[] = [];
+      await server.serve('reef.v1.admin.>', (_b, info) => {
+        calls.push(info.caller);
+        return info.caller;
+      });
+      const gateway = await bus(nats.url, asHost);
+      const { nc, seen } = await sniffer();
+      try {
+        expect(await gateway.request('reef.v1.admin.list', { q: 1 }, { caller: { kind: 'operator', id: 'operator' } })).toEqual({ kind: 'operator', id: 'operator' });
+        expect(await gateway.request('reef.v1.admin.list', {})).toEqual({ kind: 'host', id: 'peer' });
+        await expect.poll(() => seen.length).toBe(2);
+        const relayed = seen[0] as PlainMsg;
+        // Nothing on the wire is the key.
+        for (const [k, v] of relayed.headers ?? []) expect(`${k}: ${v.join(',')}`).not.toContain(HOST_KEY);
+        expect(relayed.headers?.has('Reef-Token')).toBe(false);
+
+        const jc = JSONCodec();
+        const copyHeaders = () => {
+          const h = plainHeaders();
+          for (const [k, v] of relayed.headers ?? []) for (const value of v) h.append(k, value);
+          return h;
+        };
+        const ask = async (subject: string, data: Uint8Array) =>
+          jc.decode((await nc.request(subject, data, { timeout: 2000, headers: copyHeaders() })).data) as { error?: { code: string; message: string } };
+        // The same headers on another operation, on the same one with another body, or the same request
+        // with a reply subject the sniffer can read: all refused.
+        const forged = await ask('reef.v1.admin.pause', relayed.data);
+        expect(forged.error).toMatchObject({ code: 'unauthorized', message: expect.stringMatching(/signature does not match/) });
+        expect((await ask('reef.v1.admin.list', jc.encode({ q: 2 }))).error?.code).toBe('unauthorized');
+        expect((await ask('reef.v1.admin.list', relayed.data)).error?.code).toBe('unauthorized');
+        // Sent again exactly as it was (to the requester's own inbox): a replay, refused too.
+        const answers: unknown[] = [];
+        nc.subscribe(relayed.reply as string, { callback: (_err, msg) => answers.push(jc.decode(msg.data)) });
+        nc.publish(relayed.subject, relayed.data, { reply: relayed.reply as string, headers: copyHeaders() });
+        await expect.poll(() => answers.length).toBe(1);
+        expect(answers[0]).toMatchObject({ error: { code: 'unauthorized', message: expect.stringMatching(/already received/) } });
+        expect(calls).toHaveLength(2);
+      } finally {
+        await nc.close();
+      }
+    });
+
+    it('believes Reef-Caller only from a signed host: a bearer token naming another caller stays itself', async () => {
+      const server = await bus(nats.url, { ...asHost, authenticate: async (t) => (t === 'agent-token' ? { kind: 'agent', id: 'forge' } : { kind: 'agent', id: 'nats' }) });
+      await server.serve('reef.v1.whoami', (_b, info) => info.caller);
+      const agent = await bus(nats.url, { token: 'agent-token' });
+      expect(await agent.request('reef.v1.whoami', {}, { caller: { kind: 'operator', id: 'operator' } })).toEqual({ kind: 'agent', id: 'forge' });
+      const otherDatabase = await bus(nats.url, { hostKey: 'the-key-of-another-database' });
+      expect((await refused(otherDatabase.request('reef.v1.whoami', {}))).code).toBe('unauthorized');
+    });
+  });
+
+  // The requester's deadline and signal are in the conformance suite; closing is NATS's own.
+  describe('RequestInfo.signal on close', () => {
+    it("close() aborts the signals of handlers still waiting, so they answer before the connection goes", async () => {
+      const server = await connectNatsBus(nats.url, { drainTimeoutMs: 3000 });
+      let started = () => {};
+      const running = new Promise<void>((r) => (started = r));
+      await server.serve('reef.v1.poll', async (_b, info) => {
+        started();
+        await new Promise<void>((resolve) => info.signal?.addEventListener('abort', () => resolve(), { once: true }));
+        return { tasks: [] };
+      });
+      const caller = await bus(nats.url);
+      const reply = caller.request('reef.v1.poll', {}, { timeoutMs: 10_000 });
+      await running;
+      const t0 = Date.now();
+      await server.close();
+      expect(await reply).toEqual({ tasks: [] });
+      expect(Date.now() - t0).toBeLessThan(2000);
+    });
+  });
+
+  describe('attributed publishes (an agent heartbeat must say who sent it)', () => {
+    it('delivers a published message only from a sender whose token the subscriber accepts for that subject', async () => {
+      const problems: string[] = [];
+      const subscriber = await bus(nats.url, {
+        authenticate: async (t) => {
+          if (t === 'forge-token') return { kind: 'agent', id: 'forge' };
+          throw new ReefError('unauthorized', 'unknown token');
+        },
+        attributedPublishes: { pattern: 'reef.v1.agents.*.heartbeat', admit: (c, subject) => c.kind === 'agent' && subject.split('.')[3] === c.id },
+        onListenerError: (err, subject) => problems.push(`${subject}: ${err instanceof Error ? err.message : String(err)}`),
+      });
+      const got: Array<[number, string]> = [];
+      await subscriber.subscribe('reef.v1.agents.>', (body, subject) => got.push([(body as { n: number }).n, subject]));
+      const forge = await bus(nats.url, { token: 'forge-token' });
+      const anonymous = await bus(nats.url);
+      const stranger = await bus(nats.url, { token: 'made-up' });
+      for (let n = 0; n < 5; n++) await forge.publish('reef.v1.agents.forge.heartbeat', { n });
+      await forge.publish('reef.v1.agents.quill.heartbeat', { n: 100 });
+      await anonymous.publish('reef.v1.agents.quill.heartbeat', { n: 101 });
+      await stranger.publish('reef.v1.agents.forge.heartbeat', { n: 102 });
+      // Subjects outside the pattern are not checked.
+      await anonymous.publish('reef.v1.agents.forge.note', { n: 103 });
+      await expect.poll(() => problems.length).toBe(3);
+      await expect.poll(() => got.length).toBe(6);
+      expect(got).toEqual([...[0, 1, 2, 3, 4].map((n) => [n, 'reef.v1.agents.forge.heartbeat']), [103, 'reef.v1.agents.forge.note']]);
+      expect(problems.join('\n')).toMatch(/from agent "forge", who may not send it/);
+      expect(problems.join('\n')).toMatch(/without a Reef-Token/);
+      expect(problems.join('\n')).toMatch(/unknown token/);
     });
   });
 });

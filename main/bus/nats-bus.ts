@@ -1,19 +1,22 @@
 /**
  * The NATS bus: the Bus interface over a NATS server (TCP, TLS or WebSocket), with the local
  * bus's semantics — JSON bodies, PROTOCOL error bodies, one answer per request, wildcards —
- * plus what a network adds: a Reef-Token header the serving side turns into the Caller,
- * reconnection forever with backoff, and a connection status for the UI.
+ * plus what a network adds: a Reef-Token header (or a host signature) the serving side turns
+ * into the Caller, the requester's deadline as the handler's abort signal, reconnection
+ * forever with backoff, and a connection status for the UI.
  */
 import { EVENT_SUBJECTS, EventPublisher, isEventPattern, subscribeToEvents } from './event-stream.js';
 import { createHash } from 'node:crypto';
 import {
+  createInbox,
   headers as natsHeaders,
   type Msg,
   type MsgHdrs,
   type NatsConnection,
   type Subscription as NatsSubscription,
 } from '@nats-io/nats-core/internal';
-import { openNatsConnection } from './nats-connection.js';
+import { HOST_NONCE_HEADER, HOST_SIG_HEADER, HOST_TS_HEADER, HostRequestAuth } from './nats-host-auth.js';
+import { openNatsConnection, type NatsCredentials } from './nats-connection.js';
 import {
   DEFAULT_REQUEST_TIMEOUT_MS,
   ReefError,
@@ -29,12 +32,18 @@ import {
   type Subscription,
 } from '../../sdk/index.js';
 
-export { openNatsConnection };
+export { openNatsConnection, type NatsCredentials };
 
 /** The request header carrying the requester's Reef token; the serving side authenticates it. */
 export const TOKEN_HEADER = 'Reef-Token';
-/** The request header naming the caller a trusted host relays for (see NatsBusOptions.authenticate). */
+/** The request header naming the caller a host relays for; believed only on a host-signed request (see NatsBusOptions.hostKey). */
 export const CALLER_HEADER = 'Reef-Caller';
+/** The requester's timeout in ms, relative (hosts' clocks differ): the serving side aborts RequestInfo.signal when it has passed. */
+export const TIMEOUT_HEADER = 'Reef-Timeout-Ms';
+/** The caller of a host-signed request that relays no one: the peer host itself. */
+export const HOST_CALLER: Caller = { kind: 'host', id: 'peer' };
+/** A served request's deadline is capped here, whatever its header says (claims wait at most 60 s). */
+const MAX_SERVED_DEADLINE_MS = 10 * 60_000;
 /** Queue group of `serve` without `queue`: a request is answered once, as on the local bus, never by every server. */
 export const DEFAULT_SERVE_QUEUE = 'reef';
 
@@ -52,16 +61,38 @@ export interface NatsBusOptions {
   name?: string;
   /** A PEM file of certificate authorities to trust for tls:// and wss:// servers, besides the system's. */
   caFile?: string;
-  /** Sent as the Reef-Token header on every request this bus makes. */
+  /** How this client proves itself to the NATS server (user and password, token, NKey, .creds); none: anonymous. */
+  credentials?: NatsCredentials;
+  /**
+   * Sent as the Reef-Token header on every request and publish this bus makes: a bearer token
+   * (an operator or agent token), so whoever can read the subject can use it. Hosts use hostKey.
+   */
   token?: string;
   /**
+   * The secret hosts on one database share (host-tables busSecret). It is never sent: requests
+   * this bus makes are signed with it (an HMAC over subject, reply subject, body, relayed caller,
+   * deadline, timestamp and nonce), and a signed request this bus serves is believed, with the
+   * caller it relays (Reef-Caller, from RequestOptions.caller), only when its signature verifies,
+   * is fresh (replayWindowMs) and was not seen before.
+   */
+  hostKey?: string;
+  /** How far a signed request's timestamp may be from this host's clock. Default 30 s. */
+  replayWindowMs?: number;
+  /**
    * Serving side: turns a request's Reef-Token (undefined without the header) into the Caller
-   * its handler sees; a thrown ReefError (e.g. `unauthorized`) is the reply. A caller of kind
-   * `host` is a trusted gateway: when its request names the caller it relays (Reef-Caller, from
-   * RequestOptions.caller), the handler sees that caller instead. Default: every request is
-   * `{kind: 'agent', id: 'nats'}`, the least privilege.
+   * its handler sees; a thrown ReefError (e.g. `unauthorized`) is the reply. Reef-Caller is
+   * ignored on a request that is not host-signed, whatever this returns. Default: every request
+   * is `{kind: 'agent', id: 'nats'}`, the least privilege.
    */
   authenticate?: (token: string | undefined) => Promise<Caller>;
+  /**
+   * Subscribing side, for subjects whose messages must say who sent them (an agent's published
+   * heartbeat): a published message on a subject matching `pattern` is delivered only when its
+   * sender proves who it is and `admit` accepts that caller for that subject. The sender is its
+   * Reef-Token, through authenticate (a message without one is from no one). Refused messages
+   * are dropped and reported to onListenerError with an `unauthorized` ReefError.
+   */
+  attributedPublishes?: { pattern: string; admit: (caller: Caller, subject: string) => boolean };
   /**
    * Called for a publish made while the connection is down: it is not sent (core NATS events are
    * at-most-once; what must not be lost belongs in JetStream). Counted in droppedPublishes().
@@ -138,6 +169,9 @@ export class NatsBus implements Bus {
   private readonly counts: BusStats = { requests: 0, publishes: 0, errors: 0 };
   private readonly subs = new Set<NatsSubscription>();
   private readonly inflight = new Set<Promise<void>>();
+  /** One per request being served: aborted at the requester's deadline, or when this bus closes. */
+  private readonly serving = new Set<AbortController>();
+  private readonly hostAuth: HostRequestAuth | undefined;
   private readonly statusListeners = new Set<(status: NatsBusStatus, server: string) => void>();
   private readonly authenticate: (token: string | undefined) => Promise<Caller>;
   private current: NatsBusStatus = 'connected';
@@ -154,6 +188,8 @@ export class NatsBus implements Bus {
     private readonly backoff: { nextDelayMs: number },
   ) {
     this.authenticate = options.authenticate ?? (async () => DEFAULT_CALLER);
+    this.hostAuth =
+      options.hostKey === undefined ? undefined : new HostRequestAuth(options.hostKey, options.replayWindowMs === undefined ? {} : { windowMs: options.replayWindowMs });
     this.server = connection.getServer();
     backoff.nextDelayMs = this.reconnectDelay();
     void this.watchStatus();
@@ -167,6 +203,7 @@ export class NatsBus implements Bus {
     const connection = await openNatsConnection(url, {
       name: options.name ?? 'reef',
       ...(options.caFile !== undefined && { tls: { caFile: options.caFile } }),
+      ...(options.credentials !== undefined && { credentials: options.credentials }),
       reconnect: true,
       maxReconnectAttempts: -1,
       waitOnFirstConnect: options.waitOnFirstConnect ?? false,
@@ -207,7 +244,7 @@ export class NatsBus implements Bus {
     const payload = encodeJson(body, `the request body on ${subject}`);
     const timeoutMs = options.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     try {
-      const reply = await this.exchange(subject, payload, options.caller, timeoutMs);
+      const reply = await this.exchange(subject, payload, options.caller, timeoutMs, options.signal);
       let decoded: unknown;
       try {
         decoded = decodeJson(reply.data, `the reply on ${subject}`);
@@ -267,7 +304,13 @@ export class NatsBus implements Bus {
       return;
     }
     try {
-      this.connection.publish(subject, payload);
+      // A published message has no reply to refuse: the token is how a subscriber can tell who sent it (attributedPublishes).
+      if (this.options.token === undefined) this.connection.publish(subject, payload);
+      else {
+        const h = natsHeaders();
+        h.set(TOKEN_HEADER, this.options.token);
+        this.connection.publish(subject, payload, { headers: h });
+      }
     } catch (err) {
       throw this.transportError(err, subject, 'published');
     }
@@ -299,15 +342,33 @@ export class NatsBus implements Bus {
         report(err, pattern);
       }
     }
+    const deliver = (msg: Msg) => {
+      try {
+        onMessage(decodeJson(msg.data, `the message on ${msg.subject}`) ?? null, msg.subject);
+      } catch (e) {
+        report(e, msg.subject);
+      }
+    };
+    const attributed = this.options.attributedPublishes;
+    // Checking a token is async; a chain keeps this subscription's messages (checked or not) in their order.
+    let queue = Promise.resolve();
     const sub = this.connection.subscribe(pattern, {
       ...(options.queue ? { queue: options.queue } : {}),
       callback: (err, msg) => {
         if (err) return report(err, pattern);
-        try {
-          onMessage(decodeJson(msg.data, `the message on ${msg.subject}`) ?? null, msg.subject);
-        } catch (e) {
-          report(e, msg.subject);
-        }
+        if (!attributed) return deliver(msg);
+        queue = queue.then(async () => {
+          if (!subjectMatches(attributed.pattern, msg.subject)) return deliver(msg);
+          try {
+            const caller = await this.publisherOf(msg.headers);
+            if (!attributed.admit(caller, msg.subject)) {
+              throw new ReefError('unauthorized', `a message on ${msg.subject} from ${caller.kind} "${caller.id}", who may not send it: dropped`);
+            }
+          } catch (e) {
+            return report(ReefError.from(e), msg.subject);
+          }
+          deliver(msg);
+        });
       },
     });
     return this.track(sub, pattern);
@@ -339,6 +400,8 @@ export class NatsBus implements Bus {
       const timeout = () => new Promise<void>((r) => setTimeout(r, limit).unref());
       for (const sub of this.subs) sub.unsubscribe();
       this.subs.clear();
+      // Handlers still waiting (long polls) stop now and answer while the connection can carry it.
+      for (const c of this.serving) c.abort(new ReefError('unavailable', 'the bus is closing'));
       await Promise.race([Promise.allSettled([...this.inflight]), timeout()]);
       // Events still waiting for the stream's ack get a moment to land.
       await this.eventPublisher?.flush(Math.min(limit, 2000));
@@ -353,27 +416,51 @@ export class NatsBus implements Bus {
     return this.closing;
   }
 
-  private async exchange(subject: string, payload: Uint8Array, caller: Caller | undefined, timeoutMs: number): Promise<Msg> {
+  private async exchange(subject: string, payload: Uint8Array, caller: Caller | undefined, timeoutMs: number, signal: AbortSignal | undefined): Promise<Msg> {
     const deadline = Date.now() + timeoutMs;
     const late = () => new ReefError('unavailable', `no reply on ${subject} within ${timeoutMs} ms`);
-    if (this.current !== 'connected') {
-      // Held here rather than in nats.js's buffer, which a reconnect discards: the request is
-      // sent once the connection is back, or never, and fails at its deadline either way.
-      if (!(await this.connectedBefore(deadline))) {
-        throw new ReefError('unavailable', `no reply on ${subject} within ${timeoutMs} ms: not connected to NATS (${this.current} ${this.serverUrl()})`);
-      }
-    }
-    const remaining = Math.max(1, deadline - Date.now());
-    const h = natsHeaders();
-    if (this.options.token !== undefined) h.set(TOKEN_HEADER, this.options.token);
-    if (caller) h.set(CALLER_HEADER, JSON.stringify({ kind: caller.kind, id: caller.id }));
+    const gone = () => new ReefError('unavailable', `the request on ${subject} was abandoned by its requester`);
+    if (signal?.aborted) throw gone();
     let timer: NodeJS.Timeout | undefined;
-    // nats.js starts its own timer at the call; ours is the guarantee that nothing outlives the deadline.
-    const expired = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(late()), remaining + 20);
+    let stopListening = () => {};
+    // nats.js starts its own timer at the call; ours is the guarantee that nothing outlives the
+    // deadline, and the requester's signal ends the wait at once (the server learns from its own deadline).
+    const ended = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(late()), timeoutMs + 20);
+      if (signal) {
+        const onAbort = () => reject(gone());
+        signal.addEventListener('abort', onAbort, { once: true });
+        stopListening = () => signal.removeEventListener('abort', onAbort);
+      }
     });
+    ended.catch(() => {}); // raced below; unobserved when the reply wins
     try {
-      return await Promise.race([this.connection.request(subject, payload, { timeout: remaining, headers: h }), expired]);
+      if (this.current !== 'connected') {
+        // Held here rather than in nats.js's buffer, which a reconnect discards: the request is
+        // sent once the connection is back, or never, and fails at its deadline either way.
+        const connected = await Promise.race([this.connectedBefore(deadline), ended]);
+        if (!connected) throw new ReefError('unavailable', `no reply on ${subject} within ${timeoutMs} ms: not connected to NATS (${this.current} ${this.serverUrl()})`);
+      }
+      const remaining = Math.max(1, deadline - Date.now());
+      const h = natsHeaders();
+      if (this.options.token !== undefined) h.set(TOKEN_HEADER, this.options.token);
+      const callerText = caller ? JSON.stringify({ kind: caller.kind, id: caller.id }) : '';
+      if (caller) h.set(CALLER_HEADER, callerText);
+      h.set(TIMEOUT_HEADER, String(remaining));
+      let sent: Promise<Msg>;
+      if (this.hostAuth) {
+        // The reply subject is signed too, so it is chosen here (one inbox per request) rather than by nats.js's shared one.
+        const reply = createInbox();
+        const sig = this.hostAuth.sign({ subject, reply, caller: callerText, timeoutMs: String(remaining), body: payload });
+        h.set(HOST_TS_HEADER, sig.ts);
+        h.set(HOST_NONCE_HEADER, sig.nonce);
+        h.set(HOST_SIG_HEADER, sig.sig);
+        sent = this.connection.request(subject, payload, { timeout: remaining, headers: h, noMux: true, reply });
+      } else {
+        sent = this.connection.request(subject, payload, { timeout: remaining, headers: h });
+      }
+      sent.catch(() => {}); // raced below; unobserved when the deadline or the signal wins
+      return await Promise.race([sent, ended]);
     } catch (err) {
       if (err instanceof ReefError) throw err;
       const cause = err instanceof Error && err.cause instanceof Error ? err.cause : undefined;
@@ -384,6 +471,7 @@ export class NatsBus implements Bus {
       throw this.transportError(err, subject, 'request');
     } finally {
       clearTimeout(timer);
+      stopListening();
     }
   }
 
@@ -392,10 +480,11 @@ export class NatsBus implements Bus {
     const subject = msg.subject;
     let reply: Uint8Array;
     let replyHeaders: MsgHdrs | undefined;
+    const requester = this.requesterDeadline(msg.headers);
     try {
-      const caller = await this.callerOf(msg.headers);
+      const caller = await this.callerOf(msg);
       const body = decodeJson(msg.data, `the request body on ${subject}`);
-      const result = await handler(body, { subject, caller });
+      const result = await handler(body, { subject, caller, signal: requester.signal });
       try {
         reply = encodeJson(result, `the reply on ${subject}`);
       } catch (err) {
@@ -403,6 +492,8 @@ export class NatsBus implements Bus {
       }
     } catch (err) {
       [reply, replyHeaders] = this.errorReply(ReefError.from(err));
+    } finally {
+      requester.done();
     }
     try {
       msg.respond(reply, replyHeaders ? { headers: replyHeaders } : undefined);
@@ -426,11 +517,49 @@ export class NatsBus implements Bus {
     return [encoder.encode(JSON.stringify(error.toBody())), h];
   }
 
-  private async callerOf(h: MsgHdrs | undefined): Promise<Caller> {
-    const token = h?.has(TOKEN_HEADER) ? h.get(TOKEN_HEADER) : undefined;
-    const authenticated = await this.authenticate(token);
-    if (authenticated.kind !== 'host' || !h?.has(CALLER_HEADER)) return authenticated;
-    return parseCaller(h.get(CALLER_HEADER)) ?? authenticated;
+  /**
+   * The signal a handler sees: aborted once the requester's timeout (its Reef-Timeout-Ms, counted
+   * from receipt, since hosts' clocks differ) has passed, or when this bus closes.
+   */
+  private requesterDeadline(h: MsgHdrs | undefined): { signal: AbortSignal; done(): void } {
+    const controller = new AbortController();
+    this.serving.add(controller);
+    const text = h?.has(TIMEOUT_HEADER) ? h.get(TIMEOUT_HEADER) : '';
+    const ms = /^\d{1,9}$/.test(text) ? Math.min(Number(text), MAX_SERVED_DEADLINE_MS) : MAX_SERVED_DEADLINE_MS;
+    const timer = setTimeout(() => controller.abort(new ReefError('unavailable', `the requester stopped waiting after ${ms} ms`)), ms);
+    timer.unref();
+    return {
+      signal: controller.signal,
+      done: () => {
+        clearTimeout(timer);
+        this.serving.delete(controller);
+      },
+    };
+  }
+
+  /** Who sent a request: a host whose signature verifies (with the caller it relays), else whoever its Reef-Token says. */
+  private async callerOf(msg: Msg): Promise<Caller> {
+    const h = msg.headers;
+    if (h?.has(HOST_SIG_HEADER)) {
+      if (!this.hostAuth) throw new ReefError('unauthorized', 'a host-signed request reached a bus without the hosts\' key (a control center or an agent)');
+      const callerText = h.has(CALLER_HEADER) ? h.get(CALLER_HEADER) : '';
+      this.hostAuth.verify(
+        { subject: msg.subject, reply: msg.reply ?? '', caller: callerText, timeoutMs: h.has(TIMEOUT_HEADER) ? h.get(TIMEOUT_HEADER) : '', body: msg.data },
+        { ts: h.get(HOST_TS_HEADER), nonce: h.get(HOST_NONCE_HEADER), sig: h.get(HOST_SIG_HEADER) },
+      );
+      if (callerText === '') return HOST_CALLER;
+      const relayed = parseCaller(callerText);
+      if (!relayed) throw new ReefError('invalid_request', `the ${CALLER_HEADER} header is not a caller ({"kind", "id"})`);
+      return relayed;
+    }
+    // A bearer token names one caller; a relayed caller is believed only from a signed host.
+    return this.authenticate(h?.has(TOKEN_HEADER) ? h.get(TOKEN_HEADER) : undefined);
+  }
+
+  /** Who published a message: its Reef-Token through authenticate; without one, no one (refused). */
+  private async publisherOf(h: MsgHdrs | undefined): Promise<Caller> {
+    if (!h?.has(TOKEN_HEADER)) throw new ReefError('unauthorized', `a message without a ${TOKEN_HEADER} header on a subject whose sender must prove who it is: dropped`);
+    return this.authenticate(h.get(TOKEN_HEADER));
   }
 
   private async track(sub: NatsSubscription, pattern: string): Promise<Subscription> {

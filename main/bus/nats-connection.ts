@@ -9,8 +9,13 @@ import { checkServerIdentity, type PeerCertificate } from 'node:tls';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import {
+  credsAuthenticator,
   NatsConnectionImpl,
+  nkeyAuthenticator,
   setTransportFactory,
+  tokenAuthenticator,
+  usernamePasswordAuthenticator,
+  type Authenticator,
   wsUrlParseFn,
   type ConnectionOptions,
   type NatsConnection,
@@ -124,12 +129,56 @@ function ipIdentity(servers: readonly string[]): { checkServerIdentity?: (host: 
 }
 
 /**
+ * How a client proves itself to the NATS server: a user and password, a token, an NKey seed file
+ * (`SU…`), or a .creds file (a user JWT and its seed, for servers run in operator/JWT mode).
+ */
+export type NatsCredentials =
+  | { kind: 'user'; user: string; pass: string }
+  | { kind: 'token'; token: string }
+  | { kind: 'nkey'; seedFile: string }
+  | { kind: 'creds'; credsFile: string };
+
+/** Which credentials, for logs and messages: never the secret itself. */
+export function describeCredentials(c: NatsCredentials | undefined): string {
+  if (!c) return 'anonymous';
+  switch (c.kind) {
+    case 'user':
+      return `user ${c.user}`;
+    case 'token':
+      return 'a token';
+    case 'nkey':
+      return `the NKey seed in ${c.seedFile}`;
+    case 'creds':
+      return `the credentials in ${c.credsFile}`;
+  }
+}
+
+/** Files are read at every (re)connect, so a rotated seed or .creds file is used without a restart. */
+function authenticatorFor(c: NatsCredentials): Authenticator {
+  const read = (file: string) => () => new Uint8Array(readFileSync(file));
+  switch (c.kind) {
+    case 'user':
+      return usernamePasswordAuthenticator(c.user, c.pass);
+    case 'token':
+      return tokenAuthenticator(c.token);
+    case 'nkey':
+      // The seed file may end with a newline; nats.js wants the bare seed.
+      return nkeyAuthenticator(() => new TextEncoder().encode(readFileSync(c.seedFile, 'utf8').trim()));
+    case 'creds':
+      return credsAuthenticator(read(c.credsFile));
+  }
+}
+
+/**
  * A raw NATS connection (for JetStream and KV) through the same transport selection as the bus:
  * `nats://`/`tls://` over TCP, `ws://`/`wss://` over WebSocket. Several URLs may be given
  * (an array or comma-separated), all of one kind. `options.tls.caFile` adds trusted certificate
  * authorities (PEM) to the system's, for tls:// and wss:// alike.
  */
-export async function openNatsConnection(url: string | readonly string[], options: Partial<ConnectionOptions> = {}): Promise<NatsConnection> {
+export async function openNatsConnection(
+  url: string | readonly string[],
+  { credentials, ...options }: Partial<ConnectionOptions> & { credentials?: NatsCredentials } = {},
+): Promise<NatsConnection> {
   const servers = (typeof url === 'string' ? url.split(',') : [...url]).map((s) => s.trim()).filter(Boolean);
   if (servers.length === 0) throw new ReefError('invalid_request', 'no NATS server URL given');
   const ws = servers.filter(isWsUrl).length;
@@ -147,9 +196,16 @@ export async function openNatsConnection(url: string | readonly string[], option
         : { tls: undefined }; // nats:// is plain TCP, even where a CA file is configured
   installTransports();
   try {
-    return await NatsConnectionImpl.connect({ ...options, ...transportOptions, servers });
+    return await NatsConnectionImpl.connect({ ...options, ...transportOptions, ...(credentials && { authenticator: authenticatorFor(credentials) }), servers });
   } catch (err) {
-    throw new ReefError('unavailable', `cannot reach NATS at ${servers.join(', ')}: ${err instanceof Error ? err.message : String(err)}`);
+    const message = err instanceof Error ? err.message : String(err);
+    if (/authorization|authentication/i.test(message)) {
+      throw new ReefError(
+        'unauthorized',
+        `NATS at ${servers.join(', ')} refused ${describeCredentials(credentials)} (${message}): give the credentials its configuration expects (--nats-user/--nats-pass, --nats-token, --nats-nkey or --nats-creds)`,
+      );
+    }
+    throw new ReefError('unavailable', `cannot reach NATS at ${servers.join(', ')}: ${message}`);
   }
 }
 

@@ -30,15 +30,18 @@ export const HOST_TABLES: TableExport[] = [
 ];
 
 /**
- * The secret hosts on one database show each other over NATS, so a peer trusts the caller a
- * host relays (an agent behind its HTTP gateway stays an agent on the host that serves it).
- * Made once, by whichever host gets there first.
+ * The key hosts on one database sign their NATS requests with (see nats-host-auth), so a peer
+ * believes the caller a host relays (an agent behind its HTTP gateway stays an agent on the host
+ * that serves it). It never goes on the wire. Made once, by whichever host gets there first.
+ * Earlier versions sent their `bus_secret` itself in a header that any NATS subscriber could
+ * read: that one is deleted and a new key made, so a secret seen on the wire signs nothing.
  */
 export async function busSecret(db: Database): Promise<string> {
+  await db.execute("DELETE FROM reef_settings WHERE key = 'bus_secret'");
   await db.execute('INSERT INTO reef_settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING', [
-    'bus_secret',
-    `reef_host_${randomBytes(24).toString('base64url')}`,
+    'bus_signing_key',
+    randomBytes(32).toString('base64url'),
   ]);
-  const rows = await db.query<{ value: string }>('SELECT value FROM reef_settings WHERE key = ?', ['bus_secret']);
+  const rows = await db.query<{ value: string }>('SELECT value FROM reef_settings WHERE key = ?', ['bus_signing_key']);
   return String(rows[0]?.value);
 }

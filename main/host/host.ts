@@ -53,7 +53,8 @@ export interface Host {
 /**
  * The in-process bus, or NATS when configured: then every subject the plugins serve is served
  * on NATS, for agents in any language and for other hosts. Callers on NATS are who their
- * Reef-Token says: the operator, an agent, or a peer host (which may relay its own caller).
+ * Reef-Token says (the operator or an agent), or a peer host proven by its signature, keyed
+ * with the bus secret that never goes on the wire (which may relay its own caller).
  */
 async function openBus(config: HostConfig, log: Logger, db: Database, operatorToken: string, agentTokens: AgentTokens): Promise<Bus> {
   const onListenerError = (err: unknown, subject: string) => log.error({ err: String(err), subject }, 'bus listener threw');
@@ -61,7 +62,7 @@ async function openBus(config: HostConfig, log: Logger, db: Database, operatorTo
   const secret = await busSecret(db);
   const bus = await connectNatsBus(natsServers(config.nats), {
     name: `reef ${os.hostname()} ${process.pid}`,
-    token: secret,
+    hostKey: secret,
     ...(config.natsCa !== undefined && { caFile: config.natsCa }),
     eventStream: true,
     durableEvents: durablePrefix(config),
@@ -69,7 +70,6 @@ async function openBus(config: HostConfig, log: Logger, db: Database, operatorTo
     onPublishDropped: (subject) => log.warn({ subject }, 'NATS unreachable: event not published'),
     authenticate: async (token): Promise<Caller> => {
       if (token === undefined) return { kind: 'agent', id: 'nats' };
-      if (tokensEqual(token, secret)) return { kind: 'host', id: 'peer' };
       if (tokensEqual(token, operatorToken)) return { kind: 'operator', id: 'operator' };
       const agent = await agentTokens.verify(token);
       if (!agent) throw new ReefError('unauthorized', 'the Reef-Token header holds an unknown or revoked token');
