@@ -1,5 +1,7 @@
 /** SQLite backend: better-sqlite3 in WAL mode with a busy timeout; async around a sync driver. */
+import { existsSync } from 'node:fs';
 import BetterSqlite3 from 'better-sqlite3';
+import { createPrivateFile } from '../host/data-dir.js';
 import type { Database, Durability, Row, TxExecutor } from './database.js';
 import { resolveSqliteBinding } from './sqlite-binding.js';
 
@@ -38,6 +40,8 @@ export class SqliteDatabase implements Database {
 
   constructor(options: SqliteOptions) {
     const nativeBinding = resolveSqliteBinding();
+    // SQLite gives its -wal and -shm files the database file's mode, so 0600 here covers all three.
+    if (options.file !== ':memory:' && options.file !== '' && !existsSync(options.file)) createPrivateFile(options.file);
     this.db = new BetterSqlite3(options.file, nativeBinding ? { nativeBinding } : {});
     this.db.pragma('journal_mode = WAL');
     this.db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
