@@ -1,5 +1,5 @@
 /** Helpers every service on the bus needs: validate a body, refuse a caller who may not. */
-import type { z } from 'zod';
+import { z } from 'zod';
 import type { RequestInfo } from './bus.js';
 import { ReefError, describeIssues } from './errors.js';
 
@@ -21,4 +21,44 @@ export function parseBody<T extends z.ZodType>(schema: T, body: unknown): z.outp
 /** Refuses agents (an agent token, or an anonymous NATS client): `forbidden`, saying why. @since 0.1.0 */
 export function requireOperator(info: RequestInfo, action: string): void {
   if (info.caller.kind === 'agent') throw new ReefError('forbidden', `${action} needs the operator token`);
+}
+
+/**
+ * How deep a JSON value in a request may nest (a payload, a result, progress): far beyond any
+ * real document, and well within what the host can copy, hash and answer without running out
+ * of stack (values a few thousand deep did, as a 500).
+ * @since 0.2.0
+ */
+export const MAX_JSON_DEPTH = 1000;
+
+/** How deep `value` nests (a scalar is 0), counted without recursion so that measuring cannot overflow. @since 0.2.0 */
+export function jsonDepth(value: unknown): number {
+  let deepest = 0;
+  const stack: Array<[unknown, number]> = [[value, 0]];
+  for (let top = stack.pop(); top; top = stack.pop()) {
+    const [v, depth] = top;
+    if (v === null || typeof v !== 'object') continue;
+    deepest = Math.max(deepest, depth + 1);
+    for (const child of Object.values(v)) stack.push([child, depth + 1]);
+  }
+  return deepest;
+}
+
+/** Any JSON value nested at most MAX_JSON_DEPTH deep. @since 0.2.0 */
+export const jsonValue = z.unknown().refine((v) => jsonDepth(v) <= MAX_JSON_DEPTH, `must nest at most ${MAX_JSON_DEPTH} deep`);
+
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/**
+ * True when both databases store `s` and give it back unchanged: PostgreSQL refuses U+0000 in
+ * text, and a surrogate without its pair has no UTF-8 form (it would come back as U+FFFD).
+ * @since 0.2.0
+ */
+export function isStorableText(s: string): boolean {
+  return !s.includes('\u0000') && !LONE_SURROGATE.test(s);
+}
+
+/** A string of `min`..`max` UTF-16 code units that both databases store and give back unchanged. @since 0.2.0 */
+export function storableText(min: number, max: number) {
+  return z.string().min(min).max(max).refine(isStorableText, 'must not contain U+0000 or an unpaired surrogate (no database stores them unchanged)');
 }
