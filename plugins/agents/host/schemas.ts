@@ -1,5 +1,6 @@
 /** The agents' wire contract (PROTOCOL.md "Agents"): zod schemas for every operation's body, and the views it returns. */
 import { z } from 'zod';
+import { storableText } from '../../../sdk/index.js';
 
 /** The same rule as token names, so an agent token's name can be its agentId. */
 export const AGENT_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -18,13 +19,13 @@ export const DEFAULT_INTERVAL_MS = 10_000;
 /** `meta` is for a few labels (host, version, pid), not a payload: it is rewritten on every heartbeat. */
 export const MAX_META_BYTES = 2048;
 
-const label = z.string().min(1).max(200);
+const label = storableText(1, 200);
 
 export const HeartbeatSchema = z
   .object({
     agentId,
     status: z.enum(AGENT_STATUSES),
-    taskId: z.string().min(1).max(128).optional(),
+    taskId: storableText(1, 128).optional(),
     model: label.optional(),
     product: label.optional(),
     intervalMs: z.number().int().min(1000).max(600_000).default(DEFAULT_INTERVAL_MS),
@@ -41,7 +42,7 @@ export const ListSchema = z
     liveness: z.enum(LIVENESS).optional(),
     product: label.optional(),
     /** Substring of the id, model, product or task, any case. */
-    q: z.string().max(200).optional(),
+    q: storableText(0, 200).optional(),
   })
   .strict();
 export type ListInput = z.output<typeof ListSchema>;
@@ -50,7 +51,7 @@ export type ListInput = z.output<typeof ListSchema>;
 export const ControlSchema = z
   .object({
     scope: z.enum(['all', 'product', 'agent']),
-    name: z.string().min(1).max(200).optional(),
+    name: storableText(1, 200).optional(),
   })
   .strict()
   .superRefine((c, ctx) => {

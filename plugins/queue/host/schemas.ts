@@ -1,32 +1,48 @@
 /** The queue's wire contract (PROTOCOL.md "Tasks"): zod schemas for every operation's body. */
 import { z } from 'zod';
+import { jsonValue, storableText } from '../../../sdk/index.js';
 
 const name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/, 'must be 1-64 of letters, digits, ".", "_", ":", "-"');
-const id = z.string().min(1).max(64);
-const leaseToken = z.string().min(1).max(128);
+const id = storableText(1, 64);
+const leaseToken = storableText(1, 128);
+
+/**
+ * The range of times a request may name: years 0001 to 9999, what ISO 8601 writes without an
+ * expanded year and every client's date type holds (0001-01-01 is the zero time of Go and .NET).
+ * JavaScript's own range ends at +275760-09-13; a time past it could be stored but never read.
+ */
+export const MIN_INSTANT_MS = Date.parse('0001-01-01T00:00:00.000Z');
+export const MAX_INSTANT_MS = Date.parse('9999-12-31T23:59:59.999Z');
+const inRange = (ms: number) => ms >= MIN_INSTANT_MS && ms <= MAX_INSTANT_MS;
+
+const INSTANT = `must be an ISO 8601 time from 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999Z, or epoch milliseconds from 0 to ${MAX_INSTANT_MS}`;
 
 /** ISO 8601 or epoch milliseconds in; epoch milliseconds inside. */
-export const instant = z.union([
-  z.number().int().nonnegative(),
-  z
-    .string()
-    .refine((s) => !Number.isNaN(Date.parse(s)), 'must be an ISO 8601 time')
-    .transform((s) => Date.parse(s)),
-]);
+export const instant = z.union(
+  [
+    z.number({ error: INSTANT }).int({ error: INSTANT }).min(0, { error: INSTANT }).max(MAX_INSTANT_MS, { error: INSTANT }),
+    z
+      .string()
+      .max(64, { error: INSTANT })
+      .refine((s) => inRange(Date.parse(s)), { error: INSTANT })
+      .transform((s) => Date.parse(s)),
+  ],
+  { error: INSTANT },
+);
 
 export const TagsSchema = z
-  .record(z.string().regex(/^[A-Za-z0-9_.-]{1,40}$/, 'tag names are 1-40 of letters, digits, "_", ".", "-"'), z.string().max(200))
+  .record(z.string().regex(/^[A-Za-z0-9_.-]{1,40}$/, 'tag names are 1-40 of letters, digits, "_", ".", "-"'), storableText(0, 200))
   .refine((t) => Object.keys(t).length <= 20, 'at most 20 tags');
 
 export const EnqueueSchema = z
   .object({
     queue: name,
-    type: z.string().min(1).max(128),
-    payload: z.unknown().optional(),
+    type: storableText(1, 128),
+    payload: jsonValue.optional(),
     priority: z.number().int().min(-1000).max(1000).default(0),
     runAt: instant.optional(),
     maxAttempts: z.number().int().min(1).max(100).default(5),
-    idempotencyKey: z.string().min(1).max(200).optional(),
+    idempotencyKey: storableText(1, 200).optional(),
     gates: z.array(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/, 'must be a gate name like approval:123')).max(20).optional(),
     tags: TagsSchema.default({}),
   })
@@ -39,7 +55,7 @@ export const EnqueueBatchSchema = z.object({ tasks: z.array(EnqueueSchema).min(1
 export const ClaimSchema = z
   .object({
     queues: z.array(name).min(1).max(32),
-    worker: z.string().min(1).max(128),
+    worker: storableText(1, 128),
     max: z.number().int().min(1).max(100).default(1),
     leaseMs: z.number().int().min(1000).max(3_600_000).default(30_000),
     waitMs: z.number().int().min(0).max(60_000).default(0),
@@ -51,7 +67,7 @@ export const HeartbeatSchema = z
   .object({
     id,
     leaseToken,
-    progress: z.unknown().optional(),
+    progress: jsonValue.optional(),
     leaseMs: z.number().int().min(1000).max(3_600_000).optional(),
   })
   .strict();
@@ -59,13 +75,13 @@ export const HeartbeatSchema = z
 /** A claim sent along with a completion (`next`): a claim without the long poll. */
 const NextClaimSchema = ClaimSchema.omit({ waitMs: true });
 
-export const CompleteSchema = z.object({ id, leaseToken, result: z.unknown().optional(), next: NextClaimSchema.optional() }).strict();
+export const CompleteSchema = z.object({ id, leaseToken, result: jsonValue.optional(), next: NextClaimSchema.optional() }).strict();
 
 export const FailSchema = z
   .object({
     id,
     leaseToken,
-    error: z.union([z.string().min(1).max(10_000), z.object({ message: z.string().min(1).max(10_000) }).passthrough()]),
+    error: z.union([storableText(1, 10_000), z.object({ message: storableText(1, 10_000) }).passthrough()]),
     retryable: z.boolean().default(true),
   })
   .strict();
@@ -85,18 +101,18 @@ export const ListSchema = z
   .object({
     state: stateList.optional(),
     queue: name.optional(),
-    type: z.string().max(128).optional(),
-    'tag.product': z.string().max(200).optional(),
-    'tag.agent': z.string().max(200).optional(),
-    'tag.model': z.string().max(200).optional(),
-    q: z.string().max(200).optional(),
+    type: storableText(0, 128).optional(),
+    'tag.product': storableText(0, 200).optional(),
+    'tag.agent': storableText(0, 200).optional(),
+    'tag.model': storableText(0, 200).optional(),
+    q: storableText(0, 200).optional(),
     limit: z.coerce.number().int().min(1).max(1000).default(100),
-    cursor: z.string().max(64).optional(),
+    cursor: storableText(0, 64).optional(),
   })
   .strict();
 export type ListInput = z.output<typeof ListSchema>;
 
-export const OpenGateSchema = z.object({ name: z.string().min(1).max(128) }).strict();
+export const OpenGateSchema = z.object({ name: storableText(1, 128) }).strict();
 
 /** The task as agents see it. Times are ISO 8601. */
 export interface Task {
@@ -130,7 +146,7 @@ export const QueueNameSchema = z.object({ queue: name }).strict();
 export const LimitSchema = z
   .object({
     kind: z.enum(['queue', 'product']),
-    name: z.string().min(1).max(200),
+    name: storableText(1, 200),
     maxInFlight: z.number().int().min(1).max(1_000_000).nullable().optional(),
     maxDepth: z.number().int().min(1).max(100_000_000).nullable().optional(),
   })
@@ -145,4 +161,4 @@ export const BulkSchema = z
   })
   .strict();
 
-export const ScheduleNameSchema = z.object({ name: z.string().min(1).max(64) }).strict();
+export const ScheduleNameSchema = z.object({ name: storableText(1, 64) }).strict();
