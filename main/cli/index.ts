@@ -20,6 +20,11 @@ export interface HostFlags {
   connect?: string;
   connectToken?: string;
   natsCa?: string;
+  natsUser?: string;
+  natsPass?: string;
+  natsToken?: string;
+  natsNkey?: string;
+  natsCreds?: string;
   durability?: 'normal' | 'full';
   logLevel?: (typeof LOG_LEVELS)[number];
   pluginsDir?: string[];
@@ -71,6 +76,11 @@ function withHostOptions(cmd: Command): Command {
     .option('--connect <url>', 'run as a control center for the factory at this NATS URL (no local services)', parseNats)
     .option('--connect-token <token>', "the factory's operator token (reef token, on the factory host); or $REEF_CONNECT_TOKEN")
     .option('--nats-ca <file>', 'trust the certificate authorities in this PEM file for tls:// and wss:// NATS servers; or $REEF_NATS_CA')
+    .option('--nats-user <name>', 'log in to NATS (--nats or --connect) as this user, with --nats-pass; or $REEF_NATS_USER')
+    .option('--nats-pass <password>', "the NATS user's password; prefer $REEF_NATS_PASS, which other users cannot see in the process list")
+    .option('--nats-token <token>', 'log in to NATS with this token; prefer $REEF_NATS_TOKEN')
+    .option('--nats-nkey <file>', 'log in to NATS with the user NKey seed in this file; or $REEF_NATS_NKEY')
+    .option('--nats-creds <file>', 'log in to NATS with this .creds file (user JWT and seed); or $REEF_NATS_CREDS')
     .addOption(new Option('--durability <mode>', 'normal survives a killed process; full also survives power loss').choices(['normal', 'full']))
     .addOption(new Option('--log-level <level>', 'log level of <data-dir>/logs/reef.log').choices([...LOG_LEVELS]))
     .option('--plugins-dir <dir>', 'load plugins from this folder too (repeatable)', collect);
@@ -87,6 +97,11 @@ export function configFromFlags(flags: HostFlags, env: NodeJS.ProcessEnv = proce
       ...(flags.connect !== undefined && { connect: flags.connect }),
       ...(flags.connectToken !== undefined && { connectToken: flags.connectToken }),
       ...(flags.natsCa !== undefined && { natsCa: flags.natsCa }),
+      ...(flags.natsUser !== undefined && { natsUser: flags.natsUser }),
+      ...(flags.natsPass !== undefined && { natsPass: flags.natsPass }),
+      ...(flags.natsToken !== undefined && { natsToken: flags.natsToken }),
+      ...(flags.natsNkey !== undefined && { natsNkey: flags.natsNkey }),
+      ...(flags.natsCreds !== undefined && { natsCreds: flags.natsCreds }),
       ...(flags.durability !== undefined && { durability: flags.durability }),
       ...(flags.logLevel !== undefined && { logLevel: flags.logLevel }),
       ...(flags.pluginsDir !== undefined && { pluginDirs: flags.pluginsDir }),

@@ -33,6 +33,18 @@ describe('parseLaunchArgs', () => {
     expect(parseLaunchArgs(['--data-dir'])).toEqual({ ok: false, message: '--data-dir needs a value' });
   });
 
+  it('passes the NATS login flags through to resolveConfig, like `reef start`', () => {
+    const parsed = parseLaunchArgs(['--connect', 'tls://factory:4222', '--nats-user', 'center', '--nats-pass', 'pw', '--no-sandbox']);
+    expect(parsed).toEqual({ ok: true, flags: { connect: 'tls://factory:4222', natsUser: 'center', natsPass: 'pw' } });
+    if (!parsed.ok) throw new Error(parsed.message);
+    expect(resolveConfig({ ...parsed.flags, dataDir: '/tmp/reef-none' }, {}).natsAuth).toEqual({ kind: 'user', user: 'center', pass: 'pw' });
+    expect(parseLaunchArgs(['--nats-token', 't', '--nats-nkey', '/k.nk', '--nats-creds', '/c.creds'])).toEqual({
+      ok: true,
+      flags: { natsToken: 't', natsNkey: '/k.nk', natsCreds: '/c.creds' },
+    });
+    expect(parseLaunchArgs(['--nats-pass'])).toEqual({ ok: false, message: '--nats-pass needs a value' });
+  });
+
   it('leaves value checks it does not make to resolveConfig, which names the source', () => {
     const parsed = parseLaunchArgs(['--durability', 'sometimes']);
     if (!parsed.ok) throw new Error(parsed.message);

@@ -1,18 +1,19 @@
 /**
  * The host flags the desktop app accepts, the same names as `reef start` passes through
- * (--data-dir, --port, --host, --db, --nats, --connect, --connect-token, --nats-ca, --durability, --log-level,
+ * (--data-dir, --port, --host, --db, --nats, --connect, --connect-token, --nats-ca, the NATS logins
+ * --nats-user/--nats-pass/--nats-token/--nats-nkey/--nats-creds, --durability, --log-level,
  * --plugins-dir). Unknown switches
  * are left alone: Chromium, the inspector and Playwright add their own.
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import type { HostConfig } from '../host/config.js';
+import type { HostConfig, HostFlagLayer } from '../host/config.js';
 
-export type HostFlagLayer = Partial<Omit<HostConfig, 'settings'>> & { dataDir?: string };
+export type { HostFlagLayer };
 
 export type LaunchArgs = { ok: true; flags: HostFlagLayer } | { ok: false; message: string };
 
-const STRING_FLAGS = ['data-dir', 'port', 'host', 'db', 'nats', 'connect', 'connect-token', 'nats-ca', 'durability', 'log-level'] as const;
+const STRING_FLAGS = ['data-dir', 'port', 'host', 'db', 'nats', 'connect', 'connect-token', 'nats-ca', 'nats-user', 'nats-pass', 'nats-token', 'nats-nkey', 'nats-creds', 'durability', 'log-level'] as const;
 
 function single(values: Record<string, unknown>, name: string): { value?: string; error?: string } {
   const v = values[name];
@@ -52,6 +53,12 @@ export function parseLaunchArgs(argv: readonly string[]): LaunchArgs {
   if (raw.connect !== undefined) flags.connect = raw.connect;
   if (raw['connect-token'] !== undefined) flags.connectToken = raw['connect-token'];
   if (raw['nats-ca'] !== undefined) flags.natsCa = raw['nats-ca'];
+  // Checked (pairs, files) by resolveConfig, as for `reef serve`.
+  if (raw['nats-user'] !== undefined) flags.natsUser = raw['nats-user'];
+  if (raw['nats-pass'] !== undefined) flags.natsPass = raw['nats-pass'];
+  if (raw['nats-token'] !== undefined) flags.natsToken = raw['nats-token'];
+  if (raw['nats-nkey'] !== undefined) flags.natsNkey = raw['nats-nkey'];
+  if (raw['nats-creds'] !== undefined) flags.natsCreds = raw['nats-creds'];
   // durability and log level are checked by resolveConfig, whose message names the allowed values.
   if (raw.durability !== undefined) flags.durability = raw.durability as HostConfig['durability'];
   if (raw['log-level'] !== undefined) flags.logLevel = raw['log-level'] as HostConfig['logLevel'];

@@ -87,6 +87,54 @@ describe('resolveConfig', () => {
   });
 });
 
+describe('NATS logins (natsAuth)', () => {
+  let dir: TempDir;
+  beforeEach(() => {
+    dir = tempDir('reef-config-nats-');
+  });
+  afterEach(() => dir.remove());
+  const NATS = 'nats://127.0.0.1:4222';
+  const SEED = 'SUAP6HDWGTKZHPBQC3RPGYO6DAP4J4IRQHFULAFRD7TQJYJ7LB6RESLLTI';
+  const resolve = (flags: Parameters<typeof resolveConfig>[0] = {}, env: NodeJS.ProcessEnv = {}) =>
+    resolveConfig({ dataDir: dir.path, nats: NATS, ...flags }, env);
+
+  it('reads a user and password, a token, an NKey seed file or a .creds file from flags, environment or config.json', () => {
+    expect(resolve({ natsUser: 'host', natsPass: 'pw' }).natsAuth).toEqual({ kind: 'user', user: 'host', pass: 'pw' });
+    expect(resolve({}, { REEF_NATS_USER: 'host', REEF_NATS_PASS: 'pw' }).natsAuth).toEqual({ kind: 'user', user: 'host', pass: 'pw' });
+    expect(resolve({}, { REEF_NATS_TOKEN: 's3cret' }).natsAuth).toEqual({ kind: 'token', token: 's3cret' });
+    const seed = dir.write('host.nk', `${SEED}\n`);
+    expect(resolve({}, { REEF_NATS_NKEY: seed }).natsAuth).toEqual({ kind: 'nkey', seedFile: seed });
+    const creds = dir.write('host.creds', '-----BEGIN NATS USER JWT-----\neyJ0\n------END NATS USER JWT------\n-----BEGIN USER NKEY SEED-----\nSUA\n------END USER NKEY SEED------\n');
+    dir.write('config.json', { natsCreds: creds });
+    expect(resolve().natsAuth).toEqual({ kind: 'creds', credsFile: creds });
+    // The control center logs in the same way.
+    expect(resolveConfig({ dataDir: dir.path, connect: NATS }, { REEF_NATS_TOKEN: 't' }).natsAuth).toEqual({ kind: 'token', token: 't' });
+    // Without NATS nothing is read or checked.
+    expect(resolveConfig({ dataDir: dir.path }, { REEF_NATS_NKEY: '/missing' }).natsAuth).toBeUndefined();
+  });
+
+  it('takes the whole login from the highest layer that gives one', () => {
+    dir.write('config.json', { natsUser: 'file-user', natsPass: 'file-pw' });
+    expect(resolve({}, { REEF_NATS_TOKEN: 'env-token' }).natsAuth).toEqual({ kind: 'token', token: 'env-token' });
+    expect(resolve({ natsUser: 'cli', natsPass: 'cli-pw' }, { REEF_NATS_TOKEN: 'env-token' }).natsAuth).toEqual({ kind: 'user', user: 'cli', pass: 'cli-pw' });
+    expect(resolve().natsAuth).toEqual({ kind: 'user', user: 'file-user', pass: 'file-pw' });
+  });
+
+  it('refuses half a login, two logins at once and unusable files, saying which and never echoing a secret', () => {
+    expect(() => resolve({ natsUser: 'host' })).toThrow(/command-line flags: natsPass: a NATS user and its password go together/);
+    expect(() => resolve({}, { REEF_NATS_PASS: 'pw' })).toThrow(/environment \(REEF_\*\): natsUser: a NATS user and its password/);
+    expect(() => resolve({ natsToken: 'a', natsNkey: '/x' })).toThrow(/give one way to log in to NATS/);
+    expect(() => resolve({ natsNkey: path.join(dir.path, 'missing.nk') })).toThrow(/--nats-nkey.*cannot read .*missing\.nk/);
+    const notSeed = dir.write('wrong.nk', 'UCK7SV2Z6NUGVFGAHFTWSG3O7V3YL3NITOZSF5BLBKT437S54Z5VPEWY');
+    expect(() => resolve({ natsNkey: notSeed })).toThrow(/does not hold a user NKey seed/);
+    expect(() => resolve({ natsNkey: notSeed })).not.toThrow(/UCK7SV2Z/);
+    const notCreds = dir.write('wrong.creds', SEED);
+    expect(() => resolve({ natsCreds: notCreds })).toThrow(/--nats-creds.*is not a \.creds file/);
+    expect(() => resolve({ natsCreds: notCreds })).not.toThrow(/SUAP6/);
+    expect(() => resolve({ natsCreds: notCreds })).toThrow(ConfigError);
+  });
+});
+
 describe('isLoopback', () => {
   it('recognises loopback addresses only', () => {
     expect(['127.0.0.1', '::1', 'localhost'].map(isLoopback)).toEqual([true, true, true]);

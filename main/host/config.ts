@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { describeIssues } from '../../sdk/index.js';
+import type { NatsCredentials } from '../bus/nats-connection.js';
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'silent'] as const;
 
@@ -43,14 +44,31 @@ export const ConfigFileSchema = z
     connect: natsUrls.optional(),
     connectToken: z.string().min(16, 'must be the factory operator token (reef token on the factory host)').optional(),
     natsCa: z.string().min(1).optional(),
+    // How the host proves itself to the NATS server (for --nats and --connect alike): one of these.
+    natsUser: z.string().min(1).optional(),
+    natsPass: z.string().min(1).optional(),
+    natsToken: z.string().min(1).optional(),
+    natsNkey: z.string().min(1).optional(),
+    natsCreds: z.string().min(1).optional(),
     durability: z.enum(['normal', 'full']).optional(),
     logLevel: z.enum(LOG_LEVELS).optional(),
     pluginDirs: z.array(z.string().min(1)).optional(),
     disabledPlugins: z.array(z.string()).optional(),
     settings: z.record(z.string(), z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]))).optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((c, ctx) => {
+    const ways = [c.natsUser !== undefined || c.natsPass !== undefined, c.natsToken !== undefined, c.natsNkey !== undefined, c.natsCreds !== undefined];
+    if (ways.filter(Boolean).length > 1) {
+      ctx.addIssue({ code: 'custom', path: ['natsUser'], message: 'give one way to log in to NATS: a user and password, a token, an NKey seed file or a .creds file, not several' });
+    }
+    if ((c.natsUser === undefined) !== (c.natsPass === undefined)) {
+      ctx.addIssue({ code: 'custom', path: [c.natsUser === undefined ? 'natsUser' : 'natsPass'], message: 'a NATS user and its password go together (--nats-user with --nats-pass or REEF_NATS_PASS)' });
+    }
+  });
 export type ConfigFile = z.infer<typeof ConfigFileSchema>;
+
+const CREDENTIAL_KEYS = ['natsUser', 'natsPass', 'natsToken', 'natsNkey', 'natsCreds'] as const;
 
 export interface HostConfig {
   dataDir: string;
@@ -65,12 +83,18 @@ export interface HostConfig {
   connectToken: string | undefined;
   /** A PEM file of certificate authorities to trust for tls:// and wss:// NATS servers (besides the system's). */
   natsCa: string | undefined;
+  /** How the host logs in to the NATS server (--nats or --connect); undefined: anonymous. Never logged. */
+  natsAuth: NatsCredentials | undefined;
   durability: 'normal' | 'full';
   logLevel: (typeof LOG_LEVELS)[number];
   pluginDirs: string[];
   disabledPlugins: string[];
   settings: Record<string, Record<string, string | number | boolean>>;
 }
+
+/** What the command line (and the desktop app's arguments) may set: the config file's NATS login fields instead of natsAuth. */
+export type HostFlagLayer = Partial<Omit<HostConfig, 'settings' | 'natsAuth'>> &
+  Partial<Pick<ConfigFile, (typeof CREDENTIAL_KEYS)[number]>> & { dataDir?: string };
 
 export const DEFAULT_PORT = 7420;
 
@@ -94,6 +118,11 @@ function fromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
   if (env.REEF_CONNECT) out.connect = env.REEF_CONNECT;
   if (env.REEF_CONNECT_TOKEN) out.connectToken = env.REEF_CONNECT_TOKEN;
   if (env.REEF_NATS_CA) out.natsCa = env.REEF_NATS_CA;
+  if (env.REEF_NATS_USER) out.natsUser = env.REEF_NATS_USER;
+  if (env.REEF_NATS_PASS) out.natsPass = env.REEF_NATS_PASS;
+  if (env.REEF_NATS_TOKEN) out.natsToken = env.REEF_NATS_TOKEN;
+  if (env.REEF_NATS_NKEY) out.natsNkey = env.REEF_NATS_NKEY;
+  if (env.REEF_NATS_CREDS) out.natsCreds = env.REEF_NATS_CREDS;
   if (env.REEF_DURABILITY) out.durability = env.REEF_DURABILITY;
   if (env.REEF_LOG_LEVEL) out.logLevel = env.REEF_LOG_LEVEL;
   if (env.REEF_PLUGIN_DIRS) out.pluginDirs = env.REEF_PLUGIN_DIRS.split(path.delimiter).filter(Boolean);
@@ -130,11 +159,51 @@ function readCaFile(file: string): string {
   return file;
 }
 
+/** The NKey seed file must hold a user seed: a wrong file fails at start, not as "authorization violation" at connect. */
+function checkNkeyFile(file: string): string {
+  const where = 'the NATS NKey seed file (--nats-nkey, REEF_NATS_NKEY or natsNkey)';
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`${where}: cannot read ${file} (${err instanceof Error ? err.message : String(err)})`);
+  }
+  // Never echo the file's content: it is the secret.
+  if (!/^SU[A-Z2-7]{56}$/.test(text.trim())) throw new ConfigError(`${where}: ${file} does not hold a user NKey seed (one line starting with SU, as \`nsc\` or \`nk -gen user\` writes)`);
+  return file;
+}
+
+/** A .creds file holds a user JWT and its seed (nsc generate creds). */
+function checkCredsFile(file: string): string {
+  const where = 'the NATS credentials file (--nats-creds, REEF_NATS_CREDS or natsCreds)';
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`${where}: cannot read ${file} (${err instanceof Error ? err.message : String(err)})`);
+  }
+  if (!text.includes('-----BEGIN NATS USER JWT-----') || !/-----BEGIN USER NKEY SEED-----/.test(text)) {
+    throw new ConfigError(`${where}: ${file} is not a .creds file (it needs a NATS USER JWT and a USER NKEY SEED block, as \`nsc generate creds\` writes)`);
+  }
+  return file;
+}
+
+/**
+ * The NATS login from the highest layer that gives one (flags, then environment, then
+ * config.json), whole: a user in one layer never pairs with a password from another.
+ */
+function resolveNatsAuth(layers: ConfigFile[]): NatsCredentials | undefined {
+  const layer = layers.find((l) => CREDENTIAL_KEYS.some((k) => l[k] !== undefined));
+  if (!layer) return undefined;
+  if (layer.natsUser !== undefined && layer.natsPass !== undefined) return { kind: 'user', user: layer.natsUser, pass: layer.natsPass };
+  if (layer.natsToken !== undefined) return { kind: 'token', token: layer.natsToken };
+  if (layer.natsNkey !== undefined) return { kind: 'nkey', seedFile: checkNkeyFile(path.resolve(layer.natsNkey)) };
+  if (layer.natsCreds !== undefined) return { kind: 'creds', credsFile: checkCredsFile(path.resolve(layer.natsCreds)) };
+  return undefined; // unreachable: the schema pairs a user with a password
+}
+
 /** Flags are already parsed by the CLI; each layer is validated on its own so an error names its source. */
-export function resolveConfig(
-  flags: Partial<Omit<HostConfig, 'settings'>> & { dataDir?: string },
-  env: NodeJS.ProcessEnv = process.env,
-): HostConfig {
+export function resolveConfig(flags: HostFlagLayer, env: NodeJS.ProcessEnv = process.env): HostConfig {
   const dataDir = path.resolve(flags.dataDir ?? defaultDataDir(env));
   const file = readConfigFile(path.join(dataDir, 'config.json'));
   const environment = parseLayer(fromEnv(env), 'environment (REEF_*)');
@@ -156,6 +225,7 @@ export function resolveConfig(
     connect: merged.connect,
     connectToken: merged.connectToken,
     natsCa: merged.natsCa === undefined ? undefined : readCaFile(path.resolve(merged.natsCa)),
+    natsAuth: merged.nats || merged.connect ? resolveNatsAuth([cli, environment, file]) : undefined,
     durability: merged.durability ?? 'normal',
     logLevel: merged.logLevel ?? 'info',
     pluginDirs: [...(file.pluginDirs ?? []), ...(environment.pluginDirs ?? []), ...(cli.pluginDirs ?? [])].map((d) =>

@@ -60,14 +60,34 @@ async function openBus(config: HostConfig, log: Logger, db: Database, operatorTo
   const onListenerError = (err: unknown, subject: string) => log.error({ err: String(err), subject }, 'bus listener threw');
   if (!config.nats) return new LocalBus(onListenerError);
   const secret = await busSecret(db);
+  // Refused publishes are logged once a minute per subject: a client sending them in a loop must not fill the log.
+  const lastRefusal = new Map<string, number>();
+  const refusedPublish = (subject: string, why: string) => {
+    const now = Date.now();
+    if ((lastRefusal.get(subject) ?? 0) > now - 60_000) return;
+    if (lastRefusal.size > 1000) lastRefusal.clear();
+    lastRefusal.set(subject, now);
+    log.warn({ subject, why }, 'NATS message refused: its sender did not prove who it is');
+  };
   const bus = await connectNatsBus(natsServers(config.nats), {
     name: `reef ${os.hostname()} ${process.pid}`,
     hostKey: secret,
     ...(config.natsCa !== undefined && { caFile: config.natsCa }),
+    ...(config.natsAuth !== undefined && { credentials: config.natsAuth }),
     eventStream: true,
     durableEvents: durablePrefix(config),
-    onListenerError,
+    onListenerError: (err, subject) => {
+      if (err instanceof ReefError && err.code === 'unauthorized') refusedPublish(subject, err.message);
+      else onListenerError(err, subject);
+    },
     onPublishDropped: (subject) => log.warn({ subject }, 'NATS unreachable: event not published'),
+    // A heartbeat published on NATS has no reply to refuse: it counts only when it carries the
+    // token of the agent its subject names (or the operator's), so no one else can speak for an
+    // agent or add made-up agents to the registry (PROTOCOL.md, Agents).
+    attributedPublishes: {
+      pattern: 'reef.v1.agents.*.heartbeat',
+      admit: (caller, subject) => caller.kind === 'operator' || (caller.kind === 'agent' && caller.id === subject.split('.')[3]),
+    },
     authenticate: async (token): Promise<Caller> => {
       if (token === undefined) return { kind: 'agent', id: 'nats' };
       if (tokensEqual(token, operatorToken)) return { kind: 'operator', id: 'operator' };
@@ -100,6 +120,7 @@ async function connectRemote(config: HostConfig, log: Logger): Promise<Bus> {
     name: `reef control center ${os.hostname()} ${process.pid}`,
     ...(config.connectToken ? { token: config.connectToken } : {}),
     ...(config.natsCa !== undefined && { caFile: config.natsCa }),
+    ...(config.natsAuth !== undefined && { credentials: config.natsAuth }),
     eventStream: true,
     durableEvents: durablePrefix(config),
     onListenerError: (err, subject) => log.error({ err: String(err), subject }, 'bus listener threw'),

@@ -2,9 +2,12 @@
  * Throwaway nats-server processes for integration tests: one node (JetStream, TCP and
  * WebSocket listeners) or a 3-node JetStream cluster, on loopback free ports, each with a
  * monitoring port the harness polls for readiness. Nodes can be killed and restarted on the
- * same ports and store dirs, so tests can play outages.
+ * same ports and store dirs, so tests can play outages. With `users`, the server takes the
+ * users and permissions of docs/nats/reef-users.conf (the example shipped to operators).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,6 +17,42 @@ import { freePort } from './ports.js';
 const HOST = '127.0.0.1';
 const BINARY_DIRS = ['/usr/sbin', '/usr/local/sbin', '/usr/local/bin', '/usr/bin'];
 const READY_TIMEOUT_MS = 20_000;
+/** The example users file operators are given; the tests run against it, so it stays right. */
+export const REEF_USERS_CONF = fileURLToPath(new URL('../../docs/nats/reef-users.conf', import.meta.url));
+
+/** A NATS login of docs/nats/reef-users.conf. */
+export interface NatsLogin {
+  user: string;
+  pass: string;
+}
+
+/** The users of docs/nats/reef-users.conf, with passwords made for this server. */
+export interface NatsUsers {
+  host: NatsLogin;
+  center: NatsLogin;
+  /** Agents: they may use only the agent subjects, and their inbox prefix must be `_INBOX.<user>`. */
+  forge: NatsLogin;
+  quill: NatsLogin;
+}
+
+function makeUsers(): { users: NatsUsers; env: Record<string, string> } {
+  const pass = () => randomBytes(12).toString('base64url');
+  const users: NatsUsers = {
+    host: { user: 'reef-host', pass: pass() },
+    center: { user: 'reef-center', pass: pass() },
+    forge: { user: 'forge', pass: pass() },
+    quill: { user: 'quill', pass: pass() },
+  };
+  return {
+    users,
+    env: {
+      REEF_NATS_HOST_PASS: users.host.pass,
+      REEF_NATS_CENTER_PASS: users.center.pass,
+      REEF_NATS_AGENT_FORGE_PASS: users.forge.pass,
+      REEF_NATS_AGENT_QUILL_PASS: users.quill.pass,
+    },
+  };
+}
 
 function locateBinary(env: NodeJS.ProcessEnv, dirs: readonly string[] = BINARY_DIRS): string | undefined {
   if (env.REEF_TEST_NATS_SERVER) return env.REEF_TEST_NATS_SERVER;
@@ -48,6 +87,8 @@ export interface NatsNode {
 }
 
 export interface RunningNats extends NatsNode {
+  /** With `users`: the logins of docs/nats/reef-users.conf (anonymous clients are refused). */
+  users?: NatsUsers;
   /** ws://127.0.0.1:WSPORT (WebSocket listener, no TLS) */
   wsUrl: string;
   wsPort: number;
@@ -57,6 +98,8 @@ export interface RunningNats extends NatsNode {
 
 export interface NatsCluster {
   urls: string[];
+  /** With `users`: the logins of docs/nats/reef-users.conf. */
+  users?: NatsUsers;
   nodes: NatsNode[];
   /** Resolves when every running node routes to every other running node and JetStream has a meta leader. */
   healthy(timeoutMs?: number): Promise<void>;
@@ -77,6 +120,8 @@ interface NodeConfig {
   cluster?: { name: string; routes: number[] };
   /** Serve clients (TCP and WebSocket) over TLS with this certificate. */
   tls?: TlsFiles;
+  /** Include the example users file (its passwords come from the server's environment). */
+  usersFrom?: { configDir: string };
 }
 
 export interface TlsFiles {
@@ -96,6 +141,8 @@ function renderConfig(c: NodeConfig): string {
   const tls = c.tls && `tls { cert_file: ${q(c.tls.certFile)}, key_file: ${q(c.tls.keyFile)} }`;
   if (tls) lines.push(tls);
   if (c.ports.websocket !== undefined) lines.push(`websocket { listen: ${q(`${HOST}:${c.ports.websocket}`)}, ${tls ?? 'no_tls: true'} }`);
+  // nats-server reads an include relative to the including file, never as an absolute path.
+  if (c.usersFrom) lines.push(`include ${q(path.relative(c.usersFrom.configDir, REEF_USERS_CONF))}`);
   if (c.cluster && c.ports.cluster !== undefined) {
     const routes = c.cluster.routes.map((p) => q(`nats-route://${HOST}:${p}`)).join(', ');
     lines.push(`cluster { name: ${q(c.cluster.name)}, listen: ${q(`${HOST}:${c.ports.cluster}`)}, routes: [${routes}] }`);
@@ -119,6 +166,7 @@ class NatsProcess {
     private readonly binary: string,
     readonly configFile: string,
     readonly config: NodeConfig,
+    private readonly env: Record<string, string> = {},
   ) {}
 
   running(): boolean {
@@ -132,7 +180,7 @@ class NatsProcess {
   /** Spawns the server and resolves once `isReady` passes; rejects with the log when it exits first. */
   async start(isReady: () => Promise<boolean>): Promise<void> {
     this.log = '';
-    const child = spawn(this.binary, ['-c', this.configFile], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(this.binary, ['-c', this.configFile], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...this.env } });
     this.child = child;
     process.once('exit', this.exitHook);
     child.stderr?.on('data', (d: Buffer) => {
@@ -200,12 +248,13 @@ const portTaken = (err: unknown) => err instanceof Error && /address already in 
  * Starts one nats-server with JetStream (store in a temp dir), a TCP and a WebSocket
  * listener on loopback free ports. Call in `beforeAll`; call `stop()` in `afterAll`.
  */
-export async function startNats(options: { env?: NodeJS.ProcessEnv; name?: string; tls?: TlsFiles } = {}): Promise<RunningNats> {
+export async function startNats(options: { env?: NodeJS.ProcessEnv; name?: string; tls?: TlsFiles; users?: boolean } = {}): Promise<RunningNats> {
   const binary = binaryOrThrow(options.env ?? process.env);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'reef-nats-'));
   const removeDir = () => rmSync(dir, { recursive: true, force: true });
   // A test process that dies without its afterAll must not leave store dirs behind (the servers die with it).
   process.once('exit', removeDir);
+  const logins = options.users ? makeUsers() : undefined;
   for (let attempt = 1; ; attempt++) {
     const [client, monitor, websocket] = await Promise.all([freePort(), freePort(), freePort()]);
     const config: NodeConfig = {
@@ -213,10 +262,11 @@ export async function startNats(options: { env?: NodeJS.ProcessEnv; name?: strin
       ports: { client, monitor, websocket },
       storeDir: path.join(dir, 'js'),
       ...(options.tls && { tls: options.tls }),
+      ...(options.users && { usersFrom: { configDir: dir } }),
     };
     const configFile = path.join(dir, 'nats.conf');
     writeFileSync(configFile, renderConfig(config));
-    const p = new NatsProcess(binary, configFile, config);
+    const p = new NatsProcess(binary, configFile, config, logins?.env);
     const ready = () => nodeReady(p);
     try {
       await p.start(ready);
@@ -229,6 +279,7 @@ export async function startNats(options: { env?: NodeJS.ProcessEnv; name?: strin
     return {
       ...nodeHandle(p, ready),
       ...(options.tls && { url: `tls://${HOST}:${client}` }),
+      ...(logins && { users: logins.users }),
       wsUrl: `${options.tls ? 'wss' : 'ws'}://${HOST}:${websocket}`,
       wsPort: websocket,
       stop: async () => {
@@ -260,12 +311,13 @@ async function clusterNodeReady(p: NatsProcess, peers: number): Promise<boolean>
  * server names and store dirs, one cluster name). Resolves once all routes are up and
  * JetStream has elected a meta leader.
  */
-export async function startNatsCluster(size = 3, options: { env?: NodeJS.ProcessEnv } = {}): Promise<NatsCluster> {
+export async function startNatsCluster(size = 3, options: { env?: NodeJS.ProcessEnv; users?: boolean } = {}): Promise<NatsCluster> {
   const binary = binaryOrThrow(options.env ?? process.env);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'reef-nats-cluster-'));
   const removeDir = () => rmSync(dir, { recursive: true, force: true });
   process.once('exit', removeDir);
   const clusterName = `reef-test-${path.basename(dir).slice(-6)}`;
+  const logins = options.users ? makeUsers() : undefined;
   for (let attempt = 1; ; attempt++) {
     const ports: NodePorts[] = [];
     for (let i = 0; i < size; i++) {
@@ -280,10 +332,11 @@ export async function startNatsCluster(size = 3, options: { env?: NodeJS.Process
         ports: nodePorts,
         storeDir: path.join(nodeDir, 'js'),
         cluster: { name: clusterName, routes: ports.filter((_, j) => j !== i).map((p) => p.cluster ?? 0) },
+        ...(options.users && { usersFrom: { configDir: nodeDir } }),
       };
       const configFile = path.join(nodeDir, 'nats.conf');
       writeFileSync(configFile, renderConfig(config));
-      return new NatsProcess(binary, configFile, config);
+      return new NatsProcess(binary, configFile, config, logins?.env);
     });
     const peersUp = (p: NatsProcess) => clusterNodeReady(p, processes.filter((q) => q !== p && q.running()).length);
     const healthy = async (timeoutMs = READY_TIMEOUT_MS) => {
@@ -323,6 +376,7 @@ export async function startNatsCluster(size = 3, options: { env?: NodeJS.Process
     });
     return {
       urls: nodes.map((n) => n.url),
+      ...(logins && { users: logins.users }),
       nodes,
       healthy,
       stop: async () => {
