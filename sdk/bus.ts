@@ -15,7 +15,7 @@ export interface RequestOptions {
   /**
    * Aborted when whoever asked is gone (an HTTP client closed its connection): the handler's
    * `info.signal` aborts with it, so a long poll ends early and nothing is taken for nobody.
-   * @since 0.1.0
+   * @since 0.2.0
    */
   signal?: AbortSignal;
 }
@@ -29,7 +29,7 @@ export interface RequestInfo {
    * deadline passed (the local bus's timeout, the NATS requester's timeout). A handler that
    * waits stops waiting; a handler that took something for the requester (a claimed task)
    * checks it before answering and gives back what cannot be delivered. Absent: the bus cannot tell.
-   * @since 0.1.0
+   * @since 0.2.0
    */
   signal?: AbortSignal;
 }

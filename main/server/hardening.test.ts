@@ -378,6 +378,20 @@ describe('an abandoned long poll leaves nothing behind', () => {
   });
 });
 
+describe('numbers a request cannot carry', () => {
+  it('a body with a number JSON reads as Infinity (1e999) is refused with 400 before the bus sees it', async () => {
+    const { server } = await serve();
+    for (const body of ['{"maxDepth": 1e999}', '{"a": [{"b": -1E+400}]}']) {
+      const res = await fetch(`${server.url}/v1/tasks/t1/complete`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body });
+      expect(res.status).toBe(400);
+      expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/too large to represent/);
+    }
+    // Large but finite numbers pass.
+    const ok = await fetch(`${server.url}/v1/tasks/t1/complete`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: '{"n": 1e300}' });
+    expect(ok.status).toBe(200);
+  });
+});
+
 describe('tokens never leak', () => {
   it('a failing request is logged by its path, never its query string', async () => {
     const { server } = await serve();

@@ -140,11 +140,29 @@ async function readJsonBody(req: http.IncomingMessage): Promise<unknown> {
   if (!type.includes('application/json')) {
     throw new ReefError('invalid_request', 'the body must be JSON with content-type: application/json');
   }
+  const text = Buffer.concat(chunks).toString('utf8');
+  let body: unknown;
   try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
+    body = JSON.parse(text) as unknown;
   } catch (err) {
     throw new ReefError('invalid_request', `the body is not valid JSON: ${err instanceof Error ? err.message : String(err)}`);
   }
+  // JSON reads 1e999 as Infinity, which the bus would carry on as null (and `maxDepth: null`
+  // clears a limit). Only a body with an exponent of three digits can hold one: look then.
+  if (/\d[eE][+-]?\d{3}/.test(text) && hasNonFinite(body)) {
+    throw new ReefError('invalid_request', 'the body holds a number too large to represent (like 1e999)');
+  }
+  return body;
+}
+
+function hasNonFinite(value: unknown): boolean {
+  const stack: unknown[] = [value];
+  while (stack.length) {
+    const v = stack.pop();
+    if (typeof v === 'number' && !Number.isFinite(v)) return true;
+    if (typeof v === 'object' && v !== null) stack.push(...Object.values(v));
+  }
+  return false;
 }
 
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
