@@ -2,14 +2,18 @@
  * A 3-node NATS cluster with JetStream: the factory (PostgreSQL) on node 1, agents claiming and
  * completing over NATS on node 3, a control center on node 2 watching every task event. Node 2
  * is killed part-way and restarted: the control center ends with every event exactly once, no
- * task is lost or completed twice, and the cluster heals.
+ * task is lost or completed twice, and the cluster heals. Every client logs in as a user of the
+ * shipped docs/nats/reef-users.conf: the hosts, the control center, and the agents as the agent
+ * "forge", which may use only the agent subjects.
  */
-import { connect, JSONCodec, type NatsConnection } from 'nats';
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import { connect, headers, JSONCodec, type NatsConnection } from 'nats';
 import pg from 'pg';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HostEvent } from '../../sdk/index.js';
-import { startReef, type ReefProcess } from '../harness/reef-process.js';
+import { REPO_ROOT, startReef, type ReefProcess } from '../harness/reef-process.js';
 import { natsOrSkip, startNatsCluster, type NatsCluster } from '../harness/nats.js';
 import { postgresOrSkip, startPostgres, type RunningPostgres } from '../harness/postgres.js';
 
@@ -24,13 +28,22 @@ describe.runIf(natsOrSkip('NATS cluster faults') && postgresOrSkip('NATS cluster
   let agents: NatsConnection;
   let ws: WebSocket;
   const events: HostEvent[] = [];
+  const agentToken = headers();
 
   beforeAll(async () => {
-    cluster = await startNatsCluster(3);
+    cluster = await startNatsCluster(3, { users: true });
+    const users = cluster.users;
+    if (!users) throw new Error('the cluster was started without users');
     db = await startPostgres();
-    factory = await startReef({ args: ['--db', db.url, '--nats', cluster.urls[0] as string] });
-    center = await startReef({ args: ['--connect', cluster.urls[1] as string], env: { REEF_CONNECT_TOKEN: factory.token } });
-    agents = await connect({ servers: [cluster.urls[2] as string] });
+    factory = await startReef({ args: ['--db', db.url, '--nats', cluster.urls[0] as string], env: { REEF_NATS_USER: users.host.user, REEF_NATS_PASS: users.host.pass } });
+    center = await startReef({
+      args: ['--connect', cluster.urls[1] as string],
+      env: { REEF_CONNECT_TOKEN: factory.token, REEF_NATS_USER: users.center.user, REEF_NATS_PASS: users.center.pass },
+    });
+    // The factory's tokens live in PostgreSQL, where every host on it looks them up.
+    const created = execFileSync(process.execPath, [path.join(REPO_ROOT, 'bin', 'reef.js'), 'token', 'create', '--scope', 'agent', '--name', 'forge', '--db', db.url], { encoding: 'utf8' });
+    agentToken.set('Reef-Token', created.trim());
+    agents = await connect({ servers: [cluster.urls[2] as string], user: users.forge.user, pass: users.forge.pass, inboxPrefix: '_INBOX.forge' });
     ws = new WebSocket(`${center.origin.replace('http', 'ws')}/rpc`, { headers: { authorization: `Bearer ${center.token}` } });
     await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
     ws.on('message', (data) => {
@@ -60,16 +73,16 @@ describe.runIf(natsOrSkip('NATS cluster faults') && postgresOrSkip('NATS cluster
     }
     let completed = 0;
     const completions = new Map<string, number>();
-    const worker = async (w: number) => {
+    const worker = async () => {
       for (;;) {
         const reply = codec.decode(
-          (await agents.request('reef.v1.tasks.claim', codec.encode({ queues: ['cluster'], worker: `nats-${w}`, max: 10, waitMs: 500 }), { timeout: 10_000 })).data,
+          (await agents.request('reef.v1.tasks.claim', codec.encode({ queues: ['cluster'], worker: 'forge', max: 10, waitMs: 500 }), { timeout: 10_000, headers: agentToken })).data,
         ) as { tasks?: Array<{ id: string; leaseToken: string }> };
         const tasks = reply.tasks ?? [];
         if (tasks.length === 0 && completed >= TASKS) return;
         for (const t of tasks) {
           const done = codec.decode(
-            (await agents.request('reef.v1.tasks.complete', codec.encode({ id: t.id, leaseToken: t.leaseToken }), { timeout: 10_000 })).data,
+            (await agents.request('reef.v1.tasks.complete', codec.encode({ id: t.id, leaseToken: t.leaseToken }), { timeout: 10_000, headers: agentToken })).data,
           ) as { task?: { state: string } };
           if (done.task?.state === 'succeeded') {
             completed++;
@@ -79,7 +92,7 @@ describe.runIf(natsOrSkip('NATS cluster faults') && postgresOrSkip('NATS cluster
         if (tasks.length === 0 && completed < TASKS) await new Promise((r) => setTimeout(r, 50));
       }
     };
-    const workers = Array.from({ length: 8 }, (_, w) => worker(w));
+    const workers = Array.from({ length: 8 }, () => worker());
     // Part-way through, the control center's node dies; it comes back a little later.
     while (completed < TASKS / 3) await new Promise((r) => setTimeout(r, 20));
     const node = cluster.nodes[1];

@@ -36,7 +36,8 @@ export interface NatsUsers {
 }
 
 function makeUsers(): { users: NatsUsers; env: Record<string, string> } {
-  const pass = () => randomBytes(12).toString('base64url');
+  // nats-server parses a variable's value as config: one starting with a digit would be read as a number.
+  const pass = () => `pw${randomBytes(12).toString('hex')}`;
   const users: NatsUsers = {
     host: { user: 'reef-host', pass: pass() },
     center: { user: 'reef-center', pass: pass() },

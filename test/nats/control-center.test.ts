@@ -1,7 +1,9 @@
 /**
  * A remote control center: host A runs the factory (PostgreSQL + NATS); B is started with
  * `--connect` and no services of its own. Through B's renderer socket the operator lists and
- * acts on A's tasks and sees A's events live.
+ * acts on A's tasks and sees A's events live. Both log in to NATS as the users of the shipped
+ * docs/nats/reef-users.conf (the host and the control-center roles), whose permissions they must
+ * be able to work within.
  */
 import { rmSync } from 'node:fs';
 import net from 'node:net';
@@ -49,13 +51,15 @@ describe.runIf(natsOrSkip('control center') && postgresOrSkip('control center'))
   let socket: RendererSocket;
   let proxy: Awaited<ReturnType<typeof cuttableProxy>>;
   let leftover: string | undefined;
+  const hostLogin = () => ({ REEF_NATS_USER: nats.users?.host.user, REEF_NATS_PASS: nats.users?.host.pass });
+  const centerEnv = () => ({ REEF_CONNECT_TOKEN: factory.token, REEF_NATS_USER: nats.users?.center.user, REEF_NATS_PASS: nats.users?.center.pass });
 
   beforeAll(async () => {
-    nats = await startNats();
+    nats = await startNats({ users: true });
     pg = await startPostgres();
-    factory = await startReef({ args: ['--db', pg.url, '--nats', nats.url] });
+    factory = await startReef({ args: ['--db', pg.url, '--nats', nats.url], env: hostLogin() });
     proxy = await cuttableProxy(nats.port);
-    center = await startReef({ args: ['--connect', proxy.url], env: { REEF_CONNECT_TOKEN: factory.token } });
+    center = await startReef({ args: ['--connect', proxy.url], env: centerEnv() });
     socket = await RendererSocket.open(center);
   }, 60_000);
   afterAll(async () => {
@@ -135,7 +139,7 @@ describe.runIf(natsOrSkip('control center') && postgresOrSkip('control center'))
     await exited;
     const missed: string[] = [];
     for (let i = 0; i < 5; i++) missed.push((await enqueueOnFactory(`while-down-${i}`)).id);
-    const restarted = await startReef({ dataDir, args: ['--connect', proxy.url], env: { REEF_CONNECT_TOKEN: factory.token } });
+    const restarted = await startReef({ dataDir, args: ['--connect', proxy.url], env: centerEnv() });
     const previous = center;
     center = restarted;
     socket = await RendererSocket.open(center);
