@@ -5,7 +5,7 @@
  * same ports and store dirs, so tests can play outages. With `users`, the server takes the
  * users and permissions of docs/nats/reef-users.conf (the example shipped to operators).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -72,6 +72,12 @@ export function natsOrSkip(suite: string, env: NodeJS.ProcessEnv = process.env):
   return requireOrSkip(suite, natsAvailability(env), env);
 }
 
+/** `nats-server -t`: whether this server accepts a configuration file (with `env` for its variables), and what it says. */
+export function checkNatsConfig(file: string, env: Record<string, string>): { ok: boolean; output: string } {
+  const r = spawnSync(binaryOrThrow(process.env), ['-t', '-c', file], { encoding: 'utf8', env: { ...process.env, ...env } });
+  return { ok: r.status === 0, output: `${r.stdout}${r.stderr}` };
+}
+
 /** One nats-server process. */
 export interface NatsNode {
   /** nats://127.0.0.1:PORT */
@@ -123,6 +129,8 @@ interface NodeConfig {
   tls?: TlsFiles;
   /** Include the example users file (its passwords come from the server's environment). */
   usersFrom?: { configDir: string };
+  /** A config block of the test's own, e.g. `authorization { token: "…" }`. */
+  extra?: string;
 }
 
 export interface TlsFiles {
@@ -144,6 +152,7 @@ function renderConfig(c: NodeConfig): string {
   if (c.ports.websocket !== undefined) lines.push(`websocket { listen: ${q(`${HOST}:${c.ports.websocket}`)}, ${tls ?? 'no_tls: true'} }`);
   // nats-server reads an include relative to the including file, never as an absolute path.
   if (c.usersFrom) lines.push(`include ${q(path.relative(c.usersFrom.configDir, REEF_USERS_CONF))}`);
+  if (c.extra) lines.push(c.extra);
   if (c.cluster && c.ports.cluster !== undefined) {
     const routes = c.cluster.routes.map((p) => q(`nats-route://${HOST}:${p}`)).join(', ');
     lines.push(`cluster { name: ${q(c.cluster.name)}, listen: ${q(`${HOST}:${c.ports.cluster}`)}, routes: [${routes}] }`);
@@ -249,7 +258,9 @@ const portTaken = (err: unknown) => err instanceof Error && /address already in 
  * Starts one nats-server with JetStream (store in a temp dir), a TCP and a WebSocket
  * listener on loopback free ports. Call in `beforeAll`; call `stop()` in `afterAll`.
  */
-export async function startNats(options: { env?: NodeJS.ProcessEnv; name?: string; tls?: TlsFiles; users?: boolean } = {}): Promise<RunningNats> {
+export async function startNats(
+  options: { env?: NodeJS.ProcessEnv; name?: string; tls?: TlsFiles; users?: boolean; extraConfig?: string } = {},
+): Promise<RunningNats> {
   const binary = binaryOrThrow(options.env ?? process.env);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'reef-nats-'));
   const removeDir = () => rmSync(dir, { recursive: true, force: true });
@@ -264,6 +275,7 @@ export async function startNats(options: { env?: NodeJS.ProcessEnv; name?: strin
       storeDir: path.join(dir, 'js'),
       ...(options.tls && { tls: options.tls }),
       ...(options.users && { usersFrom: { configDir: dir } }),
+      ...(options.extraConfig !== undefined && { extra: options.extraConfig }),
     };
     const configFile = path.join(dir, 'nats.conf');
     writeFileSync(configFile, renderConfig(config));

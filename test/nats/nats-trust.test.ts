@@ -4,10 +4,11 @@
  * operator, an agent login reaches only its own agent subjects, published heartbeats count only
  * with the agent's own token, and an anonymous client is not let in.
  */
+import { fileURLToPath } from 'node:url';
 import { connect, headers, JSONCodec, type ConnectionOptions, type Msg, type NatsConnection } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAgentToken, startReef, type ReefProcess } from '../harness/reef-process.js';
-import { natsOrSkip, startNats, type NatsLogin, type RunningNats } from '../harness/nats.js';
+import { checkNatsConfig, natsOrSkip, startNats, type NatsLogin, type RunningNats } from '../harness/nats.js';
 
 const jc = JSONCodec<Record<string, unknown>>();
 
@@ -45,6 +46,15 @@ describe.runIf(natsOrSkip('NATS trust'))('the NATS tier trusts only who it shoul
     await Promise.all(clients.map((c) => c.close()));
     await host?.stop();
     await nats?.stop();
+  });
+
+  it('the shipped server configuration (docs/nats/reef-nats.conf) is valid for this nats-server', () => {
+    const conf = fileURLToPath(new URL('../../docs/nats/reef-nats.conf', import.meta.url));
+    const env = { REEF_NATS_HOST_PASS: 'ph', REEF_NATS_CENTER_PASS: 'pc', REEF_NATS_AGENT_FORGE_PASS: 'pf', REEF_NATS_AGENT_QUILL_PASS: 'pq' };
+    expect(checkNatsConfig(conf, env)).toMatchObject({ ok: true, output: expect.stringMatching(/is valid/) });
+    // Without a password in the environment the server does not start: nothing runs with a default one.
+    const { REEF_NATS_HOST_PASS: _omitted, ...withoutHost } = env;
+    expect(checkNatsConfig(conf, withoutHost)).toMatchObject({ ok: false, output: expect.stringMatching(/REEF_NATS_HOST_PASS/) });
   });
 
   it('refuses a client without credentials, and a host logs in with the example host user', async () => {
