@@ -48,7 +48,8 @@ async function measure(label: string, server: Bus, client: Bus): Promise<Record<
 async function heartbeatLoad(agents: number, seconds: number): Promise<Record<string, string | number>> {
   const nats = await startNats();
   const host = await startReef({ args: ['--nats', nats.url] });
-  const client = await connectNatsBus(nats.url, { name: 'bench agents' });
+  // Published heartbeats count only with a token: the operator's may speak for every simulated agent.
+  const client = await connectNatsBus(nats.url, { name: 'bench agents', token: host.token });
   try {
     const cpu0 = process.cpuUsage();
     const hostCpu0 = readCpu(host.child.pid as number);

@@ -63,7 +63,11 @@ export class AgentsService {
     return { agent: await this.record(input) };
   };
 
-  /** A heartbeat published on `reef.v1.agents.<agentId>.heartbeat`: no reply, so a bad one is logged. */
+  /**
+   * A heartbeat published on `reef.v1.agents.<agentId>.heartbeat`: no reply, so a bad one is logged.
+   * A publish carries no caller to check here; on NATS the host delivers one only when its
+   * Reef-Token is that agent's (or the operator's), so made-up agents never reach the registry.
+   */
   onPublishedHeartbeat = (body: unknown, subject: string): void => {
     const agentId = subject.split('.')[3];
     const given = typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : {};
