@@ -40,7 +40,7 @@ describe.runIf(natsOrSkip('agents over NATS'))('agents over NATS', () => {
       task: { id: string };
     };
     expect(task.id).toMatch(/^t_/);
-    const claim = (await call('reef.v1.tasks.claim', { queues: ['polyglot'], worker: 'py-1', leaseMs: 10_000 }, agentToken)) as {
+    const claim = (await call('reef.v1.tasks.claim', { queues: ['polyglot'], worker: 'polyglot', leaseMs: 10_000 }, agentToken)) as {
       tasks: Array<{ id: string; leaseToken: string }>;
     };
     const claimed = claim.tasks[0];
@@ -52,11 +52,11 @@ describe.runIf(natsOrSkip('agents over NATS'))('agents over NATS', () => {
     // Completing with `next` claims the worker's next task in the same request.
     const done = (await call(
       'reef.v1.tasks.complete',
-      { id: task.id, leaseToken: claimed?.leaseToken, result: { ok: true }, next: { queues: ['polyglot'], worker: 'py-1' } },
+      { id: task.id, leaseToken: claimed?.leaseToken, result: { ok: true }, next: { queues: ['polyglot'], worker: 'polyglot' } },
       agentToken,
     )) as { task: { state: string }; next: { tasks: Array<{ id: string; worker: string; leaseToken: string }> } };
     expect(done.task.state).toBe('succeeded');
-    expect(done.next.tasks).toMatchObject([{ id: second.id, worker: 'py-1' }]);
+    expect(done.next.tasks).toMatchObject([{ id: second.id, worker: 'polyglot' }]);
     const last = (await call('reef.v1.tasks.complete', { id: second.id, leaseToken: done.next.tasks[0]?.leaseToken }, agentToken)) as {
       task: { state: string };
       next?: unknown;
