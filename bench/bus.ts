@@ -114,6 +114,12 @@ export async function run(): Promise<void> {
     const wsClient = await connectNatsBus(nats.wsUrl);
     rows.push(await measure('NATS WebSocket client → TCP server', tcpServer, wsClient));
     for (const b of [tcpServer, tcpClient, wsClient]) await b.close();
+    // Host to host: every request signed (HMAC, nonce, its own reply inbox) and checked.
+    const hostKey = 'bench-host-key-0123456789abcdef';
+    const signedServer = await connectNatsBus(nats.url, { hostKey });
+    const signedClient = await connectNatsBus(nats.url, { hostKey });
+    rows.push(await measure('NATS TCP, host-signed requests', signedServer, signedClient));
+    for (const b of [signedServer, signedClient]) await b.close();
   } finally {
     await nats.stop();
   }
