@@ -1,6 +1,8 @@
-import { statSync } from 'node:fs';
+import { chmodSync, statSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { Writable } from 'node:stream';
+import pino from 'pino';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { everythingPlugin, writePlugins } from '../../test/harness/plugins.js';
 import { postgresOrSkip, startPostgres, type RunningPostgres } from '../../test/harness/postgres.js';
@@ -97,6 +99,21 @@ describe('startHost', () => {
     host = await start();
     expect(host.operatorToken).toBe(token);
     expect(await host.db?.query('SELECT v FROM notes')).toEqual([{ v: 'kept' }]);
+  });
+
+  it('takes away other users\' access to a data dir open to them, and warns naming what it changed', async () => {
+    host = await start();
+    await host.stop();
+    const data = path.join(dir.path, 'data');
+    chmodSync(data, 0o755);
+    chmodSync(path.join(data, 'reef.db'), 0o644);
+    const warnings: string[] = [];
+    const logger = pino({ level: 'warn' }, new Writable({ write: (chunk: Buffer, _e, done) => (warnings.push(chunk.toString()), done()) }));
+    host = await startHost(config(), { mode: 'browser', logger, builtinPluginsDir: pluginsDir, rendererDir: undefined, now: () => 5 });
+    expect(statSync(data).mode & 0o777).toBe(0o700);
+    expect(statSync(path.join(data, 'reef.db')).mode & 0o777).toBe(0o600);
+    const warning = warnings.find((w) => w.includes('open to other users'));
+    expect(warning).toContain('reef.db');
   });
 
   it('a port in use fails with a message saying how to pick another, and leaves nothing running', async () => {

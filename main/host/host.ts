@@ -1,6 +1,5 @@
 /** Assembles a host: config, logs, bus, database, plugins and the server, and takes them down in order. */
 import { createHash } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
 import os from 'node:os';
 import { REEF_VERSION, ReefError, type Bus, type BusLink, type Caller, type HostInfo, type KeyValue, type Tier } from '../../sdk/index.js';
 import { LocalBus } from '../bus/local-bus.js';
@@ -17,6 +16,7 @@ import { isLoopback, natsServers, type HostConfig } from './config.js';
 import { AgentTokens } from './agent-tokens.js';
 import { busSecret } from './host-tables.js';
 import { lockDataDir } from './instance-lock.js';
+import { secureDataDir } from './data-dir.js';
 import { createLogger, type Logger } from './log.js';
 import { builtinPluginsDir, rendererDir } from './paths.js';
 import { discoverPlugins } from './plugin-loader.js';
@@ -129,18 +129,22 @@ async function connectRemote(config: HostConfig, log: Logger): Promise<Bus> {
 }
 
 export async function startHost(config: HostConfig, options: HostOptions): Promise<Host> {
-  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  // Before anything is written there: the dir holds the operator token, the signing key and token hashes.
+  const tightened = secureDataDir(config.dataDir);
   const lock = lockDataDir(config.dataDir);
   try {
-    return await assemble(config, options, () => lock.release());
+    return await assemble(config, options, () => lock.release(), tightened);
   } catch (err) {
     lock.release();
     throw err;
   }
 }
 
-async function assemble(config: HostConfig, options: HostOptions, releaseLock: () => void): Promise<Host> {
+async function assemble(config: HostConfig, options: HostOptions, releaseLock: () => void, tightened: readonly string[]): Promise<Host> {
   const log = options.logger ?? createLogger(config);
+  if (tightened.length) {
+    log.warn({ dataDir: config.dataDir, paths: tightened.slice(0, 20), count: tightened.length }, 'the data dir was open to other users: took their access away (it holds tokens and keys)');
+  }
   if (!isLoopback(config.host)) {
     log.warn({ host: config.host }, `listening on ${config.host}: the API is reachable from other machines; keep the operator token secret`);
   }
