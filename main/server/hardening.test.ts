@@ -8,6 +8,7 @@ import pino from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
 import { ReefError, type HostInfo } from '../../sdk/index.js';
+import { clientFrame, closeCode, jsonFrame, openRawWebSocket, serverFrames, upgradeRequest } from '../../test/harness/raw-websocket.js';
 import { tempDir, type TempDir } from '../../test/harness/tmp.js';
 import { LocalBus } from '../bus/local-bus.js';
 import type { RendererHost } from '../host/renderer-api.js';
@@ -119,81 +120,8 @@ function rawExchange(port: number, bytes: string | Buffer, ms = 3000): Promise<s
   });
 }
 
-const KEY = 'dGhlIHNhbXBsZSBub25jZQ==';
-function upgradeRequest(port: number, target: string, headers: Record<string, string> = {}): string {
-  const lines = [`GET ${target} HTTP/1.1`, `Host: 127.0.0.1:${port}`, 'Upgrade: websocket', 'Connection: Upgrade', `Sec-WebSocket-Key: ${KEY}`, 'Sec-WebSocket-Version: 13'];
-  for (const [k, v] of Object.entries(headers)) lines.push(`${k}: ${v}`);
-  return `${lines.join('\r\n')}\r\n\r\n`;
-}
-
-/** A client frame (masked, as RFC 6455 requires); `declaredLength` may lie about the payload's size. */
-function clientFrame(opcode: number, payload: Buffer, declaredLength = payload.length): Buffer {
-  const mask = Buffer.from([1, 2, 3, 4]);
-  let header: Buffer;
-  if (declaredLength < 126) header = Buffer.from([0x80 | opcode, 0x80 | declaredLength]);
-  else if (declaredLength < 65536) {
-    header = Buffer.alloc(4);
-    header[0] = 0x80 | opcode;
-    header[1] = 0x80 | 126;
-    header.writeUInt16BE(declaredLength, 2);
-  } else {
-    header = Buffer.alloc(10);
-    header[0] = 0x80 | opcode;
-    header[1] = 0x80 | 127;
-    header.writeBigUInt64BE(BigInt(declaredLength), 2);
-  }
-  const masked = Buffer.from(payload.map((b, i) => b ^ (mask[i % 4] as number)));
-  return Buffer.concat([header, mask, masked]);
-}
-
-/** Server frames (unmasked) read off a raw stream. */
-function serverFrames(data: Buffer): Array<{ opcode: number; payload: Buffer }> {
-  const out: Array<{ opcode: number; payload: Buffer }> = [];
-  let at = 0;
-  while (at + 2 <= data.length) {
-    const opcode = (data[at] as number) & 0x0f;
-    let len = (data[at + 1] as number) & 0x7f;
-    let start = at + 2;
-    if (len === 126) {
-      if (start + 2 > data.length) break;
-      len = data.readUInt16BE(start);
-      start += 2;
-    } else if (len === 127) {
-      if (start + 8 > data.length) break;
-      len = Number(data.readBigUInt64BE(start));
-      start += 8;
-    }
-    if (start + len > data.length) break;
-    out.push({ opcode, payload: data.subarray(start, start + len) });
-    at = start + len;
-  }
-  return out;
-}
-
 /** An authenticated /rpc socket over a raw TCP connection: the test decides what is sent and read. */
-async function rawSocket(server: RunningServer): Promise<{ socket: net.Socket; received: Buffer[]; closed: Promise<void> }> {
-  const socket = net.connect(server.port, '127.0.0.1');
-  socket.on('error', () => {});
-  const received: Buffer[] = [];
-  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
-  await new Promise<void>((resolve, reject) => {
-    let head = '';
-    const onData = (d: Buffer) => {
-      head += d.toString('latin1');
-      const end = head.indexOf('\r\n\r\n');
-      if (end < 0) return;
-      socket.off('data', onData);
-      if (!head.startsWith('HTTP/1.1 101')) return reject(new Error(head));
-      const rest = Buffer.from(head.slice(end + 4), 'latin1');
-      if (rest.length) received.push(rest);
-      socket.on('data', (more: Buffer) => received.push(more));
-      resolve();
-    };
-    socket.on('data', onData);
-    socket.write(upgradeRequest(server.port, '/rpc', { Authorization: `Bearer ${token}` }));
-  });
-  return { socket, received, closed };
-}
+const rawSocket = (server: RunningServer) => openRawWebSocket(server.port, { Authorization: `Bearer ${token}` });
 
 describe('nothing a client sends ends the host', () => {
   it('a WebSocket upgrade whose target is not a URL gets 400', async () => {
@@ -231,8 +159,7 @@ describe('nothing a client sends ends the host', () => {
     // The header alone declares 2 MiB; the server refuses it before any payload arrives.
     socket.write(clientFrame(0x1, Buffer.from('{}'), MAX_BODY_BYTES * 2).subarray(0, 14));
     await closed;
-    const close = serverFrames(Buffer.concat(received)).find((f) => f.opcode === 0x8);
-    expect(close?.payload.readUInt16BE(0)).toBe(1009);
+    expect(closeCode(received)).toBe(1009);
     await healthy(server);
   });
 
@@ -241,8 +168,7 @@ describe('nothing a client sends ends the host', () => {
     const { socket, received, closed } = await rawSocket(server);
     socket.write(clientFrame(0x1, Buffer.from([0x7b, 0xff, 0xfe, 0x7d])));
     await closed;
-    const close = serverFrames(Buffer.concat(received)).find((f) => f.opcode === 0x8);
-    expect(close?.payload.readUInt16BE(0)).toBe(1007);
+    expect(closeCode(received)).toBe(1007);
     expect(logLines.some((l) => l.includes('renderer socket error'))).toBe(true);
     await healthy(server);
   });
@@ -313,7 +239,7 @@ describe('slow and dead clients cost bounded memory', () => {
   it('a socket that stops reading is closed with 1013 once its buffer passes the cap; a reading one gets every event', async () => {
     const { server, bus } = await serve({ maxSocketBufferBytes: 256 * 1024 });
     const stuck = await rawSocket(server);
-    stuck.socket.write(clientFrame(0x1, Buffer.from(JSON.stringify({ id: 1, method: 'busSubscribe', params: { pattern: 'reef.v1.events.>' } }))));
+    stuck.socket.write(jsonFrame({ id: 1, method: 'busSubscribe', params: { pattern: 'reef.v1.events.>' } }));
     const reader = new WebSocket(`${server.url.replace('http', 'ws')}/rpc`, { headers: { authorization: `Bearer ${token}` } });
     let events = 0;
     reader.on('message', (d) => {
@@ -335,10 +261,8 @@ describe('slow and dead clients cost bounded memory', () => {
     // Reading again, the stuck page finds far fewer events than were sent, then the close frame.
     stuck.socket.resume();
     await stuck.closed;
-    const frames = serverFrames(Buffer.concat(stuck.received));
-    const close = frames.find((f) => f.opcode === 0x8);
-    expect(close?.payload.readUInt16BE(0)).toBe(CLOSE_TOO_SLOW);
-    expect(frames.length).toBeLessThan(total / 2);
+    expect(closeCode(stuck.received)).toBe(CLOSE_TOO_SLOW);
+    expect(serverFrames(Buffer.concat(stuck.received)).length).toBeLessThan(total / 2);
     reader.close();
     await healthy(server);
   }, 60_000);
