@@ -104,6 +104,8 @@ export type MethodName = keyof RendererContract;
 export const METHOD_NAMES = Object.keys(rendererContract) as MethodName[];
 /** @since 0.1.0 */
 export type MethodRequest<M extends MethodName> = z.input<RendererContract[M]['request']>;
+/** A method's params as the host has them after validation (defaults applied). @since 0.2.0 */
+export type MethodParams<M extends MethodName> = z.output<RendererContract[M]['request']>;
 /** @since 0.1.0 */
 export type MethodReply<M extends MethodName> = z.output<RendererContract[M]['reply']>;
 

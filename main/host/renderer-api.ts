@@ -14,6 +14,7 @@ import {
   type HostInfo,
   type ManifestProblem,
   type MethodName,
+  type MethodParams,
   type MethodReply,
   type PluginStatus,
   type Subscription,
@@ -57,61 +58,57 @@ export class RendererSession {
   async call(method: string, params: unknown): Promise<unknown> {
     if (this.closed) throw new ReefError('unavailable', 'this session is closed');
     if (!Object.hasOwn(rendererContract, method)) throw new ReefError('not_found', `no method "${method}"`);
-    const name = method as MethodName;
-    const parsed = rendererContract[name].request.safeParse(params ?? {});
-    if (!parsed.success) throw new ReefError('invalid_request', `${method}: ${describeIssues(parsed.error.issues)}`);
-    return this.dispatch(name, parsed.data);
+    return this.dispatch(method as MethodName, params);
   }
 
-  private async dispatch(method: MethodName, params: unknown): Promise<MethodReply<MethodName>> {
-    switch (method) {
-      case 'hostInfo':
-        return this.host.hostInfo();
-      case 'listPlugins':
-        return { plugins: this.host.plugins(), problems: this.host.manifestProblems() };
-      case 'busRequest': {
-        const p = params as { subject: string; body: unknown; timeoutMs?: number };
-        const opts = p.timeoutMs === undefined ? { caller: this.caller } : { caller: this.caller, timeoutMs: p.timeoutMs };
-        return { body: await this.host.bus.request(p.subject, p.body ?? {}, opts) };
-      }
-      case 'busSubscribe': {
-        const p = params as { pattern: string };
-        if (this.subscriptions.size >= MAX_SUBSCRIPTIONS) {
-          throw new ReefError('busy', `at most ${MAX_SUBSCRIPTIONS} subscriptions per window`);
-        }
-        const subscriptionId = randomUUID();
-        const sub = await this.host.bus.subscribe(p.pattern, (body, subject) => {
-          if (!this.closed) this.push({ type: 'bus', subscriptionId, subject, body });
-        });
-        if (this.closed) {
-          // The window went away while we subscribed: nobody would ever end this one.
-          await sub.unsubscribe();
-          throw new ReefError('unavailable', 'this session is closed');
-        }
-        this.subscriptions.set(subscriptionId, sub);
-        const retained = this.host.lastStatus?.(p.pattern);
-        if (retained) {
-          // After the reply, so the window knows the subscription id by the time it arrives.
-          setImmediate(() => {
-            if (!this.closed && this.subscriptions.has(subscriptionId)) this.push({ type: 'bus', subscriptionId, subject: p.pattern, body: retained.body });
-          });
-        }
-        return { subscriptionId };
-      }
-      case 'busUnsubscribe': {
-        const p = params as { subscriptionId: string };
-        const sub = this.subscriptions.get(p.subscriptionId);
-        if (!sub) throw new ReefError('not_found', `no subscription ${p.subscriptionId}`);
-        this.subscriptions.delete(p.subscriptionId);
-        await sub.unsubscribe();
-        return {};
-      }
-      case 'notify': {
-        const p = params as { title: string; body?: string };
-        return { shown: this.host.notify(p.title, p.body) };
-      }
-    }
+  /** Parses with the method's own schema, so each handler gets its params typed: no casts. */
+  private dispatch<M extends MethodName>(method: M, params: unknown): Promise<MethodReply<M>> {
+    const parsed = rendererContract[method].request.safeParse(params ?? {});
+    if (!parsed.success) throw new ReefError('invalid_request', `${method}: ${describeIssues(parsed.error.issues)}`);
+    const handler = this.handlers[method] as (p: MethodParams<M>) => Promise<MethodReply<M>>;
+    return handler(parsed.data as MethodParams<M>);
   }
+
+  /** One handler per contract method; a method missing here fails to typecheck. */
+  private readonly handlers: { [M in MethodName]: (params: MethodParams<M>) => Promise<MethodReply<M>> } = {
+    hostInfo: async () => this.host.hostInfo(),
+    listPlugins: async () => ({ plugins: this.host.plugins(), problems: this.host.manifestProblems() }),
+    busRequest: async (p) => {
+      const opts = p.timeoutMs === undefined ? { caller: this.caller } : { caller: this.caller, timeoutMs: p.timeoutMs };
+      return { body: await this.host.bus.request(p.subject, p.body ?? {}, opts) };
+    },
+    busSubscribe: async (p) => {
+      if (this.subscriptions.size >= MAX_SUBSCRIPTIONS) {
+        throw new ReefError('busy', `at most ${MAX_SUBSCRIPTIONS} subscriptions per window`);
+      }
+      const subscriptionId = randomUUID();
+      const sub = await this.host.bus.subscribe(p.pattern, (body, subject) => {
+        if (!this.closed) this.push({ type: 'bus', subscriptionId, subject, body });
+      });
+      if (this.closed) {
+        // The window went away while we subscribed: nobody would ever end this one.
+        await sub.unsubscribe();
+        throw new ReefError('unavailable', 'this session is closed');
+      }
+      this.subscriptions.set(subscriptionId, sub);
+      const retained = this.host.lastStatus?.(p.pattern);
+      if (retained) {
+        // After the reply, so the window knows the subscription id by the time it arrives.
+        setImmediate(() => {
+          if (!this.closed && this.subscriptions.has(subscriptionId)) this.push({ type: 'bus', subscriptionId, subject: p.pattern, body: retained.body });
+        });
+      }
+      return { subscriptionId };
+    },
+    busUnsubscribe: async (p) => {
+      const sub = this.subscriptions.get(p.subscriptionId);
+      if (!sub) throw new ReefError('not_found', `no subscription ${p.subscriptionId}`);
+      this.subscriptions.delete(p.subscriptionId);
+      await sub.unsubscribe();
+      return {};
+    },
+    notify: async (p) => ({ shown: this.host.notify(p.title, p.body) }),
+  };
 
   async close(): Promise<void> {
     this.closed = true;
