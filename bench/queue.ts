@@ -2,7 +2,8 @@
  * bench/queue: enqueue and claim+complete throughput, claim latency p50/p99 at 10/50/100
  * concurrent workers, for both stores in-process and through HTTP; graphile-worker on the same
  * PostgreSQL in the same run for the ratio; and the SQLite tier through HTTP with simulated
- * agents each claiming every 5 s, ramped until p99 passes 25 ms.
+ * agents each claiming every 5 s, ramped until p99 passes 25 ms; and the SQLite store against a
+ * minimal better-sqlite3 queue (queue-sqlite.ts).
  */
 import os from 'node:os';
 import path from 'node:path';
@@ -18,6 +19,8 @@ import type { SqlTaskStore } from '../plugins/queue/host/store.js';
 import { startPostgres } from '../test/harness/postgres.js';
 import { tempDir } from '../test/harness/tmp.js';
 import { startReef } from '../test/harness/reef-process.js';
+import { drain } from './drain.js';
+import { sqliteAgainstMinimal } from './queue-sqlite.js';
 import { percentile, table } from './stats.js';
 
 const N = Number(process.env.BENCH_TASKS ?? 5000);
@@ -35,31 +38,6 @@ interface Row extends Record<string, string | number> {
 }
 
 const input = (i: number) => EnqueueSchema.parse({ queue: 'bench', type: 'noop', payload: { i } });
-
-/** A claim+complete loop with `workers` concurrent workers until the queue is empty. */
-async function drain(
-  workers: number,
-  claim: () => Promise<{ id: string; leaseToken: string } | undefined>,
-  complete: (id: string, token: string) => Promise<void>,
-): Promise<{ perSec: number; p50: number; p99: number }> {
-  const latencies: number[] = [];
-  let done = 0;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: workers }, async () => {
-      for (;;) {
-        const t0 = performance.now();
-        const task = await claim();
-        latencies.push(performance.now() - t0);
-        if (!task) return;
-        await complete(task.id, task.leaseToken);
-        done++;
-      }
-    }),
-  );
-  const seconds = (performance.now() - started) / 1000;
-  return { perSec: done / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
-}
 
 /**
  * The agent loop with `next`: each completion also claims the worker's next task (one round
@@ -322,13 +300,24 @@ async function sqliteRows(dir: string): Promise<Row[]> {
   return [...(await storeRows('SQLite', sqlite('bench.db'))), ...(await storeRows('SQLite --durability full', sqlite('bench-full.db', 'full'), [10]))];
 }
 
-/** BENCH_PARTS=stores,http,graphile,agents (default: all) runs a subset; pg-store is the PostgreSQL half of stores. */
-const PARTS = new Set((process.env.BENCH_PARTS ?? 'stores,http,graphile,agents').split(','));
+/**
+ * BENCH_PARTS=stores,sqlite,http,graphile,agents (default: all) runs a subset; pg-store is the
+ * PostgreSQL half of stores; sqlite is the SQLite store against the minimal queue.
+ */
+const PARTS = new Set((process.env.BENCH_PARTS ?? 'stores,sqlite,http,graphile,agents').split(','));
 
 export async function run(): Promise<void> {
   console.log(`bench/queue: ${N} tasks per run on ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'cpu'}), Node ${process.versions.node}`);
-  const pgServer = await startPostgres();
   const dir = tempDir('reef-bench-queue-');
+  if (PARTS.has('sqlite')) {
+    try {
+      await sqliteAgainstMinimal(dir.path, N);
+    } finally {
+      if (PARTS.size === 1) dir.remove();
+    }
+    if (PARTS.size === 1) return;
+  }
+  const pgServer = await startPostgres();
   try {
     const rows: Row[] = [];
     if (PARTS.has('stores')) {

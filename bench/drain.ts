@@ -1,0 +1,27 @@
+/** The claim+complete loop every queue row of bench/queue measures: `workers` concurrent workers, one task per claim. */
+import { percentile } from './stats.js';
+
+/** Claims and completes until the queue is empty; a task counts once its completion is acknowledged. */
+export async function drain<Id, Token>(
+  workers: number,
+  claim: () => Promise<{ id: Id; leaseToken: Token } | undefined>,
+  complete: (id: Id, token: Token) => Promise<void>,
+): Promise<{ perSec: number; p50: number; p99: number }> {
+  const latencies: number[] = [];
+  let done = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: workers }, async () => {
+      for (;;) {
+        const t0 = performance.now();
+        const task = await claim();
+        latencies.push(performance.now() - t0);
+        if (!task) return;
+        await complete(task.id, task.leaseToken);
+        done++;
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  return { perSec: done / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
+}

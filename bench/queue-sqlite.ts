@@ -1,0 +1,73 @@
+/**
+ * bench/queue's SQLite part (BENCH_PARTS=sqlite): Reef's SqliteTaskStore in process against the
+ * minimal better-sqlite3 queue (the baseline row), the same claim+complete loop, interleaved
+ * rounds in one process, and the ratio (issue 10 point 4: goal Reef ÷ minimal ≥ 1).
+ */
+import path from 'node:path';
+import { pluginDatabase } from '../main/db/plugin-database.js';
+import { SqliteDatabase } from '../main/db/sqlite.js';
+import { migrations } from '../plugins/queue/host/index.js';
+import { EnqueueSchema } from '../plugins/queue/host/schemas.js';
+import { SqliteTaskStore } from '../plugins/queue/host/sqlite-store.js';
+import { drain } from './drain.js';
+import { MinimalSqliteQueue } from './minimal-sqlite-queue.js';
+import { percentile, table } from './stats.js';
+
+const LEASE_MS = 60_000;
+
+export async function sqliteAgainstMinimal(dir: string, tasks: number): Promise<void> {
+  const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
+  const concurrency = (process.env.BENCH_SQLITE_WORKERS ?? '1,10,50').split(',').map(Number);
+  const minimal = new MinimalSqliteQueue(path.join(dir, 'minimal.db'));
+  const db = new SqliteDatabase({ file: path.join(dir, 'reef-vs-minimal.db') });
+  const pdb = pluginDatabase(db, 'queue');
+  await pdb.migrate(migrations);
+  const store = new SqliteTaskStore(pdb);
+  const inputs = Array.from({ length: tasks }, (_, i) => EnqueueSchema.parse({ queue: 'bench', type: 'noop', payload: { i } }));
+
+  const rows: Array<Record<string, string | number>> = [];
+  try {
+    for (let round = 1; round <= rounds; round++) {
+      for (const workers of concurrency) {
+        // Filling is not measured: both queues start each run with `tasks` ready and nothing else.
+        minimal.reset();
+        minimal.enqueueMany('bench', inputs.map((t) => t.payload));
+        const base = await drain(
+          workers,
+          async () => {
+            const job = minimal.claim('bench', 'w', LEASE_MS);
+            return job && { id: job.id, leaseToken: job.leaseOwner };
+          },
+          async (id, owner) => minimal.complete(id, owner, null),
+        );
+        await db.script('DELETE FROM queue_task_events; DELETE FROM queue_tasks;');
+        for (let i = 0; i < tasks; i += 1000) await store.enqueueBatch(inputs.slice(i, i + 1000), 'bench');
+        const reef = await drain(
+          workers,
+          async () => (await store.claim({ queues: ['bench'], worker: 'w', max: 1, leaseMs: LEASE_MS }))[0],
+          async (id, token) => void (await store.complete(id, token, null)),
+        );
+        rows.push({
+          round,
+          workers,
+          'minimal/s': base.perSec,
+          'Reef SQLite/s': reef.perSec,
+          'Reef ÷ minimal': reef.perSec / base.perSec,
+          'minimal claim p50 ms': base.p50,
+          'Reef claim p50 ms': reef.p50,
+          'Reef claim p99 ms': reef.p99,
+        });
+      }
+    }
+  } finally {
+    minimal.close();
+    await db.close();
+  }
+  const medians = concurrency.map((workers) => {
+    const mine = rows.filter((r) => r.workers === workers);
+    const columns = Object.keys(mine[0] ?? {}).filter((k) => k !== 'round' && k !== 'workers');
+    return { round: 'median', workers, ...Object.fromEntries(columns.map((k) => [k, percentile(mine.map((r) => Number(r[k])), 50)])) };
+  });
+  console.log(`\nSQLite in process against the minimal better-sqlite3 queue, ${tasks} tasks, interleaved rounds (claim+complete/s; goal Reef ÷ minimal ≥ 1):`);
+  console.log(table([...rows, ...medians]));
+}
