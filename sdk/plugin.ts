@@ -104,7 +104,18 @@ export interface HttpRoute {
   scopes: ReadonlyArray<'operator' | 'agent'>;
   /** Query parameters are copied into the body (GET routes). */
   query?: boolean;
+  /**
+   * How long the gateway waits for the subject's answer before replying 503 `unavailable`
+   * (1 ms to 10 min). Default 15 s: long polls and bulk actions name a longer one.
+   * @since 0.2.0
+   */
+  timeoutMs?: number;
 }
+
+/** The gateway's wait for a route without its own `timeoutMs`. @since 0.2.0 */
+export const DEFAULT_ROUTE_TIMEOUT_MS = 15_000;
+/** The longest `timeoutMs` a route may ask for. @since 0.2.0 */
+export const MAX_ROUTE_TIMEOUT_MS = 600_000;
 
 /** @since 0.1.0 */
 export interface PluginContext {

@@ -39,6 +39,7 @@ async function serve(extra: Partial<ServerOptions> = {}): Promise<{ server: Runn
   const routes = new RouteTable();
   routes.add({ method: 'POST', path: '/v1/tasks/:id/complete', subject: 'reef.v1.tasks.complete', scopes: ['operator', 'agent'] }, 'queue');
   routes.add({ method: 'POST', path: '/v1/tasks/claim', subject: 'reef.v1.tasks.claim', scopes: ['operator', 'agent'] }, 'queue');
+  routes.add({ method: 'POST', path: '/v1/tasks/quick', subject: 'reef.v1.tasks.quick', scopes: ['operator'], timeoutMs: 200 }, 'queue');
   await bus.serve('reef.v1.tasks.*', async (body, i) => {
     const b = body as { fail?: string; waitMs?: number };
     if (b.fail === 'internal') throw new Error('boom');
@@ -313,6 +314,27 @@ describe('numbers a request cannot carry', () => {
     // Large but finite numbers pass.
     const ok = await fetch(`${server.url}/v1/tasks/t1/complete`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: '{"n": 1e300}' });
     expect(ok.status).toBe(200);
+  });
+});
+
+describe('each route has its own timeout', () => {
+  it('a route that names 200 ms answers 503 after about that long, and its handler is told to stop', async () => {
+    const { server } = await serve();
+    abandoned.length = 0;
+    const started = Date.now();
+    const res = await fetch(`${server.url}/v1/tasks/quick`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ waitMs: 10_000 }) });
+    expect(res.status).toBe(503);
+    expect(Date.now() - started).toBeLessThan(3000);
+    expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/within 200 ms/);
+    expect(abandoned).toEqual([expect.stringMatching(/within 200 ms/)]);
+  });
+
+  it('a route asking for more than 10 minutes, or a fraction of a ms, is refused when it is added', () => {
+    const routes = new RouteTable();
+    for (const timeoutMs of [0, 600_001, 1.5]) {
+      expect(() => routes.add({ method: 'GET', path: '/v1/x', subject: 'reef.v1.x', scopes: ['operator'], timeoutMs }, 'p')).toThrow(/timeoutMs must be/);
+    }
+    expect(() => routes.add({ method: 'GET', path: '/v1/x', subject: 'reef.v1.x', scopes: ['operator'], timeoutMs: 600_000 }, 'p')).not.toThrow();
   });
 });
 

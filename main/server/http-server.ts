@@ -4,6 +4,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import {
+  DEFAULT_ROUTE_TIMEOUT_MS,
   ReefError,
   WsClientFrameSchema,
   type Bus,
@@ -266,7 +267,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     };
     res.once('close', onClose);
     try {
-      const reply = await bus.request(route.subject, merged, { caller, timeoutMs: 130_000, signal: gone.signal });
+      const reply = await bus.request(route.subject, merged, { caller, timeoutMs: route.timeoutMs ?? DEFAULT_ROUTE_TIMEOUT_MS, signal: gone.signal });
       sendJson(res, 200, reply);
     } finally {
       res.off('close', onClose);

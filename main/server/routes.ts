@@ -1,5 +1,5 @@
 /** The HTTP gateway's table: /v1 routes that plugins map onto bus subjects. */
-import { ReefError, type Disposable, type HttpRoute } from '../../sdk/index.js';
+import { MAX_ROUTE_TIMEOUT_MS, ReefError, type Disposable, type HttpRoute } from '../../sdk/index.js';
 
 interface Entry {
   route: HttpRoute;
@@ -20,6 +20,9 @@ export class RouteTable {
   add(route: HttpRoute, plugin: string): Disposable {
     if (!PATH.test(route.path)) {
       throw new ReefError('invalid_request', `route path "${route.path}" must start with /v1/ and use lower-case segments or :params`);
+    }
+    if (route.timeoutMs !== undefined && !(Number.isInteger(route.timeoutMs) && route.timeoutMs >= 1 && route.timeoutMs <= MAX_ROUTE_TIMEOUT_MS)) {
+      throw new ReefError('invalid_request', `route ${route.method} ${route.path}: timeoutMs must be a whole number of ms from 1 to ${MAX_ROUTE_TIMEOUT_MS}`);
     }
     const segments = route.path.split('/').slice(1);
     const clash = this.entries.find(

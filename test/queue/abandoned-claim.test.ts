@@ -101,6 +101,23 @@ describe('an abandoned claim', () => {
   });
 });
 
+describe('the long poll\'s clock', () => {
+  it('counts its wait by the plugin\'s clock (ctx.now), not the wall clock', async () => {
+    let clock = 1_000_000;
+    const timed = new QueueService({ store, scheduler: new Scheduler(pluginDatabase(db, 'queue'), store), waiters, publish: async () => {}, ready: () => {}, pollMs: 30_000, now: () => clock });
+    const claim = timed.claim({ queues: ['clocked'], worker: 'forge', waitMs: 60_000 }, agent());
+    let settled = false;
+    void claim.then(() => (settled = true));
+    await new Promise((r) => setTimeout(r, 50));
+    waiters.wakeAll();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(settled).toBe(false);
+    clock += 60_000;
+    waiters.wakeAll();
+    expect(await claim).toEqual({ tasks: [] });
+  });
+});
+
 describe('an agent acts only as itself', () => {
   it('an agent token may claim and complete-with-next only under its own name; the operator under any', async () => {
     await service.enqueue({ queue: 'd', type: 't' }, agent());

@@ -40,7 +40,7 @@ export async function activate(ctx: PluginContext): Promise<void> {
     fleet.apply(body);
     waiters.wakeAll(); // a resumed agent or product may have work waiting
   });
-  const service = new QueueService({ store, scheduler, waiters, fleet, publish: (s, b) => ctx.bus.publish(s, b), ready: (q) => signal.ready(q) });
+  const service = new QueueService({ store, scheduler, waiters, fleet, publish: (s, b) => ctx.bus.publish(s, b), ready: (q) => signal.ready(q), now: () => ctx.now() });
   ctx.onDispose(() => waiters.wakeAll());
   const stats = new QueueStats(store, db, ctx.now);
 
@@ -73,8 +73,9 @@ export async function activate(ctx: PluginContext): Promise<void> {
   const agentOrOperator = ['operator', 'agent'] as const;
   const routes: HttpRoute[] = [
     { method: 'POST', path: '/v1/tasks', subject: 'reef.v1.tasks.enqueue', scopes: agentOrOperator },
-    { method: 'POST', path: '/v1/tasks/claim', subject: 'reef.v1.tasks.claim', scopes: agentOrOperator },
-    { method: 'POST', path: '/v1/tasks/batch', subject: 'reef.v1.tasks.enqueueBatch', scopes: agentOrOperator },
+    // A claim may long-poll for up to a minute (waitMs ≤ 60 s).
+    { method: 'POST', path: '/v1/tasks/claim', subject: 'reef.v1.tasks.claim', scopes: agentOrOperator, timeoutMs: 75_000 },
+    { method: 'POST', path: '/v1/tasks/batch', subject: 'reef.v1.tasks.enqueueBatch', scopes: agentOrOperator, timeoutMs: 60_000 },
     { method: 'GET', path: '/v1/tasks', subject: 'reef.v1.tasks.list', scopes: agentOrOperator, query: true },
     { method: 'GET', path: '/v1/tasks/:id', subject: 'reef.v1.tasks.get', scopes: agentOrOperator },
     { method: 'GET', path: '/v1/tasks/:id/history', subject: 'reef.v1.tasks.history', scopes: agentOrOperator },
@@ -83,7 +84,8 @@ export async function activate(ctx: PluginContext): Promise<void> {
     { method: 'POST', path: '/v1/tasks/:id/fail', subject: 'reef.v1.tasks.fail', scopes: agentOrOperator },
     { method: 'POST', path: '/v1/tasks/:id/cancel', subject: 'reef.v1.tasks.cancel', scopes: agentOrOperator },
     { method: 'POST', path: '/v1/tasks/:id/retry', subject: 'reef.v1.tasks.retry', scopes: agentOrOperator },
-    { method: 'POST', path: '/v1/tasks/bulk', subject: 'reef.v1.tasks.bulk', scopes: ['operator'] },
+    // Retrying or cancelling a whole filter goes through every matching task, 1,000 at a time.
+    { method: 'POST', path: '/v1/tasks/bulk', subject: 'reef.v1.tasks.bulk', scopes: ['operator'], timeoutMs: 300_000 },
     { method: 'POST', path: '/v1/gates/:name/open', subject: 'reef.v1.gates.open', scopes: ['operator'] },
     { method: 'GET', path: '/v1/queues', subject: 'reef.v1.queues.list', scopes: agentOrOperator },
     { method: 'POST', path: '/v1/queues/:queue/pause', subject: 'reef.v1.queues.pause', scopes: ['operator'] },

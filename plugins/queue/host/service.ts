@@ -32,6 +32,8 @@ export interface QueueServiceDeps {
   pollMs?: number;
   /** Fleet controls from the agents plugin (pause, drain); absent: nothing is held. */
   fleet?: FleetGate;
+  /** The clock long polls count their wait by (the plugin's ctx.now); default Date.now. */
+  now?: () => number;
 }
 
 /**
@@ -45,7 +47,11 @@ function actsAsItself(info: RequestInfo, worker: string): void {
 }
 
 export class QueueService {
-  constructor(private readonly deps: QueueServiceDeps) {}
+  private readonly now: () => number;
+
+  constructor(private readonly deps: QueueServiceDeps) {
+    this.now = deps.now ?? Date.now;
+  }
 
   /** Every transition is an event: reef.v1.events.task.<state> with {task}. */
   async emit(tasks: readonly Task[]): Promise<void> {
@@ -72,7 +78,7 @@ export class QueueService {
   claim = async (body: unknown, info: RequestInfo) => {
     const { waitMs, ...input } = parseBody(ClaimSchema, body);
     actsAsItself(info, input.worker);
-    const deadline = Date.now() + waitMs;
+    const deadline = this.now() + waitMs;
     for (;;) {
       // A claimer that has gone away (closed its connection, timed out) takes nothing.
       if (info.signal?.aborted) return { tasks: [] };
@@ -80,11 +86,11 @@ export class QueueService {
       // A paused or draining agent gets nothing (after its long poll, so it does not spin).
       const held = FleetGate.holds(controls, input.worker);
       const tasks = held ? [] : await this.undelivered(await this.deps.store.claim({ ...input, excludeProducts: controls.pausedProducts }), info);
-      if (tasks.length || Date.now() >= deadline) {
+      if (tasks.length || this.now() >= deadline) {
         if (tasks.length) await this.emit(tasks.map(({ leaseToken: _t, ...t }) => t));
         return { tasks };
       }
-      await this.deps.waiters.wait(input.queues, Math.min(deadline - Date.now(), this.deps.pollMs ?? 1000), info.signal);
+      await this.deps.waiters.wait(input.queues, Math.min(deadline - this.now(), this.deps.pollMs ?? 1000), info.signal);
     }
   };
 
