@@ -24,11 +24,25 @@ function specifierOf(node) {
   return undefined;
 }
 
+/** A plugin file's side: 'host', 'panel', or undefined for files shared by both (the plugin's root). */
+function sideOf(relative) {
+  const parts = relative.split('/');
+  return parts[0] === 'plugins' && (parts[2] === 'host' || parts[2] === 'panel') && parts.length > 3 ? parts[2] : undefined;
+}
+
+/** True when the node brings in types only (`import type`, `export type`, or every specifier marked `type`): erased at build. */
+function typeOnly(node) {
+  if (node.importKind === 'type' || node.exportKind === 'type') return true;
+  const specifiers = node.specifiers ?? [];
+  return specifiers.length > 0 && specifiers.every((s) => s.importKind === 'type' || s.exportKind === 'type');
+}
+
 /**
  * Why importing `spec` from `fromRelative` breaks a rule, or undefined when it is allowed.
- * Exported so the rule's logic can be read and reused; the guard test drives the rule itself.
+ * `types` is true for an import of types only. Exported so the rule's logic can be read and
+ * reused; the guard test drives the rule itself.
  */
-export function violation(fromRelative, spec, root) {
+export function violation(fromRelative, spec, root, types = false) {
   const from = areaOf(fromRelative);
   const bare = !spec.startsWith('.') && !path.isAbsolute(spec);
   if (bare) {
@@ -46,7 +60,16 @@ export function violation(fromRelative, spec, root) {
   if (from === 'sdk' && to !== 'sdk') return `sdk/ imports nothing of ours, but this imports ${shown}`;
   if (from.startsWith('plugin:')) {
     const own = from.slice('plugin:'.length);
-    if (to === 'sdk' || to === from) return undefined;
+    if (to === from) {
+      // The host runs in Node, the panel in the page: neither may pull in the other's code.
+      // Types cross freely (the panel names the wire types the host defines); they vanish at build.
+      const [side, targetSide] = [sideOf(fromRelative), sideOf(targetRelative)];
+      if (!types && side && targetSide && side !== targetSide) {
+        return `plugins/${own}/${side}/ may not import plugins/${own}/${targetSide}/ (only its types, with "import type"), but this imports ${shown}`;
+      }
+      return undefined;
+    }
+    if (to === 'sdk') return undefined;
     // A plugin's own tests may start a real host around it; its code may not.
     if (isTestFile(fromRelative) && (to === 'main' || to === 'test')) return undefined;
     return `plugins/${own}/ may import only sdk/ and its own folder, but this imports ${shown}`;
@@ -70,7 +93,7 @@ const importBoundaries = {
     const check = (node) => {
       const source = specifierOf(node);
       if (!source) return;
-      const reason = violation(relative, source.value, root);
+      const reason = violation(relative, source.value, root, typeOnly(node));
       if (reason) context.report({ node: source, messageId: 'forbidden', data: { reason } });
     };
     return {

@@ -37,6 +37,9 @@ describe('reef/import-boundaries', () => {
     ['main/host/guard.ts', "import { app } from 'electron';\nexport { app };", /^only main\/electron\/ may import "electron" \(this file is in main\/\)$/],
     ['renderer/src/ipc.ts', "import { ipcRenderer } from 'electron/renderer';\nexport { ipcRenderer };", /^only main\/electron\/ may import "electron"/],
     ['sdk/guard.ts', "const e = require('electron');\nexport { e };", /^only main\/electron\/ may import "electron"/],
+    ['plugins/alpha/panel/index.tsx', "import { TaskSchema } from '../host/schemas.js';\nexport { TaskSchema };", /^plugins\/alpha\/panel\/ may not import plugins\/alpha\/host\/ \(only its types/],
+    ['plugins/alpha/host/index.ts', "export { Panel } from '../panel/index.js';", /^plugins\/alpha\/host\/ may not import plugins\/alpha\/panel\//],
+    ['plugins/alpha/panel/deep/chart.tsx', "export const load = () => import('../../host/stats.js');", /^plugins\/alpha\/panel\/ may not import plugins\/alpha\/host\//],
   ])('reports %s importing what it may not', async (file, code, expected) => {
     const messages = await boundaryMessages(file, code);
     expect(messages).toHaveLength(1);
@@ -45,7 +48,8 @@ describe('reef/import-boundaries', () => {
 
   it.each([
     ['sdk/guard.ts', "import { z } from 'zod';\nimport { ReefError } from './errors.js';\nexport { z, ReefError };"],
-    ['plugins/alpha/host/index.ts', "import { ReefError } from '../../../sdk/index.js';\nimport { rate } from './rate.js';\nimport { Panel } from '../panel/index.js';\nexport { ReefError, rate, Panel };"],
+    ['plugins/alpha/host/index.ts', "import { ReefError } from '../../../sdk/index.js';\nimport { rate } from './rate.js';\nimport { shared } from '../shared.js';\nexport { ReefError, rate, shared };"],
+    ['plugins/alpha/panel/types.ts', "import type { Task } from '../host/schemas.js';\nexport type { Sample } from '../host/stats.js';\nimport { type Limit } from '../host/limits.js';\nexport type T = [Task, Limit];"],
     ['plugins/alpha/host/index.test.ts', "import { LocalBus } from '../../../main/bus/local-bus.js';\nimport { tempDir } from '../../../test/harness/tmp.js';\nexport { LocalBus, tempDir };"],
     ['renderer/src/app.tsx', "import { rendererContract } from '../../sdk/index.js';\nimport Overview from '../../plugins/overview/panel/index.js';\nexport { rendererContract, Overview };"],
     ['main/electron/main.ts', "import { app } from 'electron';\nimport { startHost } from '../host/host.js';\nexport { app, startHost };"],

@@ -6,7 +6,7 @@ import { ReefError, type KeyValue } from '../sdk/index.js';
 import { openNatsConnection } from '../main/bus/nats-bus.js';
 import { SqliteDatabase } from '../main/db/sqlite.js';
 import { openNatsKv, type NatsKeyValue } from '../main/kv/nats-kv.js';
-import { sqlKvFixture, type KvFixture } from '../main/kv/conformance.js';
+import { sqlKvFixture, type KvFixture } from './conformance/kv.js';
 import { LeaderLease } from '../sdk/leader.js';
 import { natsOrSkip, startNats, type RunningNats } from './harness/nats.js';
 import { tempDir } from './harness/tmp.js';

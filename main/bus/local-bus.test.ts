@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { busConformance } from './conformance.js';
+import { busConformance } from '../../test/conformance/bus.js';
 import { LocalBus } from './local-bus.js';
 
 busConformance('LocalBus', () => new LocalBus());

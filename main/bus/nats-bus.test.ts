@@ -3,7 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ReefError, type Caller, type RequestInfo } from '../../sdk/index.js';
 import { natsOrSkip, startNats, type RunningNats } from '../../test/harness/nats.js';
 import { refused } from '../../test/harness/refusal.js';
-import { busConformance } from './conformance.js';
+import { busConformance } from '../../test/conformance/bus.js';
 import { connectNatsBus, type NatsBus, type NatsBusOptions, type NatsBusStatus } from './nats-bus.js';
 
 const hasNats = natsOrSkip('NatsBus');

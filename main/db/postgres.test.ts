@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { postgresOrSkip, startPostgres, type RunningPostgres } from '../../test/harness/postgres.js';
 import { freePort } from '../../test/harness/ports.js';
-import { dbConformance } from './conformance.js';
+import { dbConformance } from '../../test/conformance/database.js';
 import { openDatabase } from './open.js';
 import { PostgresDatabase, numberPlaceholders, redactUrl } from './postgres.js';
 

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { tempDir, type TempDir } from '../../test/harness/tmp.js';
-import { dbConformance } from './conformance.js';
+import { dbConformance } from '../../test/conformance/database.js';
 import { openDatabase } from './open.js';
 import { SqliteDatabase } from './sqlite.js';
 

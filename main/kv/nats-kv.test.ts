@@ -7,7 +7,7 @@ import type { KvChange } from '../../sdk/index.js';
 import { natsOrSkip, startNats, startNatsCluster, type RunningNats } from '../../test/harness/nats.js';
 import { refused } from '../../test/harness/refusal.js';
 import { openNatsConnection } from '../bus/nats-bus.js';
-import { kvConformance } from './conformance.js';
+import { kvConformance } from '../../test/conformance/kv.js';
 import { openNatsKv, type NatsKeyValue } from './nats-kv.js';
 
 const hasNats = natsOrSkip('NatsKeyValue');

@@ -5,7 +5,7 @@ import { PostgresDatabase } from '../db/postgres.js';
 import { SqliteDatabase } from '../db/sqlite.js';
 import { postgresOrSkip, startPostgres } from '../../test/harness/postgres.js';
 import { tempDir } from '../../test/harness/tmp.js';
-import { kvConformance, sqlKvFixture } from './conformance.js';
+import { kvConformance, sqlKvFixture } from '../../test/conformance/kv.js';
 
 kvConformance('SQLite table', async () => {
   const dir = tempDir('reef-kv-');

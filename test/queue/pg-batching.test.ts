@@ -11,7 +11,7 @@ import { PG_NOW, PostgresTaskStore, completeBatchSql } from '../../plugins/queue
 import { EnqueueSchema } from '../../plugins/queue/host/schemas.js';
 import type { PluginDatabase } from '../../sdk/index.js';
 import { postgresOrSkip, startPostgres, type RunningPostgres } from '../harness/postgres.js';
-import { loopsWithNext } from './store-conformance.js';
+import { loopsWithNext } from '../conformance/task-store.js';
 
 describe.runIf(postgresOrSkip('PostgreSQL batching'))('PostgreSQL claims and completions sharing statements', () => {
   let server: RunningPostgres;

@@ -8,7 +8,7 @@ import { PostgresTaskStore } from '../../plugins/queue/host/postgres-store.js';
 import { SqliteTaskStore } from '../../plugins/queue/host/sqlite-store.js';
 import { postgresOrSkip, startPostgres } from '../harness/postgres.js';
 import { tempDir } from '../harness/tmp.js';
-import { taskStoreConformance } from './store-conformance.js';
+import { taskStoreConformance } from '../conformance/task-store.js';
 import { describe } from 'vitest';
 
 const fastRetry = { baseMs: 1, capMs: 5, random: () => 0.5 };

@@ -4,9 +4,9 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ReefError, type KeyValue, type KvChange } from '../../sdk/index.js';
-import { refused } from '../../test/harness/refusal.js';
-import type { Database } from '../db/database.js';
-import { SqlKeyValue } from './sql-kv.js';
+import { refused } from '../harness/refusal.js';
+import type { Database } from '../../main/db/database.js';
+import { SqlKeyValue } from '../../main/kv/sql-kv.js';
 
 export interface KvFixture {
   /** An empty store. */

@@ -5,9 +5,9 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ReefError, type Migration } from '../../sdk/index.js';
-import type { Database } from './database.js';
-import { checksum, migrate } from './migrations.js';
-import { refused } from '../../test/harness/refusal.js';
+import type { Database } from '../../main/db/database.js';
+import { checksum, migrate } from '../../main/db/migrations.js';
+import { refused } from '../harness/refusal.js';
 
 /** One empty storage per test (a fresh file, a fresh schema); `open` may be called more than once. */
 export interface TestStore {

@@ -1,11 +1,11 @@
 /**
- * The Bus conformance suite: the same assertions for every transport (the local bus today,
- * NATS later). A transport passes when `busConformance(name, makeBus)` passes.
+ * The Bus conformance suite: the same assertions for every transport (the local bus and NATS
+ * over TCP and WebSocket). A transport passes when `busConformance(name, makeBus)` passes.
  * Test-only code: it imports vitest and is never loaded by the host.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ReefError, type Bus, type RequestInfo } from '../../sdk/index.js';
-import { refused } from '../../test/harness/refusal.js';
+import { refused } from '../harness/refusal.js';
 
 /** Waits until `check` passes or `ms` elapse; deliveries are asynchronous on every transport. */
 async function eventually(check: () => void, ms = 2000): Promise<void> {
