@@ -132,7 +132,7 @@ leaseSuite('SQLite (SqlKeyValue)', async () => {
 
 const hasNats = natsOrSkip('LeaderLease on NATS KV');
 
-describe.skipIf(!hasNats)('NATS', () => {
+describe.runIf(hasNats)('NATS', () => {
   let nats: RunningNats;
   const connections: NatsConnection[] = [];
   let n = 0;

@@ -37,7 +37,7 @@ describe('openDatabase with an unreachable PostgreSQL', () => {
 
 const hasPostgres = postgresOrSkip('PostgreSQL tests');
 
-describe.skipIf(!hasPostgres)('PostgreSQL', () => {
+describe.runIf(hasPostgres)('PostgreSQL', () => {
   let server: RunningPostgres;
   beforeAll(async () => {
     server = await startPostgres();

@@ -130,7 +130,7 @@ describe('startHost', () => {
 
 const hasPostgres = postgresOrSkip('host on PostgreSQL');
 
-describe.skipIf(!hasPostgres)('startHost on PostgreSQL', () => {
+describe.runIf(hasPostgres)('startHost on PostgreSQL', () => {
   let pgServer: RunningPostgres;
   let dir: TempDir;
   beforeAll(async () => {

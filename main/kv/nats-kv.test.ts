@@ -13,7 +13,7 @@ import { openNatsKv, type NatsKeyValue } from './nats-kv.js';
 const hasNats = natsOrSkip('NatsKeyValue');
 
 
-describe.skipIf(!hasNats)('NatsKeyValue', () => {
+describe.runIf(hasNats)('NatsKeyValue', () => {
   let nats: RunningNats;
   let nc: NatsConnection;
   let n = 0;
@@ -133,7 +133,7 @@ describe.skipIf(!hasNats)('NatsKeyValue', () => {
   });
 });
 
-describe.skipIf(!hasNats)('NatsKeyValue on a 3-node cluster', () => {
+describe.runIf(hasNats)('NatsKeyValue on a 3-node cluster', () => {
   it('keeps 3 replicas and serves compare-and-set with one node down', async () => {
     const cluster = await startNatsCluster(3);
     const conn = await openNatsConnection(cluster.urls);

@@ -34,7 +34,7 @@ export type Availability = { ok: true } | { ok: false; reason: string };
 /**
  * Without the binary a suite skips, printing why; under CI (`CI=true`) it fails instead,
  * because a CI run that silently skipped its integration tests proves nothing.
- * Call at module level and pass the result to `describe.skipIf(!available)`.
+ * Call at module level and pass the result to `describe.runIf(...)`, the one way suites skip.
  */
 export function requireOrSkip(suite: string, availability: Availability, env: NodeJS.ProcessEnv = process.env): boolean {
   if (availability.ok) return true;

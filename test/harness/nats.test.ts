@@ -21,7 +21,7 @@ describe('natsAvailability', () => {
   });
 });
 
-describe.skipIf(!hasNats)('startNats', () => {
+describe.runIf(hasNats)('startNats', () => {
   let nats: RunningNats;
   beforeAll(async () => {
     nats = await startNats();
@@ -46,7 +46,7 @@ describe.skipIf(!hasNats)('startNats', () => {
   });
 });
 
-describe.skipIf(!hasNats)('startNatsCluster', () => {
+describe.runIf(hasNats)('startNatsCluster', () => {
   let cluster: NatsCluster;
   beforeAll(async () => {
     cluster = await startNatsCluster(3);

@@ -67,7 +67,7 @@ export function natsAvailability(env: NodeJS.ProcessEnv = process.env, dirs: rea
     : { ok: false, reason: 'nats-server not found in /usr/sbin, /usr/local/bin or on PATH; install nats-server or set REEF_TEST_NATS_SERVER' };
 }
 
-/** For `describe.skipIf(!hasNats)`: false (with the reason printed) when missing, a thrown error under CI. */
+/** The one way a suite needs nats-server: `describe.runIf(natsOrSkip(name))`; false (with the reason printed) when missing, a thrown error under CI. */
 export function natsOrSkip(suite: string, env: NodeJS.ProcessEnv = process.env): boolean {
   return requireOrSkip(suite, natsAvailability(env), env);
 }

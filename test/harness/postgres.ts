@@ -49,7 +49,7 @@ export function postgresAvailability(env: NodeJS.ProcessEnv = process.env, base?
   return found.ok ? { ok: true } : found;
 }
 
-/** For `describe.skipIf(!hasPostgres)`: false (with the reason printed) when missing, a thrown error under CI. */
+/** The one way a suite needs PostgreSQL: `describe.runIf(postgresOrSkip(name))`; false (with the reason printed) when missing, a thrown error under CI. */
 export function postgresOrSkip(suite: string, env: NodeJS.ProcessEnv = process.env): boolean {
   return requireOrSkip(suite, postgresAvailability(env), env);
 }
