@@ -59,26 +59,31 @@ export class SqliteTaskStore extends SqlTaskStore {
     return out;
   }
 
+  /** The statements of a turn, built once: a per-call template string is built and hashed again for the statement cache. */
+  private readonly completeSql = `UPDATE queue_tasks SET state = 'succeeded', result = ?, lease_expires_at = NULL, updated_at = ${this.now}
+     WHERE id = ? AND lease_token = ? AND state = 'leased' AND lease_expires_at > ${this.now}
+     RETURNING *`;
+  private readonly claimSql = new Map<string, string>();
+
   private markSucceeded(tx: SqlExecutor, op: { id: string; leaseToken: string; result: string | null }): Promise<Row[]> {
-    return tx.query(
-      `UPDATE queue_tasks SET state = 'succeeded', result = ?, lease_expires_at = NULL, updated_at = ${this.now}
-       WHERE id = ? AND lease_token = ? AND state = 'leased' AND lease_expires_at > ${this.now}
-       RETURNING *`,
-      [op.result, op.id, op.leaseToken],
-    );
+    return tx.query(this.completeSql, [op.result, op.id, op.leaseToken]);
   }
 
   /** Leases up to `a.max` tasks without writing their events (the caller does). */
   private leaseRows(tx: SqlExecutor, a: ClaimArgs): Promise<Row[]> {
-    return tx.query(
-      `UPDATE queue_tasks SET ${this.claimUpdateSet()}
+    const key = `${a.queues.length}|${a.excludeProducts.length}|${a.max}`;
+    let sql = this.claimSql.get(key);
+    if (sql === undefined) {
+      sql = `UPDATE queue_tasks SET ${this.claimUpdateSet()}
        WHERE id IN (
          SELECT id FROM queue_tasks
          WHERE ${this.claimableWhere(a.queues.map(() => '?').join(', '), a.excludeProducts)}
          ORDER BY priority DESC, run_at, id ${claimLimit(a.max)})
-       RETURNING *`,
-      [a.token, a.worker, a.leaseMs, ...a.queues, ...a.excludeProducts],
-    );
+       RETURNING *`;
+      if (this.claimSql.size >= 1000) this.claimSql.clear();
+      this.claimSql.set(key, sql);
+    }
+    return tx.query(sql, [a.token, a.worker, a.leaseMs, ...a.queues, ...a.excludeProducts]);
   }
 
   // db.transaction is BEGIN IMMEDIATE on SQLite: the write lock is taken before the read.
