@@ -38,6 +38,15 @@ export { openNatsConnection, type NatsCredentials };
 export const TOKEN_HEADER = 'Reef-Token';
 /** The request header naming the caller a host relays for; believed only on a host-signed request (see NatsBusOptions.hostKey). */
 export const CALLER_HEADER = 'Reef-Caller';
+/**
+ * Where a host says that the requester of one of its signed requests has gone (an HTTP client
+ * hung up on a long poll): body = that request's nonce, signed like a request. Every host hears
+ * it (no queue group); the one serving that request aborts its handler's signal. Outside
+ * reef.v1, so only hosts may use it under the shipped NATS permissions.
+ */
+export const CANCEL_SUBJECT = 'reef.hosts.cancel';
+/** Published messages one subscription holds while their senders are checked; past it, new ones are dropped. */
+const MAX_WAITING_CHECKS = 10_000;
 /** The requester's timeout in ms, relative (hosts' clocks differ): the serving side aborts RequestInfo.signal when it has passed. */
 export const TIMEOUT_HEADER = 'Reef-Timeout-Ms';
 /** The caller of a host-signed request that relays no one: the peer host itself. */
@@ -171,6 +180,8 @@ export class NatsBus implements Bus {
   private readonly inflight = new Set<Promise<void>>();
   /** One per request being served: aborted at the requester's deadline, or when this bus closes. */
   private readonly serving = new Set<AbortController>();
+  /** Signed requests being served, by nonce: a verified cancel from their requester aborts them. */
+  private readonly cancellable = new Map<string, AbortController>();
   private readonly hostAuth: HostRequestAuth | undefined;
   private readonly statusListeners = new Set<(status: NatsBusStatus, server: string) => void>();
   private readonly authenticate: (token: string | undefined) => Promise<Caller>;
@@ -191,6 +202,7 @@ export class NatsBus implements Bus {
     this.hostAuth =
       options.hostKey === undefined ? undefined : new HostRequestAuth(options.hostKey, options.replayWindowMs === undefined ? {} : { windowMs: options.replayWindowMs });
     this.server = connection.getServer();
+    if (this.hostAuth) this.listenForCancels(this.hostAuth);
     backoff.nextDelayMs = this.reconnectDelay();
     void this.watchStatus();
     void connection.closed().then(() => this.setStatus('closed'));
@@ -352,25 +364,38 @@ export class NatsBus implements Bus {
     const attributed = this.options.attributedPublishes;
     // Checking a token is async; a chain keeps this subscription's messages (checked or not) in their order.
     let queue = Promise.resolve();
+    // A flood of messages to check (made-up tokens cost a database read each) must not grow the chain without bound.
+    let waiting = 0;
     const sub = this.connection.subscribe(pattern, {
       ...(options.queue ? { queue: options.queue } : {}),
       callback: (err, msg) => {
         if (err) return report(err, pattern);
         if (!attributed) return deliver(msg);
+        if (waiting >= MAX_WAITING_CHECKS) {
+          return report(new ReefError('busy', `more than ${MAX_WAITING_CHECKS} messages on ${pattern} wait for their sender to be checked: dropped`), msg.subject);
+        }
+        waiting++;
         queue = queue.then(async () => {
-          if (!subjectMatches(attributed.pattern, msg.subject)) return deliver(msg);
           try {
-            const caller = await this.publisherOf(msg.headers);
-            if (!attributed.admit(caller, msg.subject)) {
-              throw new ReefError('unauthorized', `a message on ${msg.subject} from ${caller.kind} "${caller.id}", who may not send it: dropped`);
-            }
-          } catch (e) {
-            return report(ReefError.from(e), msg.subject);
+            await checkThenDeliver(msg);
+          } finally {
+            waiting--;
           }
-          deliver(msg);
         });
       },
     });
+    const checkThenDeliver = async (msg: Msg) => {
+      if (!attributed || !subjectMatches(attributed.pattern, msg.subject)) return deliver(msg);
+      try {
+        const caller = await this.publisherOf(msg.headers);
+        if (!attributed.admit(caller, msg.subject)) {
+          throw new ReefError('unauthorized', `a message on ${msg.subject} from ${caller.kind} "${caller.id}", who may not send it: dropped`);
+        }
+      } catch (e) {
+        return report(ReefError.from(e), msg.subject);
+      }
+      deliver(msg);
+    };
     return this.track(sub, pattern);
   }
 
@@ -423,12 +448,18 @@ export class NatsBus implements Bus {
     if (signal?.aborted) throw gone();
     let timer: NodeJS.Timeout | undefined;
     let stopListening = () => {};
+    let sentNonce: string | undefined;
     // nats.js starts its own timer at the call; ours is the guarantee that nothing outlives the
     // deadline, and the requester's signal ends the wait at once (the server learns from its own deadline).
     const ended = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(late()), timeoutMs + 20);
       if (signal) {
-        const onAbort = () => reject(gone());
+        const onAbort = () => {
+          reject(gone());
+          // The serving host would otherwise go on until Reef-Timeout-Ms (a long poll would still
+          // take a task for nobody): tell it, when the request was ours to sign.
+          if (sentNonce !== undefined) this.cancelServed(sentNonce);
+        };
         signal.addEventListener('abort', onAbort, { once: true });
         stopListening = () => signal.removeEventListener('abort', onAbort);
       }
@@ -456,6 +487,7 @@ export class NatsBus implements Bus {
         h.set(HOST_NONCE_HEADER, sig.nonce);
         h.set(HOST_SIG_HEADER, sig.sig);
         sent = this.connection.request(subject, payload, { timeout: remaining, headers: h, noMux: true, reply });
+        sentNonce = sig.nonce;
       } else {
         sent = this.connection.request(subject, payload, { timeout: remaining, headers: h });
       }
@@ -481,6 +513,10 @@ export class NatsBus implements Bus {
     let reply: Uint8Array;
     let replyHeaders: MsgHdrs | undefined;
     const requester = this.requesterDeadline(msg.headers);
+    // Registered before any await, so a cancel that follows the request cannot miss it. The
+    // first holder keeps a nonce: a copy of the request (refused as a replay) cannot take it over.
+    const nonce = msg.headers?.has(HOST_NONCE_HEADER) ? msg.headers.get(HOST_NONCE_HEADER) : undefined;
+    if (nonce && !this.cancellable.has(nonce)) this.cancellable.set(nonce, requester.controller);
     try {
       const caller = await this.callerOf(msg);
       const body = decodeJson(msg.data, `the request body on ${subject}`);
@@ -494,6 +530,7 @@ export class NatsBus implements Bus {
       [reply, replyHeaders] = this.errorReply(ReefError.from(err));
     } finally {
       requester.done();
+      if (nonce && this.cancellable.get(nonce) === requester.controller) this.cancellable.delete(nonce);
     }
     try {
       msg.respond(reply, replyHeaders ? { headers: replyHeaders } : undefined);
@@ -521,7 +558,7 @@ export class NatsBus implements Bus {
    * The signal a handler sees: aborted once the requester's timeout (its Reef-Timeout-Ms, counted
    * from receipt, since hosts' clocks differ) has passed, or when this bus closes.
    */
-  private requesterDeadline(h: MsgHdrs | undefined): { signal: AbortSignal; done(): void } {
+  private requesterDeadline(h: MsgHdrs | undefined): { controller: AbortController; signal: AbortSignal; done(): void } {
     const controller = new AbortController();
     this.serving.add(controller);
     const text = h?.has(TIMEOUT_HEADER) ? h.get(TIMEOUT_HEADER) : '';
@@ -529,12 +566,53 @@ export class NatsBus implements Bus {
     const timer = setTimeout(() => controller.abort(new ReefError('unavailable', `the requester stopped waiting after ${ms} ms`)), ms);
     timer.unref();
     return {
+      controller,
       signal: controller.signal,
       done: () => {
         clearTimeout(timer);
         this.serving.delete(controller);
       },
     };
+  }
+
+  /** Requester side: a signed request's requester has gone; the host serving it should stop. */
+  private cancelServed(requestNonce: string): void {
+    if (!this.hostAuth || this.current !== 'connected') return; // the deadline ends it anyway
+    const body = encoder.encode(requestNonce);
+    const sig = this.hostAuth.sign({ subject: CANCEL_SUBJECT, reply: '', caller: '', timeoutMs: '', body });
+    const h = natsHeaders();
+    h.set(HOST_TS_HEADER, sig.ts);
+    h.set(HOST_NONCE_HEADER, sig.nonce);
+    h.set(HOST_SIG_HEADER, sig.sig);
+    try {
+      this.connection.publish(CANCEL_SUBJECT, body, { headers: h });
+    } catch {
+      // connection gone: the serving host stops at the request's deadline
+    }
+  }
+
+  /**
+   * Serving side: a cancel counts only when a host signed it (anyone who saw a request's nonce
+   * could otherwise end it), fresh and not seen before, like a signed request.
+   */
+  private listenForCancels(auth: HostRequestAuth): void {
+    const sub = this.connection.subscribe(CANCEL_SUBJECT, {
+      callback: (err, msg) => {
+        if (err) return;
+        const h = msg.headers;
+        try {
+          auth.verify(
+            { subject: CANCEL_SUBJECT, reply: '', caller: '', timeoutMs: '', body: msg.data },
+            { ts: h?.get(HOST_TS_HEADER) ?? '', nonce: h?.get(HOST_NONCE_HEADER) ?? '', sig: h?.get(HOST_SIG_HEADER) ?? '' },
+          );
+        } catch (e) {
+          this.options.onListenerError?.(e, CANCEL_SUBJECT);
+          return;
+        }
+        this.cancellable.get(decoder.decode(msg.data))?.abort(new ReefError('unavailable', 'the requester went away'));
+      },
+    });
+    this.subs.add(sub);
   }
 
   /** Who sent a request: a host whose signature verifies (with the caller it relays), else whoever its Reef-Token says. */

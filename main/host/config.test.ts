@@ -113,7 +113,12 @@ describe('NATS logins (natsAuth)', () => {
     expect(resolveConfig({ dataDir: dir.path }, { REEF_NATS_NKEY: '/missing' }).natsAuth).toBeUndefined();
   });
 
-  it('takes the whole login from the highest layer that gives one', () => {
+  it('pairs a user on the command line with its password from the environment, as the example configuration does', () => {
+    expect(resolve({ natsUser: 'reef-host' }, { REEF_NATS_PASS: 'pw' }).natsAuth).toEqual({ kind: 'user', user: 'reef-host', pass: 'pw' });
+    expect(resolve({ natsUser: 'reef-host', natsPass: 'cli-pw' }, { REEF_NATS_PASS: 'env-pw' }).natsAuth).toEqual({ kind: 'user', user: 'reef-host', pass: 'cli-pw' });
+  });
+
+  it('takes the kind of login from the highest layer that gives one', () => {
     dir.write('config.json', { natsUser: 'file-user', natsPass: 'file-pw' });
     expect(resolve({}, { REEF_NATS_TOKEN: 'env-token' }).natsAuth).toEqual({ kind: 'token', token: 'env-token' });
     expect(resolve({ natsUser: 'cli', natsPass: 'cli-pw' }, { REEF_NATS_TOKEN: 'env-token' }).natsAuth).toEqual({ kind: 'user', user: 'cli', pass: 'cli-pw' });
@@ -121,8 +126,8 @@ describe('NATS logins (natsAuth)', () => {
   });
 
   it('refuses half a login, two logins at once and unusable files, saying which and never echoing a secret', () => {
-    expect(() => resolve({ natsUser: 'host' })).toThrow(/command-line flags: natsPass: a NATS user and its password go together/);
-    expect(() => resolve({}, { REEF_NATS_PASS: 'pw' })).toThrow(/environment \(REEF_\*\): natsUser: a NATS user and its password/);
+    expect(() => resolve({ natsUser: 'host' })).toThrow(/natsUser: a NATS user needs its password \(--nats-pass, REEF_NATS_PASS or natsPass\)/);
+    expect(() => resolve({}, { REEF_NATS_PASS: 'pw' })).toThrow(/natsPass: a NATS password needs its user/);
     expect(() => resolve({ natsToken: 'a', natsNkey: '/x' })).toThrow(/give one way to log in to NATS/);
     expect(() => resolve({ natsNkey: path.join(dir.path, 'missing.nk') })).toThrow(/--nats-nkey.*cannot read .*missing\.nk/);
     const notSeed = dir.write('wrong.nk', 'UCK7SV2Z6NUGVFGAHFTWSG3O7V3YL3NITOZSF5BLBKT437S54Z5VPEWY');

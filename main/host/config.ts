@@ -58,17 +58,17 @@ export const ConfigFileSchema = z
   })
   .strict()
   .superRefine((c, ctx) => {
-    const ways = [c.natsUser !== undefined || c.natsPass !== undefined, c.natsToken !== undefined, c.natsNkey !== undefined, c.natsCreds !== undefined];
+    // A password alone is not a way to log in: it may come from another layer than its user
+    // (--nats-user on the command line, REEF_NATS_PASS in the environment); resolveNatsAuth pairs them.
+    const ways = [c.natsUser !== undefined, c.natsToken !== undefined, c.natsNkey !== undefined, c.natsCreds !== undefined];
     if (ways.filter(Boolean).length > 1) {
       ctx.addIssue({ code: 'custom', path: ['natsUser'], message: 'give one way to log in to NATS: a user and password, a token, an NKey seed file or a .creds file, not several' });
-    }
-    if ((c.natsUser === undefined) !== (c.natsPass === undefined)) {
-      ctx.addIssue({ code: 'custom', path: [c.natsUser === undefined ? 'natsUser' : 'natsPass'], message: 'a NATS user and its password go together (--nats-user with --nats-pass or REEF_NATS_PASS)' });
     }
   });
 export type ConfigFile = z.infer<typeof ConfigFileSchema>;
 
-const CREDENTIAL_KEYS = ['natsUser', 'natsPass', 'natsToken', 'natsNkey', 'natsCreds'] as const;
+/** The config keys of a NATS login (see resolveNatsAuth). */
+type CredentialKey = 'natsUser' | 'natsPass' | 'natsToken' | 'natsNkey' | 'natsCreds';
 
 export interface HostConfig {
   dataDir: string;
@@ -94,7 +94,7 @@ export interface HostConfig {
 
 /** What the command line (and the desktop app's arguments) may set: the config file's NATS login fields instead of natsAuth. */
 export type HostFlagLayer = Partial<Omit<HostConfig, 'settings' | 'natsAuth'>> &
-  Partial<Pick<ConfigFile, (typeof CREDENTIAL_KEYS)[number]>> & { dataDir?: string };
+  Partial<Pick<ConfigFile, CredentialKey>> & { dataDir?: string };
 
 export const DEFAULT_PORT = 7420;
 
@@ -190,16 +190,25 @@ function checkCredsFile(file: string): string {
 
 /**
  * The NATS login from the highest layer that gives one (flags, then environment, then
- * config.json), whole: a user in one layer never pairs with a password from another.
+ * config.json): that layer decides the kind, so a token on the command line is not mixed with
+ * a user in config.json. A user's password is the highest one given, wherever: the usual setup
+ * is `--nats-user` on the command line and REEF_NATS_PASS in the environment, out of `ps`.
  */
 function resolveNatsAuth(layers: ConfigFile[]): NatsCredentials | undefined {
-  const layer = layers.find((l) => CREDENTIAL_KEYS.some((k) => l[k] !== undefined));
-  if (!layer) return undefined;
-  if (layer.natsUser !== undefined && layer.natsPass !== undefined) return { kind: 'user', user: layer.natsUser, pass: layer.natsPass };
+  const pass = layers.find((l) => l.natsPass !== undefined)?.natsPass;
+  const layer = layers.find((l) => l.natsUser !== undefined || l.natsToken !== undefined || l.natsNkey !== undefined || l.natsCreds !== undefined);
+  if (!layer) {
+    if (pass !== undefined) throw new ConfigError('natsPass: a NATS password needs its user (--nats-user, REEF_NATS_USER or natsUser)');
+    return undefined;
+  }
+  if (layer.natsUser !== undefined) {
+    if (pass === undefined) throw new ConfigError('natsUser: a NATS user needs its password (--nats-pass, REEF_NATS_PASS or natsPass)');
+    return { kind: 'user', user: layer.natsUser, pass };
+  }
   if (layer.natsToken !== undefined) return { kind: 'token', token: layer.natsToken };
   if (layer.natsNkey !== undefined) return { kind: 'nkey', seedFile: checkNkeyFile(path.resolve(layer.natsNkey)) };
   if (layer.natsCreds !== undefined) return { kind: 'creds', credsFile: checkCredsFile(path.resolve(layer.natsCreds)) };
-  return undefined; // unreachable: the schema pairs a user with a password
+  return undefined;
 }
 
 /** Flags are already parsed by the CLI; each layer is validated on its own so an error names its source. */

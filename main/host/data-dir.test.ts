@@ -16,7 +16,7 @@ describe.skipIf(process.platform === 'win32')('the data dir is private', () => {
     const data = path.join(dir.path, 'new');
     const umask = process.umask(0o002);
     try {
-      expect(secureDataDir(data)).toEqual([]);
+      expect(secureDataDir(data)).toEqual({ tightened: [], untouched: [] });
       const db = new SqliteDatabase({ file: path.join(data, 'reef.db') });
       await db.execute('CREATE TABLE t (x)');
       await db.execute('INSERT INTO t VALUES (1)');
@@ -45,11 +45,24 @@ describe.skipIf(process.platform === 'win32')('the data dir is private', () => {
     chmodSync(path.join(data, 'logs'), 0o777);
     chmodSync(path.join(data, 'reef.db'), 0o644);
     chmodSync(path.join(data, 'logs', 'reef.log'), 0o666);
-    const changed = secureDataDir(data);
+    const changed = secureDataDir(data).tightened;
     expect(changed.sort()).toEqual([data, path.join(data, 'logs'), path.join(data, 'logs', 'reef.log'), path.join(data, 'reef.db')].sort());
     expect([mode(data), mode(path.join(data, 'logs')), mode(path.join(data, 'reef.db')), mode(path.join(data, 'logs', 'reef.log'))]).toEqual([0o700, 0o700, 0o600, 0o600]);
     // A link's target is not ours to change.
     expect(mode(path.join(dir.path, 'outside'))).toBe(0o644);
-    expect(secureDataDir(data)).toEqual([]);
+    expect(secureDataDir(data)).toEqual({ tightened: [], untouched: [] });
+  });
+
+  it('follows a data dir that is itself a link', () => {
+    dir = tempDir('reef-perms-');
+    const real = path.join(dir.path, 'real');
+    mkdirSync(real);
+    writeFileSync(path.join(real, 'reef.db'), '');
+    chmodSync(real, 0o755);
+    chmodSync(path.join(real, 'reef.db'), 0o644);
+    const link = path.join(dir.path, 'link');
+    symlinkSync(real, link);
+    expect(secureDataDir(link).tightened.sort()).toEqual([link, path.join(link, 'reef.db')].sort());
+    expect([mode(real), mode(path.join(real, 'reef.db'))]).toEqual([0o700, 0o600]);
   });
 });

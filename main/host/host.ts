@@ -16,7 +16,7 @@ import { isLoopback, natsServers, type HostConfig } from './config.js';
 import { AgentTokens } from './agent-tokens.js';
 import { busSecret } from './host-tables.js';
 import { lockDataDir } from './instance-lock.js';
-import { secureDataDir } from './data-dir.js';
+import { secureDataDir, type SecuredDataDir } from './data-dir.js';
 import { createLogger, type Logger } from './log.js';
 import { builtinPluginsDir, rendererDir } from './paths.js';
 import { discoverPlugins } from './plugin-loader.js';
@@ -60,14 +60,19 @@ async function openBus(config: HostConfig, log: Logger, db: Database, operatorTo
   const onListenerError = (err: unknown, subject: string) => log.error({ err: String(err), subject }, 'bus listener threw');
   if (!config.nats) return new LocalBus(onListenerError);
   const secret = await busSecret(db);
-  // Refused publishes are logged once a minute per subject: a client sending them in a loop must not fill the log.
-  const lastRefusal = new Map<string, number>();
+  // Refused publishes are logged at most once every 10 s, with how many were not: a client
+  // sending them in a loop (on ever new subjects) must not fill the log.
+  let lastRefusalAt = 0;
+  let unlogged = 0;
   const refusedPublish = (subject: string, why: string) => {
     const now = Date.now();
-    if ((lastRefusal.get(subject) ?? 0) > now - 60_000) return;
-    if (lastRefusal.size > 1000) lastRefusal.clear();
-    lastRefusal.set(subject, now);
-    log.warn({ subject, why }, 'NATS message refused: its sender did not prove who it is');
+    if (now - lastRefusalAt < 10_000) {
+      unlogged++;
+      return;
+    }
+    log.warn({ subject, why, ...(unlogged > 0 && { refusedSinceLastLine: unlogged }) }, 'NATS message refused: its sender did not prove who it is');
+    lastRefusalAt = now;
+    unlogged = 0;
   };
   const bus = await connectNatsBus(natsServers(config.nats), {
     name: `reef ${os.hostname()} ${process.pid}`,
@@ -89,7 +94,11 @@ async function openBus(config: HostConfig, log: Logger, db: Database, operatorTo
       admit: (caller, subject) => caller.kind === 'operator' || (caller.kind === 'agent' && caller.id === subject.split('.')[3]),
     },
     authenticate: async (token): Promise<Caller> => {
-      if (token === undefined) return { kind: 'agent', id: 'nats' };
+      // No anonymous callers: an agent without a token could otherwise work under a shared
+      // name that no pause reaches.
+      if (token === undefined) {
+        throw new ReefError('unauthorized', 'a request on NATS needs a Reef-Token header: an agent token (`reef token create --scope agent --name NAME`) or the operator token');
+      }
       if (tokensEqual(token, operatorToken)) return { kind: 'operator', id: 'operator' };
       const agent = await agentTokens.verify(token);
       if (!agent) throw new ReefError('unauthorized', 'the Reef-Token header holds an unknown or revoked token');
@@ -130,20 +139,23 @@ async function connectRemote(config: HostConfig, log: Logger): Promise<Bus> {
 
 export async function startHost(config: HostConfig, options: HostOptions): Promise<Host> {
   // Before anything is written there: the dir holds the operator token, the signing key and token hashes.
-  const tightened = secureDataDir(config.dataDir);
+  const secured = secureDataDir(config.dataDir);
   const lock = lockDataDir(config.dataDir);
   try {
-    return await assemble(config, options, () => lock.release(), tightened);
+    return await assemble(config, options, () => lock.release(), secured);
   } catch (err) {
     lock.release();
     throw err;
   }
 }
 
-async function assemble(config: HostConfig, options: HostOptions, releaseLock: () => void, tightened: readonly string[]): Promise<Host> {
+async function assemble(config: HostConfig, options: HostOptions, releaseLock: () => void, secured: SecuredDataDir): Promise<Host> {
   const log = options.logger ?? createLogger(config);
-  if (tightened.length) {
-    log.warn({ dataDir: config.dataDir, paths: tightened.slice(0, 20), count: tightened.length }, 'the data dir was open to other users: took their access away (it holds tokens and keys)');
+  if (secured.tightened.length) {
+    log.warn({ dataDir: config.dataDir, paths: secured.tightened.slice(0, 20), count: secured.tightened.length }, 'the data dir was open to other users: took their access away (it holds tokens and keys)');
+  }
+  if (secured.untouched.length) {
+    log.warn({ dataDir: config.dataDir, files: secured.untouched.slice(0, 20) }, 'files in the data dir are open to other users and could not be changed (another owner?): fix their modes by hand');
   }
   if (!isLoopback(config.host)) {
     log.warn({ host: config.host }, `listening on ${config.host}: the API is reachable from other machines; keep the operator token secret`);

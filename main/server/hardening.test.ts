@@ -133,6 +133,13 @@ describe('nothing a client sends ends the host', () => {
     }
   });
 
+  it('headers over Node\'s limit get 431, as without our handler', async () => {
+    const { server } = await serve();
+    const reply = await rawExchange(server.port, `GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`);
+    expect(reply).toMatch(/^HTTP\/1\.1 431/);
+    await healthy(server);
+  });
+
   it('a plain request whose target is not a URL gets 400, not 500', async () => {
     const { server } = await serve();
     const reply = await rawExchange(server.port, `GET // HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`);
@@ -184,6 +191,21 @@ describe('nothing a client sends ends the host', () => {
       await new Promise((r) => setTimeout(r, 20));
       socket.resetAndDestroy();
     }
+    await healthy(server);
+  });
+
+  it('a client that hangs up in the middle of its body costs no error line', async () => {
+    const { server } = await serve();
+    for (let i = 0; i < 3; i++) {
+      const socket = net.connect(server.port, '127.0.0.1');
+      socket.on('error', () => {});
+      await new Promise<void>((r) => socket.once('connect', () => r()));
+      socket.write(`POST /v1/tasks/t1/complete HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"a":`);
+      await new Promise((r) => setTimeout(r, 30));
+      socket.destroy();
+    }
+    await new Promise((r) => setTimeout(r, 100));
+    expect(logLines.filter((l) => l.includes('"level":50'))).toEqual([]);
     await healthy(server);
   });
 
@@ -306,7 +328,7 @@ describe('an abandoned long poll leaves nothing behind', () => {
 describe('numbers a request cannot carry', () => {
   it('a body with a number JSON reads as Infinity (1e999) is refused with 400 before the bus sees it', async () => {
     const { server } = await serve();
-    for (const body of ['{"maxDepth": 1e999}', '{"a": [{"b": -1E+400}]}']) {
+    for (const body of ['{"maxDepth": 1e999}', '{"a": [{"b": -1E+400}]}', `{"maxDepth": 1${'0'.repeat(400)}}`]) {
       const res = await fetch(`${server.url}/v1/tasks/t1/complete`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body });
       expect(res.status).toBe(400);
       expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/too large to represent/);

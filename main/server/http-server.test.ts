@@ -303,6 +303,13 @@ describe('WebSocket /rpc', () => {
   it('refuses a page from another origin even with a valid token', async () => {
     expect(await refusal(wsUrl(), { ...auth(), origin: 'http://evil.example' })).toBe(403);
     expect(await refusal(wsUrl(), { ...auth(), origin: `http://localhost:${server.port + 1}` })).toBe(403);
+    expect(await refusal(wsUrl(), { ...auth(), origin: `https://evil.example:${server.port}` })).toBe(403);
+    expect(await refusal(wsUrl(), { ...auth(), origin: 'null' })).toBe(403);
+  });
+
+  it('takes a page of this host served over https by a TLS proxy in front of it', async () => {
+    const { ws } = await open(wsUrl(), { ...auth(), origin: `https://127.0.0.1:${server.port}` });
+    ws.close();
   });
 
   it('refuses other socket paths', async () => {

@@ -109,6 +109,17 @@ function presentedToken(req: http.IncomingMessage, url: URL, surface: Surface): 
   return query ?? cookieToken(req.headers.cookie);
 }
 
+/** Whether a page at `origin` was served by the host the request names (its Host header). */
+function sameOrigin(origin: string, hostHeader: string | undefined): boolean {
+  if (!hostHeader) return false;
+  try {
+    const o = new URL(origin);
+    return (o.protocol === 'http:' || o.protocol === 'https:') && o.host === hostHeader.toLowerCase();
+  } catch {
+    return false;
+  }
+}
+
 /** A request target as a URL; undefined when it is not one (`//`, `http://[`), which callers answer with 400. */
 function parseTarget(target: string | undefined): URL | undefined {
   try {
@@ -131,10 +142,16 @@ async function readJsonBody(req: http.IncomingMessage): Promise<unknown> {
   if (declared > MAX_BODY_BYTES) throw new ReefError('too_large', `request body is over ${MAX_BODY_BYTES} bytes`);
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) throw new ReefError('too_large', `request body is over ${MAX_BODY_BYTES} bytes`);
-    chunks.push(chunk as Buffer);
+  try {
+    for await (const chunk of req) {
+      size += (chunk as Buffer).length;
+      if (size > MAX_BODY_BYTES) throw new ReefError('too_large', `request body is over ${MAX_BODY_BYTES} bytes`);
+      chunks.push(chunk as Buffer);
+    }
+  } catch (err) {
+    if (err instanceof ReefError) throw err;
+    // The client hung up mid-body: its problem, not the host's (and not an error line per try).
+    throw new ReefError('invalid_request', 'the connection closed before the whole body arrived');
   }
   if (size === 0) return {};
   const type = req.headers['content-type'] ?? '';
@@ -148,9 +165,9 @@ async function readJsonBody(req: http.IncomingMessage): Promise<unknown> {
   } catch (err) {
     throw new ReefError('invalid_request', `the body is not valid JSON: ${err instanceof Error ? err.message : String(err)}`);
   }
-  // JSON reads 1e999 as Infinity, which the bus would carry on as null (and `maxDepth: null`
-  // clears a limit). Only a body with an exponent of three digits can hold one: look then.
-  if (/\d[eE][+-]?\d{3}/.test(text) && hasNonFinite(body)) {
+  // JSON reads 1e999 (or a 400-digit integer) as Infinity, which the bus would carry on as null
+  // (and `maxDepth: null` clears a limit).
+  if (hasNonFinite(body)) {
     throw new ReefError('invalid_request', 'the body holds a number too large to represent (like 1e999)');
   }
   return body;
@@ -190,8 +207,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   // A malformed request line or header: Node answers 400 itself without this; with it, we also log.
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
     log.debug({ err: err.code ?? err.message }, 'malformed HTTP request refused');
-    if (socket.writable && !(socket as Socket).destroyed) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
-    else socket.destroy();
+    // As Node would answer without this listener; never into a response already under way.
+    const answering = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent === true;
+    if (!socket.writable || (socket as Socket).destroyed || answering) return void socket.destroy();
+    const status = err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
+    socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
   });
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
@@ -297,9 +317,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     if (!url) return refuse(400, 'Bad Request');
     if (url.pathname !== '/rpc') return refuse(404, 'Not Found');
     // Only pages served by this host may open the socket: a page elsewhere would ride the cookie.
-    const origin = req.headers.origin;
-    const hostHeader = req.headers.host;
-    if (origin !== undefined && (!hostHeader || origin !== `http://${hostHeader}`)) return refuse(403, 'Forbidden');
+    // http or https: behind a TLS proxy the page is https://host while Reef itself speaks http.
+    if (req.headers.origin !== undefined && !sameOrigin(req.headers.origin, req.headers.host)) return refuse(403, 'Forbidden');
     const caller = await authorize(req, url, 'socket');
     if (!caller) return refuse(401, 'Unauthorized');
     if ((socket as Socket).destroyed) return;

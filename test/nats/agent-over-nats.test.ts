@@ -71,13 +71,40 @@ describe.runIf(natsOrSkip('agents over NATS'))('agents over NATS', () => {
     const bad = (await call('reef.v1.tasks.enqueue', { queue: 'polyglot' }, agentToken)) as { error: { code: string; message: string } };
     expect(bad.error.code).toBe('invalid_request');
     expect(bad.error.message).toContain('type');
-    const { task } = (await call('reef.v1.tasks.enqueue', { queue: 'polyglot', type: 't' })) as { task: { id: string } };
-    const refused = (await call('reef.v1.tasks.cancel', { id: task.id })) as { error: { code: string } };
+    const { task } = (await call('reef.v1.tasks.enqueue', { queue: 'polyglot', type: 't' }, agentToken)) as { task: { id: string } };
+    const refused = (await call('reef.v1.tasks.cancel', { id: task.id }, agentToken)) as { error: { code: string } };
     expect(refused.error.code).toBe('forbidden');
+    // Without a token nobody is anyone: not an anonymous agent that no pause would reach.
+    for (const [subject, body] of [
+      ['reef.v1.tasks.claim', { queues: ['polyglot'], worker: 'nats' }],
+      ['reef.v1.tasks.list', {}],
+      ['reef.v1.tasks.enqueue', { queue: 'polyglot', type: 't' }],
+    ] as const) {
+      const anonymous = (await call(subject, body)) as { error: { code: string; message: string } };
+      expect([subject, anonymous.error.code]).toEqual([subject, 'unauthorized']);
+      expect(anonymous.error.message).toContain('Reef-Token');
+    }
     const forged = (await call('reef.v1.tasks.cancel', { id: task.id }, 'reef_ag_forged')) as { error: { code: string } };
     expect(forged.error.code).toBe('unauthorized');
     const cancelled = (await call('reef.v1.tasks.cancel', { id: task.id }, host.token)) as { task: { state: string } };
     expect(cancelled.task.state).toBe('cancelled');
+  });
+
+  it('a long poll whose HTTP client hangs up takes nothing, though a host serves it over NATS', async () => {
+    const gone = new AbortController();
+    const claim = fetch(`${host.origin}/v1/tasks/claim`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${agentToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ queues: ['hangup'], worker: 'polyglot', waitMs: 20_000, leaseMs: 600_000 }),
+      signal: gone.signal,
+    }).catch(() => 'hung up');
+    await new Promise((r) => setTimeout(r, 300));
+    gone.abort();
+    expect(await claim).toBe('hung up');
+    await new Promise((r) => setTimeout(r, 300));
+    const { task } = (await call('reef.v1.tasks.enqueue', { queue: 'hangup', type: 't' }, agentToken)) as { task: { id: string } };
+    await new Promise((r) => setTimeout(r, 500));
+    expect(await call('reef.v1.tasks.get', { id: task.id }, agentToken)).toMatchObject({ task: { state: 'ready', attempts: 0 } });
   });
 
   it('reports its bus as NATS, over NATS', async () => {
