@@ -15,7 +15,7 @@ export default defineConfig({
           name: 'node',
           environment: 'node',
           include: ['sdk/**/*.test.ts', 'main/**/*.test.ts', 'plugins/*/host/**/*.test.ts', 'scripts/**/*.test.ts', 'test/**/*.test.ts'],
-          exclude: ['test/fault/**', 'node_modules/**'],
+          exclude: ['test/fault/**', 'node_modules/**', 'sdk/panel/ui/**'],
         },
       },
       {
@@ -33,7 +33,7 @@ export default defineConfig({
         test: {
           name: 'dom',
           environment: 'jsdom',
-          include: ['renderer/**/*.test.{ts,tsx}', 'plugins/*/panel/**/*.test.{ts,tsx}'],
+          include: ['renderer/**/*.test.{ts,tsx}', 'plugins/*/panel/**/*.test.{ts,tsx}', 'sdk/panel/ui/**/*.test.{ts,tsx}'],
         },
       },
     ],

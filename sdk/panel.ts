@@ -1,5 +1,6 @@
 /** What a panel (the renderer side of a plugin) receives. No transport, no Node: just this API. */
 import type { HostInfo, ManifestProblem, PluginStatus } from './contract.js';
+import type { PanelKit } from './panel/kit-types.js';
 
 /** @since 0.1.0 */
 export interface PanelApi {
@@ -18,8 +19,8 @@ export interface PanelApi {
 }
 
 /**
- * Props of every panel component. `React` is handed in so that plugins loaded at run time as
- * plain ES modules share the app's React instead of bundling their own.
+ * Props of every panel component. `React` and the UI kit (`ui`) are handed in so that plugins
+ * loaded at run time as plain ES modules share the app's React and kit instead of bundling their own.
  * @since 0.1.0
  */
 export interface PanelProps {
@@ -27,4 +28,6 @@ export interface PanelProps {
   pluginId: string;
   panelId: string;
   React: typeof import('react');
+  /** The panel UI kit (ConfirmDialog, Chart, …), the same components built-in panels import. @since 0.2.0 */
+  ui: PanelKit;
 }

@@ -1,5 +1,6 @@
 // The Agents panel with a fake PanelApi: cards by liveness, ages ticking on one shared timer, events, filters, confirmed controls, audit.
 import * as React from 'react';
+import { ui } from '../../../sdk/panel/index.js';
 import { act, cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ReefError } from '../../../sdk/index.js';
@@ -32,7 +33,7 @@ function setup(agents: AgentView[], controls: ControlsWithRevision = noControls(
         throw new ReefError('not_found', subject);
     }
   });
-  render(<AgentsPanel api={fake.api} pluginId="agents" panelId="fleet" React={React} />);
+  render(<AgentsPanel api={fake.api} pluginId="agents" panelId="fleet" React={React} ui={ui} />);
   return fake;
 }
 
@@ -174,7 +175,7 @@ describe('AgentsPanel', () => {
       if (subject === 'reef.v1.agents.audit') return { entries: [] };
       throw new ReefError('forbidden', 'pause of agents needs the operator token');
     });
-    render(<AgentsPanel api={fake.api} pluginId="agents" panelId="fleet" React={React} />);
+    render(<AgentsPanel api={fake.api} pluginId="agents" panelId="fleet" React={React} ui={ui} />);
     await waitFor(() => expect(card('forge')).toBeTruthy());
     fireEvent.click(screen.getByTestId('agent-pause-forge'));
     fireEvent.click(screen.getByTestId('agents-confirm-ok'));

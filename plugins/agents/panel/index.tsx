@@ -2,11 +2,11 @@
 import { useCallback, useMemo, useRef, useState } from 'react';
 import { useStore } from 'zustand';
 import type { PanelProps } from '../../../sdk/index.js';
+import { ConfirmDialog } from '../../../sdk/panel/index.js';
 import { AgentCard, LIVENESS_GLYPH } from './AgentCard.js';
 import { AgentGrid } from './AgentGrid.js';
 import { AuditLog } from './AuditLog.js';
 import { createSecondClock, type SecondClock } from './clock.js';
-import { ConfirmDialog } from './ConfirmDialog.js';
 import { planControl, type ControlPlan, type ControlRequest } from './controls.js';
 import { EmptyState } from './EmptyState.js';
 import { createFleetStore, matchesFilter, type FleetStore } from './fleet-store.js';
@@ -244,7 +244,23 @@ export default function AgentsPanel({ api }: PanelProps) {
         </aside>
       </div>
 
-      {plan && <ConfirmDialog plan={plan} busy={busy} error={actionError} onConfirm={() => void confirm()} onCancel={close} />}
+      {plan && (
+        <ConfirmDialog
+          testId="agents-confirm"
+          title={`${plan.title}?`}
+          count={plan.count}
+          noun="agent"
+          confirmLabel={plan.confirmLabel}
+          tone={plan.action === 'resume' ? 'primary' : 'danger'}
+          busy={busy}
+          error={actionError}
+          onConfirm={() => void confirm()}
+          onCancel={close}
+          data={{ action: plan.action, scope: plan.scope }}
+        >
+          <p>{plan.description}</p>
+        </ConfirmDialog>
+      )}
     </div>
   );
 }

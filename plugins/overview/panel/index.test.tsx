@@ -1,5 +1,6 @@
 // The overview panel with a fake PanelApi: host facts, plugin states with errors, manifest problems, live traffic.
 import * as React from 'react';
+import { ui } from '../../../sdk/panel/index.js';
 import { act, cleanup, fireEvent, render, screen, waitFor } from '@testing-library/react';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ReefError, type HostInfo, type ManifestProblem, type PanelApi, type PluginStatus } from '../../../sdk/index.js';
@@ -46,7 +47,7 @@ afterEach(cleanup);
 describe('OverviewPanel', () => {
   it('shows the host, each plugin with its state (and error), and manifest problems', async () => {
     const { api } = fakeApi();
-    render(<OverviewPanel api={api} pluginId="overview" panelId="overview" React={React} />);
+    render(<OverviewPanel api={api} pluginId="overview" panelId="overview" React={React} ui={ui} />);
     await waitFor(() => expect(screen.getByTestId('overview-host').textContent).toContain('/srv/reef'));
     const hostText = screen.getByTestId('overview-host').textContent ?? '';
     for (const fact of ['0.1.0', 'factory', 'browser', 'postgres', 'nats', '1m 0s']) expect(hostText).toContain(fact);
@@ -59,19 +60,19 @@ describe('OverviewPanel', () => {
 
   it('adds each live traffic sample to the chart and its figures', async () => {
     const { api, emit, listeners } = fakeApi();
-    render(<OverviewPanel api={api} pluginId="overview" panelId="overview" React={React} />);
-    await waitFor(() => expect(screen.getByTestId('overview-traffic-chart').getAttribute('data-samples')).toBe('1'));
+    render(<OverviewPanel api={api} pluginId="overview" panelId="overview" React={React} ui={ui} />);
+    await waitFor(() => expect(screen.getByTestId('overview-traffic-chart').getAttribute('data-points')).toBe('1'));
     expect(listeners.has('reef.v1.events.overview.traffic')).toBe(true);
     act(() => emit('reef.v1.events.overview.traffic', sample(host.startedAt + 61_000, 12.5)));
     act(() => emit('reef.v1.events.overview.traffic', { junk: true }));
     const chart = screen.getByTestId('overview-traffic-chart');
-    expect(chart.getAttribute('data-samples')).toBe('2');
+    expect(chart.getAttribute('data-points')).toBe('2');
     expect(chart.textContent).toContain('requests 12.5/s');
   });
 
   it('says what failed and loads again on Retry', async () => {
     const { api } = fakeApi({ failSummary: true });
-    render(<OverviewPanel api={api} pluginId="overview" panelId="overview" React={React} />);
+    render(<OverviewPanel api={api} pluginId="overview" panelId="overview" React={React} ui={ui} />);
     await waitFor(() => expect(screen.getByTestId('overview-error').textContent).toContain('overview did not answer in time'));
     fireEvent.click(screen.getByTestId('overview-retry'));
     await waitFor(() => expect(screen.queryByTestId('overview-error')).toBeNull());

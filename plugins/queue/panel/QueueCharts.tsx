@@ -1,17 +1,27 @@
-// Queue depth (sampled every 10 s) and throughput (per minute) over the last hour.
+// Queue depth (sampled every 10 s) and throughput (per minute) over the last hour, on the kit's chart.
 import { useMemo } from 'react';
 import { useStore } from 'zustand';
+import { Chart, type ChartSeries } from '../../../sdk/panel/index.js';
 import type { QueueStore } from './queue-store.js';
-import { SeriesChart, type SeriesSpec } from './SeriesChart.js';
 
 const CHART_HEIGHT = 86;
-const COLOR = { ready: '#3dd6c6', leased: '#6aa8ff', waiting: '#a78bfa', failed: '#f0b23e', dead: '#f06363', succeeded: '#3ecf7a', enqueued: '#6aa8ff' };
+const HOUR_S = 3600;
+/** One colour per meaning across both charts (theme variables, so light and dark both read). */
+const COLOR = {
+  ready: 'var(--reef-chart-1)',
+  leased: 'var(--reef-chart-2)',
+  enqueued: 'var(--reef-chart-2)',
+  waiting: 'var(--reef-chart-5)',
+  failed: 'var(--reef-chart-4)',
+  dead: 'var(--reef-chart-3)',
+  succeeded: 'var(--reef-chart-6)',
+};
 
 export function QueueCharts({ store }: { store: QueueStore }) {
   const series = useStore(store, (s) => s.series);
   const depth = useMemo(() => {
     const d = series?.depth ?? [];
-    const specs: SeriesSpec[] = [
+    const specs: ChartSeries[] = [
       { label: 'ready', color: COLOR.ready, values: d.map((s) => s.ready) },
       { label: 'leased', color: COLOR.leased, values: d.map((s) => s.leased) },
       { label: 'waiting', color: COLOR.waiting, values: d.map((s) => s.scheduled + s.blocked) },
@@ -22,7 +32,7 @@ export function QueueCharts({ store }: { store: QueueStore }) {
   }, [series?.depth]);
   const throughput = useMemo(() => {
     const t = series?.throughput ?? [];
-    const specs: SeriesSpec[] = [
+    const specs: ChartSeries[] = [
       { label: 'enqueued', color: COLOR.enqueued, values: t.map((s) => s.enqueued) },
       { label: 'succeeded', color: COLOR.succeeded, values: t.map((s) => s.succeeded) },
       { label: 'failed', color: COLOR.failed, values: t.map((s) => s.failed) },
@@ -35,11 +45,11 @@ export function QueueCharts({ store }: { store: QueueStore }) {
     <>
       <section className="qp-card qp-card--chart">
         <h3 className="qp-card__title">Depth · last hour</h3>
-        <SeriesChart testId="queue-depth-chart" times={depth.times} series={depth.specs} height={CHART_HEIGHT} empty="The first depth sample arrives within 10 seconds." />
+        <Chart testId="queue-depth-chart" times={depth.times} series={depth.specs} height={CHART_HEIGHT} windowSeconds={HOUR_S} empty="The first depth sample arrives within 10 seconds." />
       </section>
       <section className="qp-card qp-card--chart">
         <h3 className="qp-card__title">Throughput per minute · last hour</h3>
-        <SeriesChart testId="queue-throughput-chart" times={throughput.times} series={throughput.specs} height={CHART_HEIGHT} empty="No task has moved in the last hour." />
+        <Chart testId="queue-throughput-chart" times={throughput.times} series={throughput.specs} height={CHART_HEIGHT} windowSeconds={HOUR_S} empty="No task has moved in the last hour." />
       </section>
     </>
   );

@@ -1,5 +1,6 @@
 // The Tasks panel with a fake PanelApi: filters reach the request, live events change rows, bulk needs a counted confirmation, details show history.
 import * as React from 'react';
+import { ui } from '../../../sdk/panel/index.js';
 import { act, cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ReefError } from '../../../sdk/index.js';
@@ -50,7 +51,7 @@ function setup(overrides: Partial<Record<string, (body: Record<string, unknown>)
         throw new ReefError('not_found', subject);
     }
   });
-  render(<QueuePanel api={fake.api} pluginId="queue" panelId="tasks" React={React} />);
+  render(<QueuePanel api={fake.api} pluginId="queue" panelId="tasks" React={React} ui={ui} />);
   return fake;
 }
 

@@ -2,7 +2,7 @@
 import { useCallback, useEffect, useState, type KeyboardEvent } from 'react';
 import { useStore } from 'zustand';
 import type { PanelProps } from '../../../sdk/index.js';
-import { ConfirmDialog } from './ConfirmDialog.js';
+import { BulkConfirmDialog } from './BulkConfirmDialog.js';
 import { FilterBar } from './FilterBar.js';
 import { isFiltered, totalFromCounts, EMPTY_FILTER } from './filters.js';
 import { formatCount } from './format.js';
@@ -146,7 +146,7 @@ export default function QueuePanel({ api }: PanelProps) {
         )}
       </div>
 
-      {bulk.confirmation && <ConfirmDialog confirmation={bulk.confirmation} onConfirm={bulk.confirm} onCancel={bulk.dismiss} />}
+      {bulk.confirmation && <BulkConfirmDialog confirmation={bulk.confirmation} onConfirm={bulk.confirm} onCancel={bulk.dismiss} />}
     </div>
   );
 }

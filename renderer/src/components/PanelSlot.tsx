@@ -3,6 +3,7 @@ import * as React from 'react';
 import { Suspense, useEffect, useState } from 'react';
 import { ReefError } from '../../../sdk/errors.js';
 import type { PanelContribution } from '../../../sdk/manifest.js';
+import { ui } from '../../../sdk/panel/ui/index.js';
 import { loadPanel, loadedPanel, type PanelComponent, type PanelSource } from '../panels/panel-modules.js';
 import { useServices } from '../services/services.js';
 import { PanelErrorBoundary, PanelErrorView, RenderedMarker } from './PanelErrorBoundary.js';
@@ -51,7 +52,7 @@ export function PanelSlot({ pluginId, panel }: { pluginId: string; panel: PanelC
       ) : Panel ? (
         <PanelErrorBoundary key={attempt} title={`${panel.title} crashed`} onRetry={retry}>
           <Suspense fallback={loading}>
-            <Panel api={services.panelApi(pluginId)} pluginId={pluginId} panelId={panel.id} React={React} />
+            <Panel api={services.panelApi(pluginId)} pluginId={pluginId} panelId={panel.id} React={React} ui={ui} />
             <RenderedMarker />
           </Suspense>
         </PanelErrorBoundary>

@@ -1,0 +1,10 @@
+// The panel UI kit: the components every panel shares, themed by the shell's CSS variables (light and dark).
+import './kit.css';
+import type { PanelKit } from '../kit-types.js';
+import { Chart } from './Chart.js';
+import { ConfirmDialog } from './ConfirmDialog.js';
+
+export { Chart, ConfirmDialog };
+
+/** The whole kit as one object: what the shell hands every panel as `props.ui`. @since 0.2.0 */
+export const ui: PanelKit = { ConfirmDialog, Chart };
