@@ -15,7 +15,7 @@ import { migrations } from '../plugins/queue/host/index.js';
 import { PostgresTaskStore } from '../plugins/queue/host/postgres-store.js';
 import { EnqueueSchema } from '../plugins/queue/host/schemas.js';
 import { SqliteTaskStore } from '../plugins/queue/host/sqlite-store.js';
-import type { SqlTaskStore } from '../plugins/queue/host/store.js';
+import type { TaskStore } from '../plugins/queue/host/store.js';
 import { startPostgres } from '../test/harness/postgres.js';
 import { tempDir } from '../test/harness/tmp.js';
 import { startReef } from '../test/harness/reef-process.js';
@@ -131,7 +131,7 @@ async function drainPrefetched(
 
 async function storeRows(
   label: string,
-  makeStore: () => Promise<{ store: SqlTaskStore; reset(): Promise<void> }>,
+  makeStore: () => Promise<{ store: TaskStore; reset(): Promise<void> }>,
   concurrency: readonly number[] = CONCURRENCY,
 ): Promise<Row[]> {
   const rows: Row[] = [];

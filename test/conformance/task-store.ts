@@ -10,6 +10,8 @@ import { refused } from '../harness/refusal.js';
 export interface StoreFixture {
   /** A store on empty tables; the retry policy backs off by ~1 ms so tests need not wait. */
   fresh(): Promise<TaskStore>;
+  /** Adds a schedule row with this id to the fresh store's tables (schedule slots refer to one). */
+  addSchedule(id: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -352,6 +354,71 @@ export function taskStoreConformance(name: string, makeFixture: () => Promise<St
       const untagged = (await store.enqueue(enqueueInput({}), 'op')).task;
       const got = await store.claim({ queues: ['q'], worker: 'w', max: 10, leaseMs: 30_000, excludeProducts: ['atlas'] });
       expect(got.map((t) => t.id).sort()).toEqual([other.id, untagged.id].sort());
+    });
+
+    it('counts and applies a bulk action in chunks, to the states it allows only', async () => {
+      const made = [];
+      for (let i = 0; i < 5; i++) made.push((await store.enqueue(enqueueInput({ tags: { product: i < 3 ? 'a' : 'b' } }), 'op')).task);
+      const leased = await claimOne();
+      expect(leased.id).toBe(made[0]?.id);
+      await store.enqueue(enqueueInput({ queue: 'other' }), 'op');
+      expect(await store.bulkCount('cancel', { queue: 'q' })).toBe(5);
+      expect(await store.bulkCount('cancel', { queue: 'q', 'tag.product': 'a' })).toBe(3);
+      expect(await store.bulkCount('retry', { queue: 'q' })).toBe(0);
+      // Retry applies to no state a filter on ready names: nothing matches.
+      expect(await store.bulkCount('retry', { queue: 'q', state: ['ready'] })).toBe(0);
+      const first = await store.bulkChunk('cancel', { queue: 'q' }, 2);
+      expect(first.map((t) => t.id).sort()).toEqual([made[0]?.id, made[1]?.id]);
+      expect(first.every((t) => t.state === 'cancelled')).toBe(true);
+      const rest = await store.bulkChunk('cancel', { queue: 'q' }, 10);
+      expect(rest).toHaveLength(3);
+      expect(await store.bulkChunk('cancel', { queue: 'q' }, 10)).toEqual([]);
+      expect((await store.get((await store.list(list({ queue: 'other' }))).tasks[0]?.id ?? ''))?.state).toBe('ready');
+      // The lease of a cancelled task is worthless, and a bulk retry brings all five back.
+      expect((await refused(store.complete(leased.id, leased.leaseToken, null))).code).toBe('lease_lost');
+      expect(await store.bulkCount('retry', { queue: 'q' })).toBe(5);
+      const retried = await store.bulkChunk('retry', { queue: 'q' });
+      expect(retried.map((t) => [t.state, t.attempts])).toEqual(Array.from({ length: 5 }, () => ['ready', 0]));
+      expect((await store.history(leased.id)).map((e) => e.state)).toEqual(['ready', 'leased', 'cancelled', 'ready']);
+    });
+
+    it('enqueues one task per schedule slot, however many times the slot is asked for', async () => {
+      await fixture.addSchedule('s_1');
+      await fixture.addSchedule('s_2');
+      const task = { queue: 'q', type: 't', payload: { s: 1 }, priority: 0, maxAttempts: 5, tags: {} };
+      const [a, b] = await Promise.all([store.enqueueForSlot('s_1', 1000, task, 'schedule:x'), store.enqueueForSlot('s_1', 1000, task, 'schedule:x')]);
+      const made = [a, b].filter((t) => t !== undefined);
+      expect(made).toHaveLength(1);
+      expect(made[0]).toMatchObject({ queue: 'q', state: 'ready', payload: { s: 1 } });
+      expect(await store.enqueueForSlot('s_1', 1000, task, 'schedule:x')).toBeUndefined();
+      expect(await store.enqueueForSlot('s_1', 2000, task, 'schedule:x')).toMatchObject({ state: 'ready' });
+      expect(await store.enqueueForSlot('s_2', 1000, task, 'schedule:y')).toMatchObject({ state: 'ready' });
+      expect((await store.list(list())).tasks).toHaveLength(3);
+    });
+
+    it('lists the limits as set, and reads a change made elsewhere', async () => {
+      expect(await store.listLimits()).toEqual([]);
+      const limit = { kind: 'queue', name: 'q', paused: true, maxInFlight: 3, maxDepth: null } as const;
+      expect(await store.setLimit(limit)).toEqual(limit);
+      await store.setLimit({ kind: 'product', name: 'p', paused: false, maxInFlight: null, maxDepth: 7 });
+      await store.setLimit({ ...limit, paused: false });
+      const limits = await store.listLimits();
+      expect([...limits].sort((x, y) => (x.kind < y.kind ? -1 : 1))).toEqual([
+        { kind: 'product', name: 'p', paused: false, maxInFlight: null, maxDepth: 7 },
+        { ...limit, paused: false },
+      ]);
+    });
+
+    it('claims tasks of equal priority and runAt oldest id first, one claim or many, across queues under limits', async () => {
+      const runAt = new Date(Date.now() - 5000).toISOString();
+      const made: string[] = [];
+      for (let i = 0; i < 6; i++) made.push((await store.enqueue(enqueueInput({ queue: i % 2 ? 'b' : 'a', runAt }), 'op')).task.id);
+      const one = await store.claim({ queues: ['a', 'b'], worker: 'w', max: 3, leaseMs: 30_000 });
+      expect(one.map((t) => t.id)).toEqual(made.slice(0, 3));
+      // The same order when an in-flight limit makes the claim count queue by queue.
+      await store.setLimit({ kind: 'queue', name: 'a', paused: false, maxInFlight: 10, maxDepth: null });
+      const limited = await store.claim({ queues: ['a', 'b'], worker: 'w', max: 3, leaseMs: 30_000 });
+      expect(limited.map((t) => t.id)).toEqual(made.slice(3));
     });
 
     it('never leases one task to two claimers at once', async () => {

@@ -14,7 +14,7 @@ import { migrations, tables } from '../../plugins/queue/host/index.js';
 import { PostgresTaskStore } from '../../plugins/queue/host/postgres-store.js';
 import { EnqueueSchema, ListSchema } from '../../plugins/queue/host/schemas.js';
 import { SqliteTaskStore } from '../../plugins/queue/host/sqlite-store.js';
-import type { SqlTaskStore } from '../../plugins/queue/host/store.js';
+import type { TaskStore } from '../../plugins/queue/host/store.js';
 import { postgresOrSkip, startPostgres, type RunningPostgres } from '../harness/postgres.js';
 import { tempDir, type TempDir } from '../harness/tmp.js';
 
@@ -25,7 +25,7 @@ const plans = [
 ];
 
 /** Fills a store with TOTAL tasks spread over every state, through the store's own operations. */
-async function seed(store: SqlTaskStore): Promise<void> {
+async function seed(store: TaskStore): Promise<void> {
   const queues = ['build', 'test', 'deploy'];
   for (let i = 0; i < TOTAL; i += 1000) {
     const batch = Array.from({ length: Math.min(1000, TOTAL - i) }, (_, j) => {
@@ -57,8 +57,8 @@ async function seed(store: SqlTaskStore): Promise<void> {
   await store.setLimit({ kind: 'queue', name: 'deploy', paused: true, maxInFlight: 5, maxDepth: null });
 }
 
-async function sameReads(a: SqlTaskStore, b: SqlTaskStore): Promise<void> {
-  const counts = async (s: SqlTaskStore) => (await s.counts()).sort((x, y) => `${x.queue}${x.state}`.localeCompare(`${y.queue}${y.state}`));
+async function sameReads(a: TaskStore, b: TaskStore): Promise<void> {
+  const counts = async (s: TaskStore) => (await s.counts()).sort((x, y) => `${x.queue}${x.state}`.localeCompare(`${y.queue}${y.state}`));
   expect(await counts(b)).toEqual(await counts(a));
   const states = new Set((await a.counts()).map((c) => c.state));
   expect(states).toEqual(new Set(['ready', 'scheduled', 'blocked', 'leased', 'succeeded', 'failed', 'dead', 'cancelled']));
@@ -78,7 +78,7 @@ describe.runIf(postgresOrSkip('reef migrate: SQLite to PostgreSQL'))('reef migra
   let dir: TempDir;
   let server: RunningPostgres;
   let source: SqliteDatabase;
-  let sourceStore: SqlTaskStore;
+  let sourceStore: TaskStore;
   beforeAll(async () => {
     dir = tempDir('reef-migrate-');
     server = await startPostgres();

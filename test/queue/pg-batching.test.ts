@@ -7,7 +7,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { PostgresDatabase, numberPlaceholders } from '../../main/db/postgres.js';
 import { pluginDatabase } from '../../main/db/plugin-database.js';
 import { QUEUE_MIGRATIONS } from '../../plugins/queue/host/migrations.js';
-import { PG_NOW, PostgresTaskStore, completeBatchSql } from '../../plugins/queue/host/postgres-store.js';
+import { PG_CLOCK, PostgresTaskStore, completeBatchSql } from '../../plugins/queue/host/postgres-store.js';
 import { EnqueueSchema } from '../../plugins/queue/host/schemas.js';
 import type { PluginDatabase } from '../../sdk/index.js';
 import { postgresOrSkip, startPostgres, type RunningPostgres } from '../harness/postgres.js';
@@ -162,7 +162,7 @@ describe.runIf(postgresOrSkip('PostgreSQL batching'))('PostgreSQL claims and com
       }),
     );
     const held = await store.claim({ queues: ['q'], worker: 'x', max: 10, leaseMs: 60_000 });
-    const [plan] = await db.query<{ 'QUERY PLAN': unknown }>(`EXPLAIN (FORMAT JSON) ${completeBatchSql(PG_NOW)}`, [
+    const [plan] = await db.query<{ 'QUERY PLAN': unknown }>(`EXPLAIN (FORMAT JSON) ${completeBatchSql(PG_CLOCK)}`, [
       held.map((t) => t.id),
       held.map((t) => t.leaseToken),
       held.map(() => null),

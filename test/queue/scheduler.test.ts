@@ -10,7 +10,7 @@ import { QUEUE_MIGRATIONS } from '../../plugins/queue/host/migrations.js';
 import { PostgresTaskStore } from '../../plugins/queue/host/postgres-store.js';
 import { ScheduleInputSchema, Scheduler, slotsBetween } from '../../plugins/queue/host/scheduler.js';
 import { SqliteTaskStore } from '../../plugins/queue/host/sqlite-store.js';
-import type { SqlTaskStore } from '../../plugins/queue/host/store.js';
+import type { TaskStore } from '../../plugins/queue/host/store.js';
 import { postgresOrSkip, startPostgres } from '../harness/postgres.js';
 import { tempDir } from '../harness/tmp.js';
 
@@ -20,7 +20,7 @@ const schedule = (body: Record<string, unknown>) => ScheduleInputSchema.parse({ 
 interface Opened {
   db: Database;
   pdb: PluginDatabase;
-  store: (pdb: PluginDatabase) => SqlTaskStore;
+  store: (pdb: PluginDatabase) => TaskStore;
 }
 
 interface Backend {
@@ -35,7 +35,7 @@ function schedulerSuite(name: string, makeBackend: () => Promise<Backend>) {
   describe(`Scheduler: ${name}`, () => {
     let backend: Backend;
     let pdb: PluginDatabase;
-    let makeStore: (pdb: PluginDatabase) => SqlTaskStore;
+    let makeStore: (pdb: PluginDatabase) => TaskStore;
     let clock = T0;
     const now = () => clock;
     beforeAll(async () => {

@@ -9,7 +9,7 @@ import { Scheduler } from './scheduler.js';
 import { QueueStats } from './stats.js';
 import { ReadySignal } from './ready-signal.js';
 import { FleetGate } from './fleet.js';
-import type { SqlTaskStore } from './store.js';
+import type { TaskStore } from './store.js';
 import { ClaimWaiters } from './waiters.js';
 
 
@@ -29,7 +29,7 @@ export async function activate(ctx: PluginContext): Promise<void> {
   const db = ctx.db;
   if (!db) throw new ReefError('unavailable', 'the queue needs a database (permissions.database)');
   await db.migrate(migrations);
-  const store: SqlTaskStore = db.dialect === 'postgres' ? new PostgresTaskStore(db) : new SqliteTaskStore(db);
+  const store: TaskStore = db.dialect === 'postgres' ? new PostgresTaskStore(db) : new SqliteTaskStore(db);
   const waiters = new ClaimWaiters();
   const scheduler = new Scheduler(db, store, ctx.now);
   const signal = new ReadySignal(waiters, db.notifications, (err) => ctx.log.warn('NOTIFY failed', { err: String(err) }));

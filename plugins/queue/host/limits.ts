@@ -57,6 +57,12 @@ export class LimitCache {
     this.generation++;
   }
 
+  /** Reads the limits afresh through the database and keeps them as the new copy. */
+  reload(): Promise<Limit[]> {
+    this.invalidate();
+    return this.refresh();
+  }
+
   private refresh(): Promise<Limit[]> {
     if (this.refreshing?.generation === this.generation) return this.refreshing.promise;
     const entry = { generation: this.generation, promise: this.store(this.generation, readLimits(this.db)) };
@@ -79,13 +85,14 @@ export class LimitCache {
   }
 }
 
-export async function upsertLimit(tx: SqlExecutor, now: string, limit: Limit): Promise<void> {
+/** Writes one limit; `clock` is the dialect's clock expression. */
+export async function upsertLimit(tx: SqlExecutor, clock: string, limit: Limit): Promise<void> {
   const updated = await tx.execute(
-    `UPDATE queue_limits SET paused = ?, max_in_flight = ?, max_depth = ?, updated_at = ${now} WHERE kind = ? AND name = ?`,
+    `UPDATE queue_limits SET paused = ?, max_in_flight = ?, max_depth = ?, updated_at = ${clock} WHERE kind = ? AND name = ?`,
     [limit.paused ? 1 : 0, limit.maxInFlight, limit.maxDepth, limit.kind, limit.name],
   );
   if (updated.changes === 0) {
-    await tx.execute(`INSERT INTO queue_limits (kind, name, paused, max_in_flight, max_depth, updated_at) VALUES (?, ?, ?, ?, ?, ${now})`, [
+    await tx.execute(`INSERT INTO queue_limits (kind, name, paused, max_in_flight, max_depth, updated_at) VALUES (?, ?, ?, ?, ?, ${clock})`, [
       limit.kind,
       limit.name,
       limit.paused ? 1 : 0,

@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { ReefError, storableText, type PluginDatabase, type Row } from '../../../sdk/index.js';
 import { EnqueueSchema, type Task } from './schemas.js';
-import type { SqlTaskStore } from './store.js';
+import type { TaskStore } from './store.js';
 
 export const ScheduleInputSchema = z
   .object({
@@ -74,7 +74,7 @@ export function slotsBetween(s: Pick<Schedule, 'cron' | 'timezone'>, after: numb
 export class Scheduler {
   constructor(
     private readonly db: PluginDatabase,
-    private readonly store: SqlTaskStore,
+    private readonly store: TaskStore,
     private readonly now: () => number = Date.now,
     /** With `skip`, a slot this recent still runs (it is late, not missed). */
     private readonly graceMs = 60_000,

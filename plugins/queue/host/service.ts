@@ -18,11 +18,11 @@ import {
 } from './schemas.js';
 import { FleetGate, NO_CONTROLS } from './fleet.js';
 import { ScheduleInputSchema, type Scheduler } from './scheduler.js';
-import type { SqlTaskStore } from './store.js';
+import type { TaskStore } from './store.js';
 import type { ClaimWaiters } from './waiters.js';
 
 export interface QueueServiceDeps {
-  store: SqlTaskStore;
+  store: TaskStore;
   scheduler: Scheduler;
   waiters: ClaimWaiters;
   publish: (subject: string, body: unknown) => Promise<void>;

@@ -1,32 +1,41 @@
 /**
- * The single-box TaskStore. The claims and completions that arrive in one turn of the event
- * loop share one BEGIN IMMEDIATE transaction (see `turn`); anything else is one transaction each.
+ * The single box's dialect of the task store. The claims and completions that arrive in one
+ * turn of the event loop share one BEGIN IMMEDIATE transaction (see `turn`); anything else is
+ * one transaction each.
  */
-import type { Row, SqlExecutor } from '../../../sdk/index.js';
+import type { PluginDatabase, Row, SqlExecutor } from '../../../sdk/index.js';
 import { Batcher } from './batcher.js';
-import { SqlTaskStore, type ClaimArgs } from './store.js';
-import { json } from './task-row.js';
+import { CLAIM_ORDER, byClaimOrder, claimLimit, claimableWhere, newLeaseTokenPrefix, recordEvents } from './claim-sql.js';
+import type { Completion, StoreDialect } from './dialect.js';
+import { SqlTaskStore } from './sql-task-store.js';
+import { DEFAULT_RETRY, type ClaimRequest, type RetryPolicy } from './store.js';
+
+/** The database's clock in epoch ms. */
+export const SQLITE_CLOCK = "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)";
 
 /** One claim or completion of a turn; each is answered with the rows it changed. */
-type TurnOp = { kind: 'claim'; args: ClaimArgs } | { kind: 'complete'; id: string; leaseToken: string; result: string | null };
+type TurnOp = { kind: 'claim'; request: ClaimRequest } | { kind: 'complete'; completion: Completion };
 
-/** Event rows per INSERT: 6 parameters each, well under SQLite's 32,766. */
-const EVENTS_PER_INSERT = 500;
+/** The statements of a turn, built once: a per-call template string is built and hashed again for the statement cache. */
+const COMPLETE_SQL = `UPDATE queue_tasks SET state = 'succeeded', result = ?, lease_expires_at = NULL, updated_at = ${SQLITE_CLOCK}
+     WHERE id = ? AND lease_token = ? AND state = 'leased' AND lease_expires_at > ${SQLITE_CLOCK}
+     RETURNING *`;
 
-/**
- * A claim's LIMIT, written into the statement rather than bound. SQLite reads a bound LIMIT of
- * an IN (SELECT …) while planning, so it marks the statement to be compiled again whenever
- * that parameter is bound: every claim was re-prepared, 40 of its 55 µs. A few hundred
- * distinct texts at most, each compiled once into the statement cache (main/db/sqlite.ts).
- */
-function claimLimit(n: number): string {
-  if (!Number.isSafeInteger(n) || n < 0) throw new Error(`a claim's limit must be a count, not ${n}`);
-  return `LIMIT ${n}`;
-}
+export class SqliteDialect implements StoreDialect {
+  readonly name = 'sqlite' as const;
+  readonly clockSql = SQLITE_CLOCK;
 
-export class SqliteTaskStore extends SqlTaskStore {
-  readonly dialect = 'sqlite' as const;
-  protected readonly now = "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)";
+  constructor(private readonly db: PluginDatabase) {}
+
+  async lockForLimits(): Promise<void> {
+    // db.transaction is BEGIN IMMEDIATE on SQLite: the database's write lock is held already.
+  }
+
+  async claimInTransaction(tx: SqlExecutor, request: ClaimRequest): Promise<Row[]> {
+    const rows = await this.leaseRows(tx, request);
+    await recordEvents(tx, rows);
+    return rows;
+  }
 
   /**
    * Where the time went (issue 10.4): a commit writes every page the transaction dirtied to
@@ -38,12 +47,12 @@ export class SqliteTaskStore extends SqlTaskStore {
    */
   private readonly turn = new Batcher<TurnOp, Row[]>((ops) => this.db.transaction((tx) => this.runTurn(tx, ops)));
 
-  protected override fastClaim(args: ClaimArgs): Promise<Row[]> {
-    return this.turn.call({ kind: 'claim', args });
+  claimBatched(request: ClaimRequest): Promise<Row[]> {
+    return this.turn.call({ kind: 'claim', request });
   }
 
-  protected override completeRows(id: string, leaseToken: string, result: unknown): Promise<Row[]> {
-    return this.turn.call({ kind: 'complete', id, leaseToken, result: json(result) });
+  completeBatched(completion: Completion): Promise<Row[]> {
+    return this.turn.call({ kind: 'complete', completion });
   }
 
   private async runTurn(tx: SqlExecutor, ops: TurnOp[]): Promise<Row[][]> {
@@ -51,49 +60,46 @@ export class SqliteTaskStore extends SqlTaskStore {
     const changed: Row[] = [];
     // In arrival order: the first claimer of a turn gets the first task in claim order.
     for (const op of ops) {
-      const rows = op.kind === 'claim' ? await this.leaseRows(tx, op.args) : await this.markSucceeded(tx, op);
+      const rows =
+        op.kind === 'claim'
+          ? await this.leaseRows(tx, op.request)
+          : await tx.query(COMPLETE_SQL, [op.completion.result, op.completion.id, op.completion.leaseToken]);
       out.push(rows);
       changed.push(...rows);
     }
-    for (let i = 0; i < changed.length; i += EVENTS_PER_INSERT) await this.recordEvents(tx, changed.slice(i, i + EVENTS_PER_INSERT));
+    await recordEvents(tx, changed);
     return out;
   }
 
-  /** The statements of a turn, built once: a per-call template string is built and hashed again for the statement cache. */
-  private readonly completeSql = `UPDATE queue_tasks SET state = 'succeeded', result = ?, lease_expires_at = NULL, updated_at = ${this.now}
-     WHERE id = ? AND lease_token = ? AND state = 'leased' AND lease_expires_at > ${this.now}
-     RETURNING *`;
   private readonly claimSql = new Map<string, string>();
 
-  private markSucceeded(tx: SqlExecutor, op: { id: string; leaseToken: string; result: string | null }): Promise<Row[]> {
-    return tx.query(this.completeSql, [op.result, op.id, op.leaseToken]);
-  }
-
-  /** Leases up to `a.max` tasks without writing their events (the caller does). */
-  private leaseRows(tx: SqlExecutor, a: ClaimArgs): Promise<Row[]> {
-    const key = `${a.queues.length}|${a.excludeProducts.length}|${a.max}`;
+  /**
+   * Leases up to `request.max` tasks without writing their events (the caller does); rows in
+   * claim order (UPDATE … RETURNING has none of its own).
+   */
+  private async leaseRows(tx: SqlExecutor, request: ClaimRequest): Promise<Row[]> {
+    const excluded = request.excludeProducts ?? [];
+    const key = `${request.queues.length}|${excluded.length}|${request.max}`;
     let sql = this.claimSql.get(key);
     if (sql === undefined) {
-      sql = `UPDATE queue_tasks SET ${this.claimUpdateSet()}
+      sql = `UPDATE queue_tasks SET state = 'leased', attempts = attempts + 1, lease_token = CAST(? AS TEXT) || id, worker = ?,
+         lease_expires_at = ${SQLITE_CLOCK} + ?, updated_at = ${SQLITE_CLOCK}, progress = NULL
        WHERE id IN (
          SELECT id FROM queue_tasks
-         WHERE ${this.claimableWhere(a.queues.map(() => '?').join(', '), a.excludeProducts)}
-         ORDER BY priority DESC, run_at, id ${claimLimit(a.max)})
+         WHERE ${claimableWhere(SQLITE_CLOCK, 'in', request.queues.length, excluded.length)}
+         ORDER BY ${CLAIM_ORDER} ${claimLimit(request.max)})
        RETURNING *`;
       if (this.claimSql.size >= 1000) this.claimSql.clear();
       this.claimSql.set(key, sql);
     }
-    return tx.query(sql, [a.token, a.worker, a.leaseMs, ...a.queues, ...a.excludeProducts]);
+    const rows = await tx.query(sql, [newLeaseTokenPrefix(), request.worker, request.leaseMs, ...request.queues, ...excluded]);
+    return rows.length > 1 ? rows.sort(byClaimOrder) : rows;
   }
+}
 
-  // db.transaction is BEGIN IMMEDIATE on SQLite: the write lock is taken before the read.
-  protected async claimRows(tx: SqlExecutor, a: ClaimArgs): Promise<Row[]> {
-    const rows = await this.leaseRows(tx, a);
-    await this.recordEvents(tx, rows);
-    return rows;
-  }
-
-  protected async lockForLimits(): Promise<void> {
-    // BEGIN IMMEDIATE already holds the database's write lock.
+/** The SQLite task store: SqlTaskStore with the SQLite dialect. */
+export class SqliteTaskStore extends SqlTaskStore {
+  constructor(db: PluginDatabase, retryPolicy: RetryPolicy = DEFAULT_RETRY) {
+    super(db, new SqliteDialect(db), retryPolicy);
   }
 }

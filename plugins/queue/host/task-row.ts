@@ -54,9 +54,4 @@ export function claimedFromRow(row: Row): ClaimedTask {
   return task;
 }
 
-/** Highest priority first, then the earliest runAt, then the oldest id. */
-export function claimOrder(a: Row, b: Row): number {
-  return Number(b.priority) - Number(a.priority) || Number(a.run_at) - Number(b.run_at) || String(a.id).localeCompare(String(b.id));
-}
-
 export const json = (v: unknown): string | null => (v === undefined ? null : JSON.stringify(v));

@@ -1,0 +1,39 @@
+/** The WHERE clause of a list filter, shared by listing and the bulk actions. */
+import type { TaskState } from './schemas.js';
+import { BULK_STATES, type BulkAction, type BulkFilter } from './store.js';
+import { placeholders } from './claim-sql.js';
+
+export function filterWhere(filter: BulkFilter): { sql: string; params: unknown[] } {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  if (filter.state?.length) {
+    where.push(`state IN (${placeholders(filter.state.length)})`);
+    params.push(...filter.state);
+  }
+  const equal: Array<[string, string | undefined]> = [
+    ['queue', filter.queue],
+    ['type', filter.type],
+    ['product', filter['tag.product']],
+    ['agent', filter['tag.agent']],
+    ['model', filter['tag.model']],
+  ];
+  for (const [column, value] of equal) {
+    if (!value) continue;
+    where.push(`${column} = ?`);
+    params.push(value);
+  }
+  if (filter.q) {
+    const like = `%${filter.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    where.push(`(id LIKE ? ESCAPE '\\' OR type LIKE ? ESCAPE '\\' OR payload LIKE ? ESCAPE '\\' OR last_error LIKE ? ESCAPE '\\')`);
+    params.push(like, like, like, like);
+  }
+  return { sql: where.length ? where.join(' AND ') : '1 = 1', params };
+}
+
+/** The tasks of `filter` that `action` applies to (its states only). */
+export function bulkWhere(action: BulkAction, filter: BulkFilter): { sql: string; params: unknown[] } {
+  const allowed: readonly TaskState[] = BULK_STATES[action];
+  const states = filter.state?.length ? filter.state.filter((st) => allowed.includes(st)) : [...allowed];
+  if (states.length === 0) return { sql: '1 = 0', params: [] };
+  return filterWhere({ ...filter, state: states });
+}
