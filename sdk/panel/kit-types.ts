@@ -58,8 +58,62 @@ export interface ChartProps {
   empty?: string;
 }
 
+/** What a badge's colour says. @since 0.2.0 */
+export type Tone = 'neutral' | 'accent' | 'ok' | 'info' | 'warn' | 'error';
+
+/** A state as a small pill: a glyph and a word, never colour alone. @since 0.2.0 */
+export interface StatusBadgeProps {
+  tone: Tone;
+  /** Shown before the text and hidden from screen readers (the text says it). */
+  glyph?: string;
+  children: ReactNode;
+  /** Heavier weight, for states that need a look (dead, expired). */
+  emphasis?: boolean;
+  testId?: string;
+  data?: DataAttributes;
+}
+
+/** What a panel shows where it has nothing yet: what that means and what to do about it. @since 0.2.0 */
+export interface EmptyStateProps {
+  title: ReactNode;
+  /** Explanations, an example, a button. */
+  children?: ReactNode;
+  /** `card` draws a dashed frame (the whole panel is empty); `plain` sits inside a card or table. */
+  variant?: 'card' | 'plain';
+  testId?: string;
+}
+
+/** One figure with its label, e.g. requests per second. @since 0.2.0 */
+export interface StatCardProps {
+  label: ReactNode;
+  value: ReactNode;
+  /** Colours the value (e.g. `error` when errors are above zero). */
+  tone?: Tone;
+  /** After the value: a unit, a total, a badge. */
+  children?: ReactNode;
+  testId?: string;
+}
+
+/** One keyboard hint: the keys (each in its own <kbd>, joined by "/") and what they do. @since 0.2.0 */
+export interface KeyHint {
+  keys: string[];
+  label: string;
+}
+
+/** @since 0.2.0 */
+export interface KeyHintsProps {
+  hints: KeyHint[];
+  /** Words before the hints, e.g. "Live from the queue." */
+  lead?: ReactNode;
+  testId?: string;
+}
+
 /** Everything the kit offers a panel, as handed to third-party panels in `props.ui`. @since 0.2.0 */
 export interface PanelKit {
   ConfirmDialog: ComponentType<ConfirmDialogProps>;
   Chart: ComponentType<ChartProps>;
+  StatusBadge: ComponentType<StatusBadgeProps>;
+  EmptyState: ComponentType<EmptyStateProps>;
+  StatCard: ComponentType<StatCardProps>;
+  KeyHints: ComponentType<KeyHintsProps>;
 }

@@ -1,5 +1,6 @@
 // One agent: liveness by colour and by glyph and word, what it is doing, how long since its heartbeat, and its controls.
 import { memo } from 'react';
+import { StatusBadge } from '../../../sdk/panel/index.js';
 import { useSecond, type SecondClock } from './clock.js';
 import type { ControlRequest } from './controls.js';
 import { formatAge } from './format.js';
@@ -52,9 +53,9 @@ export const AgentCard = memo(function AgentCard({
           <span aria-hidden="true">{LIVENESS_GLYPH[agent.liveness]}</span> {agent.liveness}
         </span>
         {reason && (
-          <span className={`ag-badge ag-badge--${agent.control}`} data-testid={`agent-badge-${agent.id}`}>
+          <StatusBadge tone={agent.control === 'paused' ? 'warn' : 'info'} testId={`agent-badge-${agent.id}`}>
             {reason}
-          </span>
+          </StatusBadge>
         )}
       </header>
       <div className="ag-card__id" title={agent.id}>

@@ -1,6 +1,7 @@
 // No agent has sent a heartbeat yet: show how to send one, over HTTP and over NATS.
 import { useState } from 'react';
 import type { PanelApi } from '../../../sdk/index.js';
+import { EmptyState as KitEmptyState } from '../../../sdk/panel/index.js';
 
 function origin(): string {
   const o = typeof window === 'undefined' ? '' : window.location.origin;
@@ -23,8 +24,7 @@ export function EmptyState({ api }: { api: PanelApi }) {
     );
   };
   return (
-    <section className="ag-empty" data-testid="agents-empty">
-      <h3 className="ag-empty__title">No agent has reported yet</h3>
+    <KitEmptyState variant="card" testId="agents-empty" title="No agent has reported yet">
       <p className="ag-dim">
         Agents appear here with their first heartbeat. Send one every <code>intervalMs</code> (default 10 s); an agent is stale after 2 missed
         heartbeats and offline after 5. Make a token with <code>reef token create --scope agent --name NAME</code>.
@@ -39,6 +39,6 @@ export function EmptyState({ api }: { api: PanelApi }) {
         Over NATS, publish the same body on <code data-testid="agents-empty-subject">reef.v1.agents.NAME.heartbeat</code>, and listen on{' '}
         <code>reef.v1.agents.NAME.control</code> and <code>reef.v1.agents.all.control</code> for pause, drain and resume.
       </p>
-    </section>
+    </KitEmptyState>
   );
 }

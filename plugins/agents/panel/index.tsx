@@ -2,7 +2,7 @@
 import { useCallback, useMemo, useRef, useState } from 'react';
 import { useStore } from 'zustand';
 import type { PanelProps } from '../../../sdk/index.js';
-import { ConfirmDialog } from '../../../sdk/panel/index.js';
+import { ConfirmDialog, StatusBadge } from '../../../sdk/panel/index.js';
 import { AgentCard, LIVENESS_GLYPH } from './AgentCard.js';
 import { AgentGrid } from './AgentGrid.js';
 import { AuditLog } from './AuditLog.js';
@@ -100,7 +100,7 @@ function Products({ rows, onControl }: { rows: ProductRow[]; onControl(req: Cont
               <span className="ag-dim ag-product__count" title={`${p.online} of ${p.total} online`}>
                 {p.online}/{p.total}
               </span>
-              {p.paused && <span className="ag-badge ag-badge--paused">paused</span>}
+              {p.paused && <StatusBadge tone="warn">paused</StatusBadge>}
               <span className="ag-product__actions">
                 {p.paused ? (
                   <button type="button" className="ag-button ag-button--small" data-testid={`agents-resume-product-${p.name}`} onClick={() => onControl({ action: 'resume', scope: 'product', name: p.name })}>

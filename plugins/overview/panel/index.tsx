@@ -1,6 +1,7 @@
 // Overview panel: the host at a glance — host facts, plugins and their states, refused manifests, live bus traffic.
 import { useCallback, useEffect, useState } from 'react';
 import type { HostInfo, ManifestProblem, PanelProps, PluginStatus } from '../../../sdk/index.js';
+import { StatCard, StatusBadge, type Tone } from '../../../sdk/panel/index.js';
 import type { TrafficSample } from '../host/index.js';
 import { TrafficChart } from './TrafficChart.js';
 import './overview.css';
@@ -59,6 +60,10 @@ function HostCard({ host, now }: { host: HostInfo; now: number }) {
   );
 }
 
+/** A plugin's state as a badge: a glyph and the word, so it never relies on colour alone. */
+const STATE_TONE: Record<PluginStatus['state'], Tone> = { active: 'ok', failed: 'error', activating: 'warn', loaded: 'warn', inactive: 'neutral' };
+const STATE_GLYPH: Record<PluginStatus['state'], string> = { active: '●', failed: '✕', activating: '◌', loaded: '○', inactive: '–' };
+
 function PluginsTable({ plugins }: { plugins: PluginStatus[] }) {
   return (
     <section className="ov-card" data-testid="overview-plugins">
@@ -87,7 +92,9 @@ function PluginsTable({ plugins }: { plugins: PluginStatus[] }) {
                 </td>
                 <td className="ov-mono">{p.version}</td>
                 <td>
-                  <span className={`ov-state ov-state--${p.state}`}>{p.state}</span>
+                  <StatusBadge tone={STATE_TONE[p.state]} glyph={STATE_GLYPH[p.state]}>
+                    {p.state}
+                  </StatusBadge>
                 </td>
                 <td className="ov-dim">
                   {[
@@ -201,28 +208,13 @@ export default function OverviewPanel({ api }: PanelProps) {
       )}
 
       <div className="ov-kpis">
-        <div className="ov-kpi">
-          <div className="ov-kpi__label">Requests / s</div>
-          <div className="ov-kpi__value">{last ? last.requestsPerSec.toFixed(1) : '–'}</div>
-        </div>
-        <div className="ov-kpi">
-          <div className="ov-kpi__label">Publishes / s</div>
-          <div className="ov-kpi__value">{last ? last.publishesPerSec.toFixed(1) : '–'}</div>
-        </div>
-        <div className="ov-kpi">
-          <div className="ov-kpi__label">Errors / s</div>
-          <div className={`ov-kpi__value${last && last.errorsPerSec > 0 ? ' ov-error' : ''}`}>
-            {last ? last.errorsPerSec.toFixed(1) : '–'}
-          </div>
-        </div>
-        <div className="ov-kpi">
-          <div className="ov-kpi__label">Plugins active</div>
-          <div className="ov-kpi__value">
-            {active}
-            <span className="ov-dim">/{shownPlugins.length}</span>
-            {failed > 0 && <span className="ov-state ov-state--failed ov-kpi__tag">{failed} failed</span>}
-          </div>
-        </div>
+        <StatCard label="Requests / s" value={last ? last.requestsPerSec.toFixed(1) : '–'} />
+        <StatCard label="Publishes / s" value={last ? last.publishesPerSec.toFixed(1) : '–'} />
+        <StatCard label="Errors / s" value={last ? last.errorsPerSec.toFixed(1) : '–'} {...(last && last.errorsPerSec > 0 ? { tone: 'error' as const } : {})} />
+        <StatCard label="Plugins active" value={active}>
+          <span className="ov-dim">/{shownPlugins.length}</span>
+          {failed > 0 && <StatusBadge tone="error">{failed} failed</StatusBadge>}
+        </StatCard>
       </div>
 
       <div className="ov-grid">

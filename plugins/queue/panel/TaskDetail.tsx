@@ -1,7 +1,8 @@
 // The selected task in full: facts, payload and result, attempts, lease, error history and timeline, retry/cancel.
 import { useEffect, useState, type ReactNode } from 'react';
-import { errorMessage, formatAgo, formatTime, leaseExpired, prettyJson, stateLabel } from './format.js';
+import { errorMessage, formatAgo, formatTime, leaseExpired, prettyJson } from './format.js';
 import type { QueueService } from './queue-service.js';
+import { StateBadge, TaskStateBadge } from './StateBadge.js';
 import type { Task, TaskEvent } from './types.js';
 
 const RETRYABLE = new Set(['failed', 'dead', 'cancelled']);
@@ -42,7 +43,6 @@ function Fact({ label, children, tone }: { label: string; children: ReactNode; t
 export function TaskDetail({ task, service, now, onClose, onAction }: { task: Task; service: QueueService; now: number; onClose(): void; onAction(action: 'retry' | 'cancel', id: string): Promise<void> }) {
   const history = useHistory(service, task);
   const [busy, setBusy] = useState(false);
-  const label = stateLabel(task, now);
   const expired = leaseExpired(task, now);
   const errors = (history.events ?? []).filter((e) => e.error);
   const run = (action: 'retry' | 'cancel') => {
@@ -55,9 +55,7 @@ export function TaskDetail({ task, service, now, onClose, onAction }: { task: Ta
     <aside className="qp-detail" aria-label={`Task ${task.id}`} data-testid="queue-detail" data-task={task.id} data-state={task.state}>
       <header className="qp-detail__head">
         <div className="qp-detail__title">
-          <span className={`qp-state qp-state--${label.tone}`}>
-            <span aria-hidden="true">{label.glyph}</span> {label.text}
-          </span>
+          <TaskStateBadge task={task} now={now} />
           <span className="qp-mono qp-strong" title={task.id}>
             {task.id}
           </span>
@@ -154,7 +152,7 @@ export function TaskDetail({ task, service, now, onClose, onAction }: { task: Ta
             <ol className="qp-timeline">
               {history.events.map((e, i) => (
                 <li key={`${e.at}-${i}`} className={`qp-timeline__item qp-timeline__item--${e.state}`}>
-                  <span className={`qp-state qp-state--${e.state}`}>{e.state}</span>
+                  <StateBadge state={e.state} />
                   <span className="qp-dim">{formatTime(e.at)}</span>
                   <span className="qp-dim">attempt {e.attempt}</span>
                   {e.worker && <span className="qp-mono">{e.worker}</span>}

@@ -1,6 +1,7 @@
 // The task table's columns: what each shows and how wide it is (rows have a fixed height, so cells never wrap).
 import { createColumnHelper, type Column, type ColumnDef } from '@tanstack/react-table';
-import { formatAgo, shortId, stateLabel } from './format.js';
+import { formatAgo, shortId } from './format.js';
+import { TaskStateBadge } from './StateBadge.js';
 import type { Task } from './types.js';
 
 /** Read by cells that show times relative to now. */
@@ -19,14 +20,7 @@ export const COLUMNS: ColumnDef<Task, unknown>[] = [
     header: 'State',
     size: 128,
     minSize: 118,
-    cell: ({ row, table }) => {
-      const label = stateLabel(row.original, meta(table).now);
-      return (
-        <span className={`qp-state qp-state--${label.tone}`}>
-          <span aria-hidden="true">{label.glyph}</span> {label.text}
-        </span>
-      );
-    },
+    cell: ({ row, table }) => <TaskStateBadge task={row.original} now={meta(table).now} />,
   }),
   col.accessor('id', {
     header: 'Task',

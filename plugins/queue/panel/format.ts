@@ -17,7 +17,7 @@ export function leaseExpired(task: Task, now: number): boolean {
   return task.state === 'leased' && task.leaseExpiresAt !== undefined && Date.parse(task.leaseExpiresAt) < now;
 }
 
-export function stateLabel(task: Task, now: number): { glyph: string; text: string; tone: string } {
+export function stateLabel(task: Task, now: number): { glyph: string; text: string; tone: TaskState | 'expired' } {
   if (leaseExpired(task, now)) return { glyph: '⚠', text: 'lease expired', tone: 'expired' };
   return { glyph: STATE_GLYPH[task.state], text: task.state, tone: task.state };
 }

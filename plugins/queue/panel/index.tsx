@@ -2,6 +2,7 @@
 import { useCallback, useEffect, useState, type KeyboardEvent } from 'react';
 import { useStore } from 'zustand';
 import type { PanelProps } from '../../../sdk/index.js';
+import { EmptyState, KeyHints, type KeyHint } from '../../../sdk/panel/index.js';
 import { BulkConfirmDialog } from './BulkConfirmDialog.js';
 import { FilterBar } from './FilterBar.js';
 import { isFiltered, totalFromCounts, EMPTY_FILTER } from './filters.js';
@@ -15,6 +16,12 @@ import { TaskTable } from './TaskTable.js';
 import { useBulkAction } from './use-bulk-action.js';
 import { useQueueController } from './use-queue-controller.js';
 import './queue.css';
+
+const KEY_HINTS: KeyHint[] = [
+  { keys: ['j', 'k'], label: 'move' },
+  { keys: ['Enter'], label: 'opens' },
+  { keys: ['Esc'], label: 'closes' },
+];
 
 /** Relative times ("12s ago", lease countdowns) move on with this clock. */
 function useNow(everyMs: number): number {
@@ -58,27 +65,29 @@ function Total({ store }: { store: QueueStore }) {
   );
 }
 
-function EmptyState({ store }: { store: QueueStore }) {
+function QueueEmpty({ store }: { store: QueueStore }) {
   const filter = useStore(store, (s) => s.filter);
   const setFilter = useStore(store, (s) => s.setFilter);
   if (isFiltered(filter)) {
     return (
-      <div className="qp-empty" data-testid="queue-empty">
-        <p className="qp-strong">No tasks match these filters.</p>
-        <p className="qp-dim">New matching tasks appear here as they arrive.</p>
-        <button type="button" className="qp-button" data-testid="queue-empty-clear" onClick={() => setFilter(EMPTY_FILTER)}>
-          Clear filters
-        </button>
+      <div className="qp-empty">
+        <EmptyState testId="queue-empty" title="No tasks match these filters.">
+          <p className="qp-dim">New matching tasks appear here as they arrive.</p>
+          <button type="button" className="qp-button" data-testid="queue-empty-clear" onClick={() => setFilter(EMPTY_FILTER)}>
+            Clear filters
+          </button>
+        </EmptyState>
       </div>
     );
   }
   return (
-    <div className="qp-empty" data-testid="queue-empty">
-      <p className="qp-strong">No tasks yet — agents enqueue with POST /v1/tasks.</p>
+    <div className="qp-empty">
+      <EmptyState testId="queue-empty" title="No tasks yet — agents enqueue with POST /v1/tasks.">
       <pre className="qp-pre qp-empty__example">{`curl -X POST "$REEF_URL/v1/tasks" \\
   -H "authorization: Bearer $REEF_TOKEN" -H "content-type: application/json" \\
   -d '{"queue":"default","type":"build","payload":{"repo":"acme"},"tags":{"product":"acme","agent":"builder"}}'`}</pre>
       <p className="qp-dim">Tasks show up here the moment they are enqueued; workers take them with POST /v1/tasks/claim.</p>
+      </EmptyState>
     </div>
   );
 }
@@ -116,9 +125,7 @@ export default function QueuePanel({ api }: PanelProps) {
       <header className="qp-head">
         <div>
           <h2 className="qp-head__title">Tasks</h2>
-          <div className="qp-dim">
-            Live from the queue. <kbd>j</kbd>/<kbd>k</kbd> move, <kbd>Enter</kbd> opens, <kbd>Esc</kbd> closes.
-          </div>
+          <KeyHints lead="Live from the queue." hints={KEY_HINTS} />
         </div>
         <Total store={store} />
       </header>
@@ -140,7 +147,7 @@ export default function QueuePanel({ api }: PanelProps) {
       )}
 
       <div className={`qp-main${detailId ? ' qp-main--detail' : ''}`}>
-        <TaskTable store={store} now={now} compact={detailId !== null} onOpen={openDetail} onLoadMore={controller.loadMore} empty={<EmptyState store={store} />} />
+        <TaskTable store={store} now={now} compact={detailId !== null} onOpen={openDetail} onLoadMore={controller.loadMore} empty={<QueueEmpty store={store} />} />
         {detailId && detailTask && (
           <TaskDetail key={detailTask.id} task={detailTask} service={service} now={now} onClose={() => openDetail(null)} onAction={controller.runTaskAction} />
         )}
