@@ -26,8 +26,9 @@ export interface StoreDialect {
    */
   claimInTransaction(tx: SqlExecutor, request: ClaimRequest): Promise<Row[]>;
   /**
-   * A claim with no in-flight limit to count: it may share a statement (PostgreSQL) or a
-   * transaction (SQLite) with the claims and completions that arrive with it. Rows in claim order.
+   * A claim with no in-flight limit to count and no excluded product (the store sends the
+   * others to claimInTransaction): it may share a statement (PostgreSQL) or a transaction
+   * (SQLite) with the claims and completions that arrive with it. Rows in claim order.
    */
   claimBatched(request: ClaimRequest): Promise<Row[]>;
   /**

@@ -35,11 +35,11 @@ export class SqlTaskStore implements TaskStore {
 
   constructor(
     private readonly db: PluginDatabase,
-    private readonly sql: StoreDialect,
+    private readonly sqlDialect: StoreDialect,
     private readonly retryPolicy: RetryPolicy = DEFAULT_RETRY,
   ) {
-    this.dialect = sql.name;
-    this.clock = sql.clockSql;
+    this.dialect = sqlDialect.name;
+    this.clock = sqlDialect.clockSql;
     this.limits = new LimitCache(db);
   }
 
@@ -56,16 +56,16 @@ export class SqlTaskStore implements TaskStore {
 
   async claim(request: ClaimRequest): Promise<ClaimedTask[]> {
     const limits = await this.needsLimits(request);
-    if (!limits) return (await this.sql.claimBatched(request)).map(claimedFromRow);
+    if (!limits) return (await this.sqlDialect.claimBatched(request)).map(claimedFromRow);
     const rows = await this.db.transaction((tx) => this.claimWithinLimits(tx, request, limits));
     return rows.map(claimedFromRow);
   }
 
   /** A claim under in-flight limits: each queue takes what its limit and the products' leave. */
   private async claimWithinLimits(tx: SqlExecutor, request: ClaimRequest, limits: readonly Limit[]): Promise<Row[]> {
-    await this.sql.lockForLimits(tx);
+    await this.sqlDialect.lockForLimits(tx);
     const allowance = await inFlightAllowance(tx, limits, request.queues, request.max);
-    if (!allowance) return this.sql.claimInTransaction(tx, request);
+    if (!allowance) return this.sqlDialect.claimInTransaction(tx, request);
     const excluded = [...(request.excludeProducts ?? []), ...allowance.saturatedProducts];
     let remaining = Math.min(request.max, allowance.maxOverall);
     const out: Row[] = [];
@@ -73,7 +73,7 @@ export class SqlTaskStore implements TaskStore {
       if (remaining <= 0) break;
       const take = Math.min(remaining, allowance.perQueue.get(queue) ?? remaining);
       if (take <= 0) continue;
-      const got = await this.sql.claimInTransaction(tx, { ...request, excludeProducts: excluded, queues: [queue], max: take });
+      const got = await this.sqlDialect.claimInTransaction(tx, { ...request, excludeProducts: excluded, queues: [queue], max: take });
       out.push(...got);
       remaining -= got.length;
     }
@@ -93,11 +93,11 @@ export class SqlTaskStore implements TaskStore {
 
   async enqueue(input: EnqueueInput, enqueuedBy: string): Promise<{ task: Task; created: boolean }> {
     // The common enqueue (no key, no gates, no depth limit) is one statement where the dialect can.
-    if (this.sql.insertWithEvent && input.idempotencyKey === undefined && !input.gates?.length) {
+    if (this.sqlDialect.insertWithEvent && input.idempotencyKey === undefined && !input.gates?.length) {
       const limits = await this.limits.get();
       if (!limits.some((l) => l.maxDepth !== null)) {
         const insert = insertTaskSql(this.clock, input, { id: newTaskId(), hash: bodyHash(input), enqueuedBy, blocked: false, gates: [] });
-        return { task: taskFromRow(await this.sql.insertWithEvent(insert)), created: true };
+        return { task: taskFromRow(await this.sqlDialect.insertWithEvent(insert)), created: true };
       }
     }
     return retryKeyRace(() => this.db.transaction((tx) => insertTask(tx, this.clock, this.limits, input, enqueuedBy)));
@@ -155,7 +155,7 @@ export class SqlTaskStore implements TaskStore {
   }
 
   async complete(id: string, leaseToken: string, result: unknown): Promise<{ task: Task; changed: boolean }> {
-    const [row] = await this.sql.completeBatched({ id, leaseToken, result: json(result) });
+    const [row] = await this.sqlDialect.completeBatched({ id, leaseToken, result: json(result) });
     if (row) return { task: taskFromRow(row), changed: true };
     // Completing twice with the same token answers the same task.
     const again = await this.db.query("SELECT * FROM queue_tasks WHERE id = ? AND lease_token = ? AND state = 'succeeded'", [id, leaseToken]);
@@ -164,8 +164,8 @@ export class SqlTaskStore implements TaskStore {
   }
 
   async completeAndClaim(id: string, leaseToken: string, result: unknown, next: ClaimRequest): Promise<{ task: Task; changed: boolean; next: ClaimedTask[] }> {
-    if (this.sql.completeAndClaimBatched && !(await this.needsLimits(next))) {
-      const out = await this.sql.completeAndClaimBatched({ id, leaseToken, result: json(result) }, next);
+    if (this.sqlDialect.completeAndClaimBatched && !(await this.needsLimits(next))) {
+      const out = await this.sqlDialect.completeAndClaimBatched({ id, leaseToken, result: json(result) }, next);
       if (out) return { task: taskFromRow(out.done), changed: true, next: out.next.map(claimedFromRow) };
     }
     // Two steps: the completion, committed (or refused, or a repeat answered), then a claim.
