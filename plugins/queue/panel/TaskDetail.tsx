@@ -1,7 +1,7 @@
 // The selected task in full: facts, payload and result, attempts, lease, error history and timeline, retry/cancel.
 import { useEffect, useState, type ReactNode } from 'react';
 import { errorMessage, formatAgo, formatTime, leaseExpired, prettyJson } from './format.js';
-import type { QueueService } from './queue-service.js';
+import type { QueueClient } from './queue-client.js';
 import { StateBadge, TaskStateBadge } from './StateBadge.js';
 import type { Task, TaskEvent } from './types.js';
 
@@ -15,19 +15,19 @@ interface HistoryState {
 }
 
 /** The task's events; asked again whenever the task changes (its updatedAt moves). */
-function useHistory(service: QueueService, task: Task): HistoryState {
+function useHistory(client: QueueClient, task: Task): HistoryState {
   const key = `${task.id}@${task.updatedAt}`;
   const [state, setState] = useState<HistoryState>({ key: '' });
   useEffect(() => {
     let live = true;
-    service.history(task.id).then(
+    client.history(task.id).then(
       (h) => live && setState({ key, events: h.events }),
       (err: unknown) => live && setState({ key, error: errorMessage(err) }),
     );
     return () => {
       live = false;
     };
-  }, [service, task.id, key]);
+  }, [client, task.id, key]);
   return state;
 }
 
@@ -40,8 +40,8 @@ function Fact({ label, children, tone }: { label: string; children: ReactNode; t
   );
 }
 
-export function TaskDetail({ task, service, now, onClose, onAction }: { task: Task; service: QueueService; now: number; onClose(): void; onAction(action: 'retry' | 'cancel', id: string): Promise<void> }) {
-  const history = useHistory(service, task);
+export function TaskDetail({ task, client, now, onClose, onAction }: { task: Task; client: QueueClient; now: number; onClose(): void; onAction(action: 'retry' | 'cancel', id: string): Promise<void> }) {
+  const history = useHistory(client, task);
   const [busy, setBusy] = useState(false);
   const expired = leaseExpired(task, now);
   const errors = (history.events ?? []).filter((e) => e.error);

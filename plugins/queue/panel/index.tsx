@@ -8,7 +8,7 @@ import { FilterBar } from './FilterBar.js';
 import { isFiltered, totalFromCounts, EMPTY_FILTER } from './filters.js';
 import { formatCount } from './format.js';
 import { QueueCharts } from './QueueCharts.js';
-import { QueueService } from './queue-service.js';
+import { QueueClient } from './queue-client.js';
 import { createQueueStore, type QueueStore } from './queue-store.js';
 import { QueueStrip } from './QueueStrip.js';
 import { TaskDetail } from './TaskDetail.js';
@@ -93,10 +93,10 @@ function QueueEmpty({ store }: { store: QueueStore }) {
 }
 
 export default function QueuePanel({ api }: PanelProps) {
-  const [service] = useState(() => new QueueService(api));
+  const [client] = useState(() => new QueueClient(api));
   const [store] = useState(() => createQueueStore());
-  const controller = useQueueController(service, store);
-  const bulk = useBulkAction(service);
+  const controller = useQueueController(client, store);
+  const bulk = useBulkAction(client);
   const now = useNow(5000);
 
   const status = useStore(store, (s) => s.status);
@@ -149,7 +149,7 @@ export default function QueuePanel({ api }: PanelProps) {
       <div className={`qp-main${detailId ? ' qp-main--detail' : ''}`}>
         <TaskTable store={store} now={now} compact={detailId !== null} onOpen={openDetail} onLoadMore={controller.loadMore} empty={<QueueEmpty store={store} />} />
         {detailId && detailTask && (
-          <TaskDetail key={detailTask.id} task={detailTask} service={service} now={now} onClose={() => openDetail(null)} onAction={controller.runTaskAction} />
+          <TaskDetail key={detailTask.id} task={detailTask} client={client} now={now} onClose={() => openDetail(null)} onAction={controller.runTaskAction} />
         )}
       </div>
 

@@ -2,7 +2,7 @@
 import { useCallback, useRef, useState } from 'react';
 import type { TaskFilter } from './filters.js';
 import { errorMessage, formatCount } from './format.js';
-import type { QueueService } from './queue-service.js';
+import type { QueueClient } from './queue-client.js';
 import type { BulkAction } from './types.js';
 
 export interface BulkConfirmation {
@@ -20,7 +20,7 @@ export interface BulkFlow {
   dismiss(): void;
 }
 
-export function useBulkAction(service: QueueService): BulkFlow {
+export function useBulkAction(client: QueueClient): BulkFlow {
   const [confirmation, setConfirmation] = useState<BulkConfirmation | null>(null);
   // Answers for a dialog the operator already closed (or replaced) are dropped.
   const current = useRef(0);
@@ -29,12 +29,12 @@ export function useBulkAction(service: QueueService): BulkFlow {
     (action: BulkAction, filter: TaskFilter) => {
       const ticket = ++current.current;
       setConfirmation({ action, filter, phase: 'counting' });
-      service.bulk(action, filter, true).then(
+      client.bulk(action, filter, true).then(
         (r) => ticket === current.current && setConfirmation({ action, filter, phase: 'ready', matched: r.matched }),
         (err: unknown) => ticket === current.current && setConfirmation({ action, filter, phase: 'ready', error: errorMessage(err) }),
       );
     },
-    [service],
+    [client],
   );
 
   const confirm = useCallback(() => {
@@ -42,18 +42,18 @@ export function useBulkAction(service: QueueService): BulkFlow {
     if (!c || c.phase !== 'ready' || !c.matched) return;
     const ticket = current.current;
     setConfirmation({ ...c, phase: 'running' });
-    service.bulk(c.action, c.filter, false).then(
+    client.bulk(c.action, c.filter, false).then(
       (r) => {
         if (ticket === current.current) setConfirmation(null);
         const verb = c.action === 'retry' ? 'Retried' : 'Cancelled';
-        service.toast(`${verb} ${formatCount(r.changed)} task${r.changed === 1 ? '' : 's'}`, 'success');
+        client.toast(`${verb} ${formatCount(r.changed)} task${r.changed === 1 ? '' : 's'}`, 'success');
       },
       (err: unknown) => {
         if (ticket === current.current) setConfirmation({ ...c, phase: 'ready', error: errorMessage(err) });
-        service.toast(`Bulk ${c.action} failed: ${errorMessage(err)}`, 'error');
+        client.toast(`Bulk ${c.action} failed: ${errorMessage(err)}`, 'error');
       },
     );
-  }, [confirmation, service]);
+  }, [confirmation, client]);
 
   const dismiss = useCallback(() => {
     current.current++;

@@ -5,7 +5,7 @@
 import { useCallback, useEffect, useMemo } from 'react';
 import { createTaskBatcher } from './event-batcher.js';
 import { errorMessage } from './format.js';
-import type { QueueService } from './queue-service.js';
+import type { QueueClient } from './queue-client.js';
 import type { QueueStore } from './queue-store.js';
 import type { Task } from './types.js';
 
@@ -22,15 +22,15 @@ export interface QueueController {
   runTaskAction(action: 'retry' | 'cancel', id: string): Promise<void>;
 }
 
-export function useQueueController(service: QueueService, store: QueueStore, frame?: (run: () => void) => void): QueueController {
+export function useQueueController(client: QueueClient, store: QueueStore, frame?: (run: () => void) => void): QueueController {
   const loadFirst = useCallback(() => {
     const { filter, beginLoad } = store.getState();
     const generation = beginLoad();
-    service.listTasks(filter, { limit: FIRST_PAGE }).then(
+    client.listTasks(filter, { limit: FIRST_PAGE }).then(
       (page) => store.getState().pageLoaded(generation, page, false),
       (err: unknown) => store.getState().pageFailed(generation, errorMessage(err)),
     );
-  }, [service, store]);
+  }, [client, store]);
 
   // A new filter starts over at the newest task.
   useEffect(() => {
@@ -44,22 +44,22 @@ export function useQueueController(service: QueueService, store: QueueStore, fra
     const s = store.getState();
     if (!s.beginLoadMore()) return;
     const generation = s.generation;
-    service.listTasks(s.filter, { limit: NEXT_PAGE, cursor: s.nextCursor }).then(
+    client.listTasks(s.filter, { limit: NEXT_PAGE, cursor: s.nextCursor }).then(
       (page) => store.getState().pageLoaded(generation, page, true),
       (err: unknown) => {
         store.getState().pageFailed(generation, errorMessage(err));
-        service.toast(`Could not load more tasks: ${errorMessage(err)}`, 'error');
+        client.toast(`Could not load more tasks: ${errorMessage(err)}`, 'error');
       },
     );
-  }, [service, store]);
+  }, [client, store]);
 
   const refreshQueues = useCallback(() => {
     const at = Date.now();
-    service.queues().then(
+    client.queues().then(
       (list) => store.getState().setQueues(list.queues, list.products.map((p) => p.name), at),
-      (err: unknown) => service.toast(`Could not load the queues: ${errorMessage(err)}`, 'error'),
+      (err: unknown) => client.toast(`Could not load the queues: ${errorMessage(err)}`, 'error'),
     );
-  }, [service, store]);
+  }, [client, store]);
 
   // Counts: at once, then again after events, at most every COUNTS_EVERY_MS.
   const countsSoon = useMemo(() => {
@@ -80,16 +80,16 @@ export function useQueueController(service: QueueService, store: QueueStore, fra
 
   useEffect(() => {
     refreshQueues();
-    service.series().then(
+    client.series().then(
       (series) => store.getState().setSeries(series),
-      (err: unknown) => service.toast(`Could not load the queue charts: ${errorMessage(err)}`, 'error'),
+      (err: unknown) => client.toast(`Could not load the queue charts: ${errorMessage(err)}`, 'error'),
     );
     const batcher = createTaskBatcher((tasks: Task[], tally) => store.getState().applyTasks(tasks, tally), frame);
-    const offTask = service.onTask((task) => {
+    const offTask = client.onTask((task) => {
       batcher.push(task);
       countsSoon();
     });
-    const offQueue = service.onQueue((event) => {
+    const offQueue = client.onQueue((event) => {
       if (event.kind === 'depth') store.getState().addDepthSample(event.sample);
       else if (event.kind === 'paused' || event.kind === 'resumed') store.getState().setQueuePaused(event.queue, event.kind === 'paused');
       countsSoon();
@@ -100,32 +100,32 @@ export function useQueueController(service: QueueService, store: QueueStore, fra
       batcher.dispose();
       countsSoon.cancel();
     };
-  }, [service, store, refreshQueues, countsSoon, frame]);
+  }, [client, store, refreshQueues, countsSoon, frame]);
 
   const setPaused = useCallback(
     async (queue: string, paused: boolean) => {
       try {
-        await service.setPaused(queue, paused);
+        await client.setPaused(queue, paused);
         store.getState().setQueuePaused(queue, paused);
-        service.toast(`Queue ${queue} ${paused ? 'paused: no task of it is handed out until you resume it' : 'resumed'}`, 'success');
+        client.toast(`Queue ${queue} ${paused ? 'paused: no task of it is handed out until you resume it' : 'resumed'}`, 'success');
       } catch (err) {
-        service.toast(`Could not ${paused ? 'pause' : 'resume'} ${queue}: ${errorMessage(err)}`, 'error');
+        client.toast(`Could not ${paused ? 'pause' : 'resume'} ${queue}: ${errorMessage(err)}`, 'error');
       }
     },
-    [service, store],
+    [client, store],
   );
 
   const runTaskAction = useCallback(
     async (action: 'retry' | 'cancel', id: string) => {
       try {
-        const { task } = await (action === 'retry' ? service.retry(id) : service.cancel(id));
+        const { task } = await (action === 'retry' ? client.retry(id) : client.cancel(id));
         store.getState().applyTasks([task]);
-        service.toast(action === 'retry' ? `Task ${id} is ${task.state} again` : `Task ${id} cancelled`, 'success');
+        client.toast(action === 'retry' ? `Task ${id} is ${task.state} again` : `Task ${id} cancelled`, 'success');
       } catch (err) {
-        service.toast(`Could not ${action} ${id}: ${errorMessage(err)}`, 'error');
+        client.toast(`Could not ${action} ${id}: ${errorMessage(err)}`, 'error');
       }
     },
-    [service, store],
+    [client, store],
   );
 
   return { loadMore, reload: loadFirst, setPaused, runTaskAction };

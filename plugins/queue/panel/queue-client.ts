@@ -1,4 +1,4 @@
-/** The queue's bus operations as the panel uses them: typed requests and event subscriptions, nothing else. */
+/** The panel's client for the queue's bus operations: typed requests and event subscriptions, nothing else. */
 import type { PanelApi } from '../../../sdk/index.js';
 import { toFilterBody, toListBody, type TaskFilter } from './filters.js';
 import type { BulkAction, BulkResult, DepthSample, QueueList, QueueSeries, Task, TaskHistory, TaskPage } from './types.js';
@@ -22,7 +22,7 @@ function depthOf(body: unknown): DepthSample | undefined {
 
 export type QueueEvent = { kind: 'depth'; sample: DepthSample } | { kind: 'paused' | 'resumed'; queue: string } | { kind: 'other' };
 
-export class QueueService {
+export class QueueClient {
   constructor(private readonly api: PanelApi) {}
 
   listTasks(filter: TaskFilter, page: { limit: number; cursor?: string | undefined }): Promise<TaskPage> {
