@@ -1,7 +1,8 @@
 /**
  * What differs between the SQL databases the TaskStore runs on, as one object per dialect
- * (sqlite-dialect.ts, postgres-dialect.ts): the clock expression, how claimers of limited
- * queues are serialised, the claim statements, and how the claims and completions that arrive
+ * (SqliteDialect in sqlite-store.ts, PostgresDialect in postgres-store.ts): the clock
+ * expression, how claimers of limited queues are serialised, the claim statements, and how the
+ * claims and completions that arrive
  * together are batched. SqlTaskStore (sql-task-store.ts) holds one and calls only this.
  */
 import type { Row, SqlExecutor } from '../../../sdk/index.js';
