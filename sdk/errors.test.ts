@@ -29,6 +29,21 @@ describe('ReefError', () => {
     const e = new ReefError('forbidden', 'no');
     expect(ReefError.from(e)).toBe(e);
     expect(ReefError.from(new Error('disk'))).toMatchObject({ code: 'internal', message: 'disk' });
+    // A ReefError from a plugin's own copy of the SDK (another class) keeps its code.
+    class BundledReefError extends Error {
+      readonly code = 'invalid_request';
+      readonly details = { field: 'queue' };
+      constructor(message: string) {
+        super(message);
+        this.name = 'ReefError';
+      }
+    }
+    const copied = ReefError.from(new BundledReefError('queue: required'));
+    expect(copied).toBeInstanceOf(ReefError);
+    expect([copied.code, copied.httpStatus, copied.message, copied.details]).toEqual(['invalid_request', 400, 'queue: required', { field: 'queue' }]);
+    // Named ReefError but with a code that is not ours: internal.
+    const odd = Object.assign(new Error('x'), { name: 'ReefError', code: 'EACCES' });
+    expect(ReefError.from(odd).code).toBe('internal');
     expect(ReefError.from('plain')).toMatchObject({ code: 'internal', message: 'plain' });
   });
 

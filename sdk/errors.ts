@@ -57,12 +57,24 @@ export class ReefError extends Error {
     return new ReefError(known, message, details);
   }
 
-  /** Any thrown value as a ReefError, keeping ReefErrors as they are. */
+  /**
+   * Any thrown value as a ReefError, keeping ReefErrors as they are. Recognised by its name and
+   * code, not by class identity: a plugin that bundles its own copy of the SDK throws a
+   * ReefError of another class, and its `invalid_request` must stay a 400, not become a 500.
+   */
   static from(err: unknown): ReefError {
     if (err instanceof ReefError) return err;
+    if (isReefErrorLike(err)) return new ReefError(err.code, err.message, err.details);
     if (err instanceof Error) return new ReefError('internal', err.message);
     return new ReefError('internal', String(err));
   }
+}
+
+/** A ReefError from any copy of the SDK: an Error named ReefError whose code is one of ERROR_CODES. */
+function isReefErrorLike(err: unknown): err is Error & { code: ErrorCode; details?: unknown } {
+  if (!(err instanceof Error) || err.name !== 'ReefError') return false;
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' && Object.hasOwn(ERROR_CODES, code);
 }
 
 /** Formats zod issues as "field.path: message" so a caller sees which field is wrong. */
