@@ -2,7 +2,7 @@
  * The props of the panel UI kit's components, and the kit object a panel receives as `props.ui`.
  * Kept free of DOM types so the host build (no DOM lib) can name them in `PanelProps`.
  */
-import type { ComponentType, ReactNode } from 'react';
+import type { ComponentType, ReactElement, ReactNode } from 'react';
 
 /** Extra `data-*` attributes for tests and styling, e.g. `{ action: 'pause' }` → `data-action="pause"`. @since 0.2.0 */
 export type DataAttributes = Record<string, string | number | boolean | undefined>;
@@ -108,6 +108,130 @@ export interface KeyHintsProps {
   testId?: string;
 }
 
+/** One column of a `DataTable`: what its cells show and how wide it is. Rows have a fixed height, so cells never wrap. @since 0.2.0 */
+export interface DataTableColumn<Row> {
+  /** Unique within the table; also the cell's class `reef-ui-table__cell--<id>` and the key of `hiddenColumns`. */
+  id: string;
+  header: ReactNode;
+  /** The cell's value; shown as text unless `cell` renders it. */
+  value?(row: Row): unknown;
+  /** Renders the cell; without it the cell shows `value` as text. */
+  cell?(row: Row): ReactNode;
+  /** Preferred width: the column's share of the spare width, in proportion to the others (default 100). */
+  size?: number;
+  /** Never narrower than this many pixels (default 60). */
+  minSize?: number;
+}
+
+/** Load state of a table's rows: `loading` (first page, nothing to show), `ready`, `error` (no paging). @since 0.2.0 */
+export type DataTableStatus = 'loading' | 'ready' | 'error';
+
+/**
+ * A virtualized table of fixed-height rows, paged by a cursor, driven by the keyboard:
+ * j/k (or the arrows) move the active row, Enter (or a click) opens it, x toggles its selection.
+ * @since 0.2.0
+ */
+export interface DataTableProps<Row> {
+  /** The table's `data-testid`; its scroller is `<testId>-scroll`. */
+  testId: string;
+  /** The table's accessible name. */
+  label: string;
+  rows: readonly Row[];
+  /** A stable, unique id per row: the key of selection, `activeId` and `rowTestId`. */
+  rowId(row: Row): string;
+  columns: DataTableColumn<Row>[];
+  /** Ids of columns left out for now (e.g. while a side pane takes width). */
+  hiddenColumns?: readonly string[];
+  /** Pixels per row (default 32). */
+  rowHeight?: number;
+  /** Default `ready`: drives `data-status`, `aria-busy`, the loading line and paging. */
+  status?: DataTableStatus;
+  /** The row j/k move from and Enter opens; the panel owns it (controlled). */
+  activeId?: string | null;
+  /** j/k asked for another active row: the id one step down or up. Without it, j/k do nothing. */
+  onActiveChange?(id: string): void;
+  /** Enter on the active row, or a click on any row. */
+  onOpen?(id: string): void;
+  /** Rows marked with x; with `onToggleSelected`, the table is multi-select (`aria-selected` follows it, not the active row). */
+  selectedIds?: ReadonlySet<string>;
+  /** x on the active row: add it to the selection or take it out. */
+  onToggleSelected?(id: string): void;
+  /** Where the next page starts; `null`/`undefined` when everything is loaded. */
+  cursor?: string | null;
+  /** Called with `cursor` as the operator nears the last loaded row (never while `loadingMore` or not `ready`). */
+  onLoadMore?(cursor: string): void;
+  loadingMore?: boolean;
+  /** Shown in place of rows once loaded with none. */
+  empty?: ReactNode;
+  /** Extra classes for a row (e.g. its state), a tooltip, its `data-*` attributes and `data-testid`. */
+  rowClassName?(row: Row): string | undefined;
+  rowTitle?(row: Row): string | undefined;
+  rowData?(row: Row): DataAttributes;
+  /** Default `<testId>-row-<id>`. */
+  rowTestId?(row: Row): string;
+  data?: DataAttributes;
+}
+
+/** One toggle chip of a `FilterBar`. @since 0.2.0 */
+export interface FilterChip {
+  value: string;
+  label: ReactNode;
+  /** Before the label, hidden from screen readers. */
+  glyph?: string;
+  /** Colour while pressed (default `accent`). */
+  tone?: Tone;
+}
+
+/** A row of toggle chips: any number pressed at once. @since 0.2.0 */
+export interface FilterChipGroup {
+  kind: 'chips';
+  /** The group's `data-testid`; each chip is `<testId>-<value>`. */
+  testId: string;
+  label: string;
+  options: FilterChip[];
+  selected: readonly string[];
+  onChange(selected: string[]): void;
+}
+
+/** A choice of one value; `''` is "all". @since 0.2.0 */
+export interface FilterSelect {
+  kind: 'select';
+  testId: string;
+  label: string;
+  value: string;
+  /** The text of `''` (e.g. "All queues"). */
+  allLabel: string;
+  options: Array<{ value: string; label?: string }>;
+  onChange(value: string): void;
+}
+
+/** A text field that commits when typing pauses (or at once on Enter). @since 0.2.0 */
+export interface FilterText {
+  kind: 'text';
+  testId: string;
+  label: string;
+  value: string;
+  placeholder?: string;
+  /** Offered while typing. */
+  suggestions?: readonly string[];
+  /** `search` takes more width. */
+  wide?: boolean;
+  onChange(value: string): void;
+}
+
+/** @since 0.2.0 */
+export type FilterField = FilterChipGroup | FilterSelect | FilterText;
+
+/** Filters over a table: chip groups on the first line, then selects and text fields, a Clear button and the panel's actions. @since 0.2.0 */
+export interface FilterBarProps {
+  testId: string;
+  fields: FilterField[];
+  /** Shows Clear (`<testId>-clear`), which calls this; leave it out while nothing is filtered. */
+  onClear?(): void;
+  /** After the fields, pushed to the end of the line: the actions on what the filters match. */
+  children?: ReactNode;
+}
+
 /** Everything the kit offers a panel, as handed to third-party panels in `props.ui`. @since 0.2.0 */
 export interface PanelKit {
   ConfirmDialog: ComponentType<ConfirmDialogProps>;
@@ -116,4 +240,6 @@ export interface PanelKit {
   EmptyState: ComponentType<EmptyStateProps>;
   StatCard: ComponentType<StatCardProps>;
   KeyHints: ComponentType<KeyHintsProps>;
+  /** Loaded on first use: its table libraries stay out of the page until a panel renders one. */
+  DataTable<Row>(props: DataTableProps<Row>): ReactElement;
 }

@@ -106,15 +106,11 @@ export default function QueuePanel({ api }: PanelProps) {
   const openDetail = useStore(store, (s) => s.openDetail);
   const setFilter = useStore(store, (s) => s.setFilter);
 
+  // The table answers j/k/Enter itself; Esc closes the details from anywhere in the panel.
   const onKeyDown = useCallback(
     (e: KeyboardEvent) => {
-      if (e.defaultPrevented || e.altKey || e.ctrlKey || e.metaKey || isTyping(e.target) || bulk.confirmation) return;
-      const s = store.getState();
-      if (e.key === 'j' || e.key === 'ArrowDown') s.moveSelection(1);
-      else if (e.key === 'k' || e.key === 'ArrowUp') s.moveSelection(-1);
-      else if (e.key === 'Enter' && s.selectedId && (e.target as HTMLElement).tagName !== 'BUTTON') s.openDetail(s.selectedId);
-      else if (e.key === 'Escape' && s.detailId) s.openDetail(null);
-      else return;
+      if (e.defaultPrevented || e.key !== 'Escape' || isTyping(e.target) || bulk.confirmation || store.getState().detailId === null) return;
+      store.getState().openDetail(null);
       e.preventDefault();
     },
     [store, bulk.confirmation],
@@ -147,7 +143,7 @@ export default function QueuePanel({ api }: PanelProps) {
       )}
 
       <div className={`qp-main${detailId ? ' qp-main--detail' : ''}`}>
-        <TaskTable store={store} now={now} compact={detailId !== null} onOpen={openDetail} onLoadMore={controller.loadMore} empty={<QueueEmpty store={store} />} />
+        <TaskTable store={store} now={now} compact={detailId !== null} onLoadMore={controller.loadMore} empty={<QueueEmpty store={store} />} />
         {detailId && detailTask && (
           <TaskDetail key={detailTask.id} task={detailTask} client={client} now={now} onClose={() => openDetail(null)} onAction={controller.runTaskAction} />
         )}
