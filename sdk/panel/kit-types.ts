@@ -242,4 +242,5 @@ export interface PanelKit {
   KeyHints: ComponentType<KeyHintsProps>;
   /** Loaded on first use: its table libraries stay out of the page until a panel renders one. */
   DataTable<Row>(props: DataTableProps<Row>): ReactElement;
+  FilterBar: ComponentType<FilterBarProps>;
 }
