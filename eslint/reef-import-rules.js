@@ -16,6 +16,11 @@ function isTestFile(relative) {
   return /\.test\.[cm]?[jt]sx?$/.test(relative);
 }
 
+/** A test, or a file of fixtures only tests load (`test-fixtures.ts`). */
+function isTestSupport(relative) {
+  return isTestFile(relative) || /(^|\/)test-fixtures\.[cm]?[jt]sx?$/.test(relative);
+}
+
 /** The import specifiers a node carries (static, dynamic, re-exports, require, type imports). */
 function specifierOf(node) {
   const source = node.source ?? node.argument;
@@ -69,7 +74,14 @@ export function violation(fromRelative, spec, root, types = false) {
       }
       return undefined;
     }
-    if (to === 'sdk') return undefined;
+    if (to === 'sdk') {
+      // The two public entry points (the package's `reef/sdk` and `reef/sdk/panel`); tests may
+      // also use the SDK's testing helpers. Anything else in sdk/ is the host's and renderer's.
+      const entry = targetRelative.replace(/\.(js|ts|tsx)$/, '');
+      const allowed = entry === 'sdk/index' || entry === 'sdk/panel/types' || (entry === 'sdk/panel/index' && sideOf(fromRelative) !== 'host') || (entry === 'sdk/testing' && isTestSupport(fromRelative));
+      if (allowed) return undefined;
+      return `plugins/${own}/ may import the SDK only through sdk/index.js (reef/sdk)${sideOf(fromRelative) === 'host' ? '' : ' and sdk/panel/index.js (reef/sdk/panel)'}, but this imports ${shown}`;
+    }
     // A plugin's own tests may start a real host around it; its code may not.
     if (isTestFile(fromRelative) && (to === 'main' || to === 'test')) return undefined;
     return `plugins/${own}/ may import only sdk/ and its own folder, but this imports ${shown}`;

@@ -77,7 +77,7 @@ function isReefErrorLike(err: unknown): err is Error & { code: ErrorCode; detail
   return typeof code === 'string' && Object.hasOwn(ERROR_CODES, code);
 }
 
-/** Formats zod issues as "field.path: message" so a caller sees which field is wrong. */
+/** Formats zod issues as "field.path: message" so a caller sees which field is wrong. @since 0.1.0 */
 export function describeIssues(issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }>): string {
   return issues
     .map((i) => `${i.path.length ? i.path.map(String).join('.') : '(root)'}: ${i.message}`)

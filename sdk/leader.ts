@@ -13,7 +13,7 @@
 import { ReefError } from './errors.js';
 import type { KeyValue } from './plugin.js';
 
-/** What is stored under the key. */
+/** What is stored under the key. @since 0.1.0 */
 export interface LeaseRecord {
   holder: string;
   /** ms since the epoch, on the writer's clock */
@@ -28,6 +28,7 @@ function asLease(value: unknown): LeaseRecord | undefined {
 
 const isConflict = (err: unknown) => err instanceof ReefError && err.code === 'conflict';
 
+/** One holder at a time for work that one host of many must do (see the top of this file). @since 0.1.0 */
 export class LeaderLease {
   /** now() when our last successful acquire/renew began; undefined while not leader. */
   private acquiredAt: number | undefined;

@@ -40,6 +40,9 @@ describe('reef/import-boundaries', () => {
     ['plugins/alpha/panel/index.tsx', "import { TaskSchema } from '../host/schemas.js';\nexport { TaskSchema };", /^plugins\/alpha\/panel\/ may not import plugins\/alpha\/host\/ \(only its types/],
     ['plugins/alpha/host/index.ts', "export { Panel } from '../panel/index.js';", /^plugins\/alpha\/host\/ may not import plugins\/alpha\/panel\//],
     ['plugins/alpha/panel/deep/chart.tsx', "export const load = () => import('../../host/stats.js');", /^plugins\/alpha\/panel\/ may not import plugins\/alpha\/host\//],
+    ['plugins/alpha/panel/index.tsx', "import { rendererContract } from '../../../sdk/contract.js';\nexport { rendererContract };", /^plugins\/alpha\/ may import the SDK only through sdk\/index\.js \(reef\/sdk\) and sdk\/panel\/index\.js/],
+    ['plugins/alpha/host/index.ts', "import { Chart } from '../../../sdk/panel/index.js';\nexport { Chart };", /^plugins\/alpha\/ may import the SDK only through sdk\/index\.js \(reef\/sdk\), but this imports sdk\/panel\/index\.js$/],
+    ['plugins/alpha/host/index.ts', "import { fakePanelApi } from '../../../sdk/testing.js';\nexport { fakePanelApi };", /^plugins\/alpha\/ may import the SDK only through/],
   ])('reports %s importing what it may not', async (file, code, expected) => {
     const messages = await boundaryMessages(file, code);
     expect(messages).toHaveLength(1);
@@ -51,9 +54,11 @@ describe('reef/import-boundaries', () => {
     ['plugins/alpha/host/index.ts', "import { ReefError } from '../../../sdk/index.js';\nimport { rate } from './rate.js';\nimport { shared } from '../shared.js';\nexport { ReefError, rate, shared };"],
     ['plugins/alpha/panel/types.ts', "import type { Task } from '../host/schemas.js';\nexport type { Sample } from '../host/stats.js';\nimport { type Limit } from '../host/limits.js';\nexport type T = [Task, Limit];"],
     ['plugins/alpha/host/index.test.ts', "import { LocalBus } from '../../../main/bus/local-bus.js';\nimport { tempDir } from '../../../test/harness/tmp.js';\nexport { LocalBus, tempDir };"],
-    ['renderer/src/app.tsx', "import { rendererContract } from '../../sdk/index.js';\nimport Overview from '../../plugins/overview/panel/index.js';\nexport { rendererContract, Overview };"],
+    ['renderer/src/app.tsx', "import { rendererContract } from '../../sdk/contract.js';\nimport Overview from '../../plugins/overview/panel/index.js';\nexport { rendererContract, Overview };"],
     ['main/electron/main.ts', "import { app } from 'electron';\nimport { startHost } from '../host/host.js';\nexport { app, startHost };"],
     ['main/host/guard.ts', "import { LocalBus } from '../bus/local-bus.js';\nimport { REEF_VERSION } from '../../sdk/index.js';\nimport pino from 'pino';\nexport { LocalBus, REEF_VERSION, pino };"],
+    ['plugins/alpha/panel/index.tsx', "import { Chart } from '../../../sdk/panel/index.js';\nimport type { PanelProps } from '../../../sdk/panel/types.js';\nexport { Chart }; export type P = PanelProps;"],
+    ['plugins/alpha/panel/index.test.tsx', "import { fakePanelApi } from '../../../sdk/testing.js';\nexport { fakePanelApi };"],
   ])('passes %s importing only what it may', async (file, code) => {
     expect(await lint(file, code)).toEqual([]);
   });

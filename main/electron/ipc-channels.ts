@@ -3,7 +3,8 @@
  * The sandboxed preload cannot import this at runtime, so it spells the same names; preload.test.ts
  * checks the two agree.
  */
-import type { ErrorBody, MethodName } from '../../sdk/index.js';
+import type { ErrorBody } from '../../sdk/index.js';
+import type { MethodName } from '../../sdk/contract.js';
 
 export const CHANNEL_PREFIX = 'reef:';
 export const EVENT_CHANNEL = 'reef:event';
@@ -18,4 +19,4 @@ export function methodChannel(method: MethodName): `reef:${MethodName}` {
  */
 export type IpcReply = { ok: true; result: unknown } | { ok: false; error: ErrorBody['error'] };
 
-export type { ReefBridge } from '../../sdk/index.js';
+export type { ReefBridge } from '../../sdk/contract.js';

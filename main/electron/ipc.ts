@@ -4,7 +4,8 @@
  * pushed to the window on the event channel.
  */
 import { ipcMain, type BrowserWindow, type IpcMainInvokeEvent, type WebContents } from 'electron';
-import { METHOD_NAMES, ReefError, type HostEvent } from '../../sdk/index.js';
+import { ReefError } from '../../sdk/index.js';
+import { METHOD_NAMES, type HostEvent } from '../../sdk/contract.js';
 import type { Logger } from '../host/log.js';
 import { RendererSession, type RendererHost } from '../host/renderer-api.js';
 import { checkIpcSender, type SenderVerdict } from './ipc-sender.js';

@@ -9,7 +9,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { METHOD_NAMES } from '../../sdk/index.js';
+import { METHOD_NAMES } from '../../sdk/contract.js';
 import type { IpcReply } from './ipc-channels.js';
 
 const fake = vi.hoisted(() => {

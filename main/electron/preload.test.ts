@@ -3,7 +3,8 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { METHOD_NAMES, ReefError, type HostEvent } from '../../sdk/index.js';
+import { ReefError } from '../../sdk/index.js';
+import { METHOD_NAMES, type HostEvent } from '../../sdk/contract.js';
 import { EVENT_CHANNEL, methodChannel, type IpcReply, type ReefBridge } from './ipc-channels.js';
 
 type Listener = (event: unknown, payload: unknown) => void;

@@ -1,7 +1,8 @@
 /** Assembles a host: config, logs, bus, database, plugins and the server, and takes them down in order. */
 import { createHash } from 'node:crypto';
 import os from 'node:os';
-import { REEF_VERSION, ReefError, type Bus, type BusLink, type Caller, type HostInfo, type KeyValue, type Tier } from '../../sdk/index.js';
+import { REEF_VERSION, ReefError, type Bus, type Caller, type KeyValue } from '../../sdk/index.js';
+import { type BusLink, type HostInfo, type Tier } from '../../sdk/contract.js';
 import { LocalBus } from '../bus/local-bus.js';
 import { DEFAULT_EVENT_LIMITS, ensureEventStream } from '../bus/event-stream.js';
 import { connectNatsBus, NatsBus } from '../bus/nats-bus.js';

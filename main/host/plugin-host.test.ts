@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { HostInfo } from '../../sdk/index.js';
+import type { HostInfo } from '../../sdk/contract.js';
 import { everythingPlugin, writePlugins, type TestPlugin } from '../../test/harness/plugins.js';
 import { tempDir, type TempDir } from '../../test/harness/tmp.js';
 import { LocalBus } from '../bus/local-bus.js';

@@ -1,20 +1,8 @@
 /** Activates plugins, hands each a ctx scoped by its permissions, and disposes all it registered. */
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import {
-  ReefError,
-  type Bus,
-  type Disposable,
-  type HostInfo,
-  type HttpRoute,
-  type KeyValue,
-  type Manifest,
-  type ManifestProblem,
-  type PluginContext,
-  type PluginDatabase,
-  type PluginModule,
-  type PluginStatus,
-} from '../../sdk/index.js';
+import { ReefError, type Bus, type Disposable, type HttpRoute, type KeyValue, type Manifest, type PluginContext, type PluginDatabase, type PluginModule } from '../../sdk/index.js';
+import { type HostInfo, type ManifestProblem, type PluginStatus } from '../../sdk/contract.js';
 import type { Database } from '../db/database.js';
 import { pluginDatabase } from '../db/plugin-database.js';
 import { scopedKv } from '../kv/kv.js';

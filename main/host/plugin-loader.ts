@@ -1,15 +1,8 @@
 /** Finds plugin folders and validates their manifests without running any plugin code. */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import {
-  MANIFEST_FILE,
-  ManifestSchema,
-  REEF_VERSION,
-  describeIssues,
-  engineSatisfies,
-  type Manifest,
-  type ManifestProblem,
-} from '../../sdk/index.js';
+import { MANIFEST_FILE, ManifestSchema, REEF_VERSION, describeIssues, engineSatisfies, type Manifest } from '../../sdk/index.js';
+import { type ManifestProblem } from '../../sdk/contract.js';
 
 export interface DiscoveredPlugin {
   manifest: Manifest;

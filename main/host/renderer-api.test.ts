@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ReefError, type HostEvent, type HostInfo, type PluginStatus } from '../../sdk/index.js';
+import { ReefError } from '../../sdk/index.js';
+import { type HostEvent, type HostInfo, type PluginStatus } from '../../sdk/contract.js';
 import { LocalBus } from '../bus/local-bus.js';
 import { RendererSession, type RendererHost } from './renderer-api.js';
 

@@ -3,22 +3,8 @@
  * RendererSession, which validates each against sdk/contract.ts before acting.
  */
 import { randomUUID } from 'node:crypto';
-import {
-  ReefError,
-  describeIssues,
-  rendererContract,
-  type Bus,
-  type BusLink,
-  type Caller,
-  type HostEvent,
-  type HostInfo,
-  type ManifestProblem,
-  type MethodName,
-  type MethodParams,
-  type MethodReply,
-  type PluginStatus,
-  type Subscription,
-} from '../../sdk/index.js';
+import { ReefError, describeIssues, type Bus, type Caller, type Subscription } from '../../sdk/index.js';
+import { rendererContract, type BusLink, type HostEvent, type HostInfo, type ManifestProblem, type MethodName, type MethodParams, type MethodReply, type PluginStatus } from '../../sdk/contract.js';
 
 export interface RendererHost {
   bus: Bus;

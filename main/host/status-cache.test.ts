@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { HostEvent, HostInfo } from '../../sdk/index.js';
+import type { HostEvent, HostInfo } from '../../sdk/contract.js';
 import { LocalBus } from '../bus/local-bus.js';
 import { RendererSession } from './renderer-api.js';
 import { StatusCache } from './status-cache.js';

@@ -3,16 +3,8 @@ import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import {
-  DEFAULT_ROUTE_TIMEOUT_MS,
-  ReefError,
-  WsClientFrameSchema,
-  type Bus,
-  type Caller,
-  type HostEvent,
-  type Tier,
-  type WsServerFrame,
-} from '../../sdk/index.js';
+import { DEFAULT_ROUTE_TIMEOUT_MS, ReefError, type Bus, type Caller } from '../../sdk/index.js';
+import { WsClientFrameSchema, type HostEvent, type Tier, type WsServerFrame } from '../../sdk/contract.js';
 import type { Logger } from '../host/log.js';
 import { RendererSession, type RendererHost } from '../host/renderer-api.js';
 import type { RouteTable } from './routes.js';

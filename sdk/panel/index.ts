@@ -1,4 +1,3 @@
-/** `reef/sdk/panel`: what a panel (the page side of a plugin) uses: its props and API, and the UI kit. */
-export * from '../panel.js';
-export * from './kit-types.js';
+/** What a built-in panel (the page side of a plugin) uses: its props and API, the host's types, and the UI kit's components. */
+export * from './types.js';
 export * from './ui/index.js';

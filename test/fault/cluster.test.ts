@@ -12,7 +12,7 @@ import { connect, headers, JSONCodec, type NatsConnection } from 'nats';
 import pg from 'pg';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { HostEvent } from '../../sdk/index.js';
+import type { HostEvent } from '../../sdk/contract.js';
 import { REPO_ROOT, startReef, type ReefProcess } from '../harness/reef-process.js';
 import { natsOrSkip, startNatsCluster, type NatsCluster } from '../harness/nats.js';
 import { postgresOrSkip, startPostgres, type RunningPostgres } from '../harness/postgres.js';

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { HostEvent } from '../../sdk/index.js';
+import type { HostEvent } from '../../sdk/contract.js';
 import { jsonFrame, openRawWebSocket, type RawWebSocket } from '../harness/raw-websocket.js';
 import { RendererSocket } from '../harness/renderer-socket.js';
 import { REPO_ROOT, startReef, type ReefProcess } from '../harness/reef-process.js';

@@ -1,6 +1,6 @@
 /** The renderer's WebSocket contract (/rpc) from a test, as a browser tab would use it. */
 import WebSocket from 'ws';
-import type { HostEvent } from '../../sdk/index.js';
+import type { HostEvent } from '../../sdk/contract.js';
 import type { ReefProcess } from './reef-process.js';
 
 /** The renderer's WebSocket contract, as a browser tab would use it. */

@@ -8,7 +8,7 @@
 import { rmSync } from 'node:fs';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { HostInfo, PluginStatus } from '../../sdk/index.js';
+import type { HostInfo, PluginStatus } from '../../sdk/contract.js';
 import { RendererSocket } from '../harness/renderer-socket.js';
 import { startReef, type ReefProcess } from '../harness/reef-process.js';
 import { natsOrSkip, startNats, type RunningNats } from '../harness/nats.js';

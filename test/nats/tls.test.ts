@@ -8,7 +8,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../main/host/config.js';
 import { connectNatsBus } from '../../main/bus/nats-bus.js';
-import type { HostInfo } from '../../sdk/index.js';
+import type { HostInfo } from '../../sdk/contract.js';
 import { makeTestCertificates, type TestCertificates } from '../harness/certs.js';
 import { natsOrSkip, startNats, type RunningNats } from '../harness/nats.js';
 import { startReef } from '../harness/reef-process.js';

@@ -1,6 +1,6 @@
 // No agent has sent a heartbeat yet: show how to send one, over HTTP and over NATS.
 import { useState } from 'react';
-import type { PanelApi } from '../../../sdk/index.js';
+import type { PanelApi } from '../../../sdk/panel/index.js';
 import { EmptyState as KitEmptyState } from '../../../sdk/panel/index.js';
 
 function origin(): string {

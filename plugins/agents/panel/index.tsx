@@ -1,7 +1,7 @@
 // Agents panel: the fleet as a grid of cards by liveness, filters, pause/drain/resume with a confirmation, and the audit log.
 import { useCallback, useMemo, useRef, useState } from 'react';
 import { useStore } from 'zustand';
-import type { PanelProps } from '../../../sdk/index.js';
+import type { PanelProps } from '../../../sdk/panel/index.js';
 import { ConfirmDialog, StatusBadge } from '../../../sdk/panel/index.js';
 import { AgentCard, LIVENESS_GLYPH } from './AgentCard.js';
 import { AgentGrid } from './AgentGrid.js';

@@ -1,6 +1,6 @@
 /** Loads the fleet and keeps it live: events move cards, a slow re-fetch covers anything missed (no per-second polling). */
 import { useCallback, useEffect, useRef } from 'react';
-import type { PanelApi } from '../../../sdk/index.js';
+import type { PanelApi } from '../../../sdk/panel/index.js';
 import type { FleetStore } from './fleet-store.js';
 import type { AgentView, AuditEntry, ControlAction, ControlScope, ControlsWithRevision, Liveness } from './types.js';
 

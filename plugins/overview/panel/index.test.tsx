@@ -3,7 +3,8 @@ import * as React from 'react';
 import { ui } from '../../../sdk/panel/index.js';
 import { act, cleanup, fireEvent, render, screen, waitFor } from '@testing-library/react';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ReefError, type HostInfo, type ManifestProblem, type PanelApi, type PluginStatus } from '../../../sdk/index.js';
+import { ReefError } from '../../../sdk/index.js';
+import { type PanelApi, type HostInfo, type ManifestProblem, type PluginStatus } from '../../../sdk/panel/index.js';
 import type { TrafficSample } from '../host/index.js';
 import OverviewPanel, { formatUptime } from './index.js';
 

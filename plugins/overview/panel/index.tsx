@@ -1,6 +1,6 @@
 // Overview panel: the host at a glance — host facts, plugins and their states, refused manifests, live bus traffic.
 import { useCallback, useEffect, useState } from 'react';
-import type { HostInfo, ManifestProblem, PanelProps, PluginStatus } from '../../../sdk/index.js';
+import type { PanelProps, HostInfo, ManifestProblem, PluginStatus } from '../../../sdk/panel/index.js';
 import { StatCard, StatusBadge, type Tone } from '../../../sdk/panel/index.js';
 import type { TrafficSample } from '../host/index.js';
 import { TrafficChart } from './TrafficChart.js';

@@ -1,7 +1,7 @@
 // Tasks panel: the live, virtualized task table with filters, bulk actions, per-queue pause, charts and task details.
 import { useCallback, useEffect, useState, type KeyboardEvent } from 'react';
 import { useStore } from 'zustand';
-import type { PanelProps } from '../../../sdk/index.js';
+import type { PanelProps } from '../../../sdk/panel/index.js';
 import { EmptyState, KeyHints, type KeyHint } from '../../../sdk/panel/index.js';
 import { BulkConfirmDialog } from './BulkConfirmDialog.js';
 import { FilterBar } from './FilterBar.js';

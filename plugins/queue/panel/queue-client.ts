@@ -1,5 +1,5 @@
 /** The panel's client for the queue's bus operations: typed requests and event subscriptions, nothing else. */
-import type { PanelApi } from '../../../sdk/index.js';
+import type { PanelApi } from '../../../sdk/panel/index.js';
 import { toFilterBody, toListBody, type TaskFilter } from './filters.js';
 import type { BulkAction, BulkResult, DepthSample, QueueList, QueueSeries, Task, TaskHistory, TaskPage } from './types.js';
 
