@@ -13,4 +13,4 @@ export * from './version.js';
 export * from './validate.js';
 export * from './leader.js';
 // What a plugin learns about the host through its API.
-export type { BusLink, HostInfo, ManifestProblem, PluginStatus, Tier } from './contract.js';
+export type { BusLink, HostInfo, ManifestProblem, PluginStatus, Tier } from './host-types.js';

@@ -1,5 +1,5 @@
 /** What a panel (the renderer side of a plugin) receives. No transport, no Node: just this API. */
-import type { HostInfo, ManifestProblem, PluginStatus } from './contract.js';
+import type { HostInfo, ManifestProblem, PluginStatus } from './host-types.js';
 import type { PanelKit } from './panel/kit-types.js';
 
 /** @since 0.1.0 */

@@ -1,7 +1,7 @@
 /** What a plugin's host module receives in `activate(ctx)`: everything it may use comes through ctx. */
 import type { Manifest } from './manifest.js';
 import type { Caller, MessageHandler, RequestHandler, RequestOptions, BusStats } from './bus.js';
-import type { HostInfo, PluginStatus } from './contract.js';
+import type { HostInfo, PluginStatus } from './host-types.js';
 
 /** Something that can be undone; the host disposes all of a plugin's registrations on deactivate. @since 0.1.0 */
 export interface Disposable {

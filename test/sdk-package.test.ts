@@ -4,7 +4,8 @@
  * to it shows in review. Runs against dist/ (`npm test` builds first).
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { REPO_ROOT } from './harness/reef-process.js';
@@ -34,6 +35,45 @@ describe('the SDK as a package', () => {
       expect(refused.stderr).toMatch(/ERR_PACKAGE_PATH_NOT_EXPORTED/);
     }
   });
+
+  it.each(['NodeNext', 'Node10'])('a TypeScript plugin resolving reef/sdk and reef/sdk/panel (%s) gets real types, not any', (resolution) => {
+    // A plugin project of its own, with this package installed as node_modules/reef.
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'reef-consumer-'));
+    try {
+      mkdirSync(path.join(dir, 'node_modules'));
+      symlinkSync(REPO_ROOT, path.join(dir, 'node_modules', 'reef'), 'dir');
+      writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ type: 'module' }));
+      writeFileSync(
+        path.join(dir, 'tsconfig.json'),
+        JSON.stringify({
+          compilerOptions: { target: 'ES2022', lib: ['ES2022', 'DOM'], esModuleInterop: true, module: resolution === 'NodeNext' ? 'NodeNext' : 'ESNext', moduleResolution: resolution, strict: true, noEmit: true, skipLibCheck: false, types: [] },
+          files: ['plugin.ts'],
+        }),
+      );
+      writeFileSync(
+        path.join(dir, 'plugin.ts'),
+        [
+          "import { ReefError, type PluginContext } from 'reef/sdk';",
+          "import type { PanelProps } from 'reef/sdk/panel';",
+          'export async function activate(ctx: PluginContext): Promise<void> {',
+          "  await ctx.bus.serve('reef.v1.hello.greet', () => { throw new ReefError('invalid_request', 'no'); });",
+          '}',
+          'export function panel(props: PanelProps): void {',
+          "  void props.api.request('reef.v1.hello.greet');",
+          '  const wrong: number = props.ui.ConfirmDialog;',
+          '  void wrong;',
+          '}',
+        ].join('\n'),
+      );
+      const r = spawnSync(process.execPath, [path.join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', dir], { encoding: 'utf8' });
+      // Exactly one error, the deliberate one: the kit's types arrived (a component is not a number).
+      const errors = r.stdout.split('\n').filter((l) => /error TS\d+/.test(l));
+      expect(errors).toHaveLength(1);
+      expect(errors[0]).toMatch(/plugin\.ts\(8,9\): error TS2322/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 
   it('docs/api/reef-sdk.d.ts is the current public API, and every export says since when', () => {
     const r = spawnSync(process.execPath, [path.join(REPO_ROOT, 'scripts', 'api-report.mjs'), '--check'], { cwd: REPO_ROOT, encoding: 'utf8' });

@@ -71,11 +71,60 @@ export interface Bus {
 /** @since 0.1.0 */
 export declare const DEFAULT_REQUEST_TIMEOUT_MS = 5000;
 
-// ---- sdk/contract.d.ts ----
+// ---- sdk/errors.d.ts ----
+/** Typed errors shared by every transport: one code, one message a person can act on. */
+/** @since 0.1.0 */
+export declare const ERROR_CODES: {
+    readonly invalid_request: 400;
+    readonly unauthorized: 401;
+    readonly forbidden: 403;
+    readonly not_found: 404;
+    readonly conflict: 409;
+    /** A lease operation with a token that no longer holds the task. */
+    readonly lease_lost: 409;
+    /** An idempotency key reused with a different body. */
+    readonly idempotency_mismatch: 409;
+    readonly too_large: 413;
+    readonly busy: 429;
+    readonly internal: 500;
+    readonly unavailable: 503;
+};
+/** @since 0.1.0 */
+export type ErrorCode = keyof typeof ERROR_CODES;
+/** The wire shape of every error (PROTOCOL.md "Errors"). @since 0.1.0 */
+export interface ErrorBody {
+    error: {
+        code: ErrorCode;
+        message: string;
+        details?: unknown;
+    };
+}
+/** @since 0.1.0 */
+export declare class ReefError extends Error {
+    readonly code: ErrorCode;
+    readonly details: unknown;
+    constructor(code: ErrorCode, message: string, details?: unknown);
+    get httpStatus(): number;
+    toBody(): ErrorBody;
+    /** Rebuilds an error received over a transport; unknown shapes become `internal`. */
+    static fromBody(body: unknown): ReefError | undefined;
+    /**
+     * Any thrown value as a ReefError, keeping ReefErrors as they are. Recognised by its name and
+     * code, not by class identity: a plugin that bundles its own copy of the SDK throws a
+     * ReefError of another class, and its `invalid_request` must stay a 400, not become a 500.
+     */
+    static from(err: unknown): ReefError;
+}
+/** Formats zod issues as "field.path: message" so a caller sees which field is wrong. @since 0.1.0 */
+export declare function describeIssues(issues: ReadonlyArray<{
+    path: ReadonlyArray<PropertyKey>;
+    message: string;
+}>): string;
+
+// ---- sdk/host-types.d.ts ----
 /**
- * The renderer contract: one method table, a zod schema per request and reply. The Electron
- * preload and the WebSocket client are both derived from it; the host validates every call
- * against the same schemas.
+ * What the host tells about itself and its plugins: public (reef/sdk, reef/sdk/panel), since a
+ * plugin sees them through its API; the renderer contract (contract.ts) validates them too.
  */
 import { z } from 'zod';
 /** @since 0.1.0 */
@@ -202,261 +251,6 @@ export declare const ManifestProblemSchema: z.ZodObject<{
 }, z.core.$strip>;
 /** @since 0.1.0 */
 export type ManifestProblem = z.infer<typeof ManifestProblemSchema>;
-/** @since 0.1.0 */
-export declare const rendererContract: {
-    readonly hostInfo: {
-        readonly request: z.ZodObject<{}, z.core.$strict>;
-        readonly reply: z.ZodObject<{
-            version: z.ZodString;
-            tier: z.ZodEnum<{
-                "single-box": "single-box";
-                factory: "factory";
-                "control-center": "control-center";
-            }>;
-            mode: z.ZodEnum<{
-                electron: "electron";
-                browser: "browser";
-            }>;
-            database: z.ZodEnum<{
-                sqlite: "sqlite";
-                postgres: "postgres";
-                none: "none";
-            }>;
-            bus: z.ZodEnum<{
-                local: "local";
-                nats: "nats";
-            }>;
-            pid: z.ZodNumber;
-            startedAt: z.ZodNumber;
-            node: z.ZodString;
-            platform: z.ZodString;
-            dataDir: z.ZodString;
-            link: z.ZodOptional<z.ZodObject<{
-                state: z.ZodEnum<{
-                    connected: "connected";
-                    reconnecting: "reconnecting";
-                    closed: "closed";
-                }>;
-                server: z.ZodString;
-            }, z.core.$strip>>;
-        }, z.core.$strip>;
-    };
-    readonly listPlugins: {
-        readonly request: z.ZodObject<{}, z.core.$strict>;
-        readonly reply: z.ZodObject<{
-            plugins: z.ZodArray<z.ZodObject<{
-                id: z.ZodString;
-                version: z.ZodString;
-                displayName: z.ZodString;
-                state: z.ZodEnum<{
-                    loaded: "loaded";
-                    activating: "activating";
-                    active: "active";
-                    failed: "failed";
-                    inactive: "inactive";
-                }>;
-                error: z.ZodOptional<z.ZodString>;
-                builtin: z.ZodBoolean;
-                location: z.ZodOptional<z.ZodEnum<{
-                    local: "local";
-                    remote: "remote";
-                }>>;
-                contributes: z.ZodDefault<z.ZodObject<{
-                    panels: z.ZodDefault<z.ZodArray<z.ZodObject<{
-                        id: z.ZodString;
-                        title: z.ZodString;
-                        icon: z.ZodOptional<z.ZodString>;
-                        order: z.ZodOptional<z.ZodNumber>;
-                        module: z.ZodString;
-                        export: z.ZodDefault<z.ZodString>;
-                    }, z.core.$strict>>>;
-                    commands: z.ZodDefault<z.ZodArray<z.ZodObject<{
-                        id: z.ZodString;
-                        title: z.ZodString;
-                        panel: z.ZodOptional<z.ZodString>;
-                        subject: z.ZodOptional<z.ZodString>;
-                        keywords: z.ZodOptional<z.ZodArray<z.ZodString>>;
-                    }, z.core.$strict>>>;
-                    statusItems: z.ZodDefault<z.ZodArray<z.ZodObject<{
-                        id: z.ZodString;
-                        subject: z.ZodString;
-                        title: z.ZodOptional<z.ZodString>;
-                    }, z.core.$strict>>>;
-                    settings: z.ZodDefault<z.ZodArray<z.ZodObject<{
-                        key: z.ZodString;
-                        type: z.ZodEnum<{
-                            string: "string";
-                            number: "number";
-                            boolean: "boolean";
-                        }>;
-                        default: z.ZodOptional<z.ZodUnion<readonly [z.ZodString, z.ZodNumber, z.ZodBoolean]>>;
-                        description: z.ZodOptional<z.ZodString>;
-                    }, z.core.$strict>>>;
-                }, z.core.$strict>>;
-            }, z.core.$strip>>;
-            problems: z.ZodArray<z.ZodObject<{
-                file: z.ZodString;
-                message: z.ZodString;
-            }, z.core.$strip>>;
-        }, z.core.$strip>;
-    };
-    readonly busRequest: {
-        readonly request: z.ZodObject<{
-            subject: z.ZodString;
-            body: z.ZodOptional<z.ZodUnknown>;
-            timeoutMs: z.ZodOptional<z.ZodNumber>;
-        }, z.core.$strict>;
-        readonly reply: z.ZodObject<{
-            body: z.ZodUnknown;
-        }, z.core.$strip>;
-    };
-    readonly busSubscribe: {
-        readonly request: z.ZodObject<{
-            pattern: z.ZodString;
-        }, z.core.$strict>;
-        readonly reply: z.ZodObject<{
-            subscriptionId: z.ZodString;
-        }, z.core.$strip>;
-    };
-    readonly busUnsubscribe: {
-        readonly request: z.ZodObject<{
-            subscriptionId: z.ZodString;
-        }, z.core.$strict>;
-        readonly reply: z.ZodObject<{}, z.core.$strip>;
-    };
-    readonly notify: {
-        readonly request: z.ZodObject<{
-            title: z.ZodString;
-            body: z.ZodOptional<z.ZodString>;
-        }, z.core.$strict>;
-        readonly reply: z.ZodObject<{
-            shown: z.ZodBoolean;
-        }, z.core.$strip>;
-    };
-};
-/** @since 0.1.0 */
-export type RendererContract = typeof rendererContract;
-/** @since 0.1.0 */
-export type MethodName = keyof RendererContract;
-/** @since 0.1.0 */
-export declare const METHOD_NAMES: MethodName[];
-/** @since 0.1.0 */
-export type MethodRequest<M extends MethodName> = z.input<RendererContract[M]['request']>;
-/** A method's params as the host has them after validation (defaults applied). @since 0.2.0 */
-export type MethodParams<M extends MethodName> = z.output<RendererContract[M]['request']>;
-/** @since 0.1.0 */
-export type MethodReply<M extends MethodName> = z.output<RendererContract[M]['reply']>;
-/** Events the host pushes to the renderer. @since 0.1.0 */
-export declare const HostEventSchema: z.ZodDiscriminatedUnion<[z.ZodObject<{
-    type: z.ZodLiteral<"bus">;
-    subscriptionId: z.ZodString;
-    subject: z.ZodString;
-    body: z.ZodUnknown;
-}, z.core.$strip>, z.ZodObject<{
-    type: z.ZodLiteral<"plugins-changed">;
-}, z.core.$strip>, z.ZodObject<{
-    type: z.ZodLiteral<"notification">;
-    title: z.ZodString;
-    body: z.ZodOptional<z.ZodString>;
-}, z.core.$strip>, z.ZodObject<{
-    type: z.ZodLiteral<"bus-link">;
-    link: z.ZodObject<{
-        state: z.ZodEnum<{
-            connected: "connected";
-            reconnecting: "reconnecting";
-            closed: "closed";
-        }>;
-        server: z.ZodString;
-    }, z.core.$strip>;
-}, z.core.$strip>], "type">;
-/** @since 0.1.0 */
-export type HostEvent = z.infer<typeof HostEventSchema>;
-/** One async function per contract method, plus the event stream: what services in the renderer use. @since 0.1.0 */
-export type ReefApi = {
-    [M in MethodName]: (request: MethodRequest<M>) => Promise<MethodReply<M>>;
-};
-/** What the Electron preload exposes as `window.reef`: one function per method, plus events. @since 0.1.0 */
-export type ReefBridge = ReefApi & {
-    onEvent(listener: (event: HostEvent) => void): () => void;
-};
-/** @since 0.1.0 */
-export interface ReefTransport {
-    api: ReefApi;
-    onEvent(listener: (event: HostEvent) => void): () => void;
-    onConnection(listener: (state: ConnectionState) => void): () => void;
-}
-/** @since 0.1.0 */
-export type ConnectionState = 'connecting' | 'open' | 'closed' | 'unauthorized';
-/** WebSocket frames of the browser transport. @since 0.1.0 */
-export declare const WsClientFrameSchema: z.ZodObject<{
-    id: z.ZodNumber;
-    method: z.ZodString;
-    params: z.ZodUnknown;
-}, z.core.$strict>;
-/** @since 0.1.0 */
-export type WsServerFrame = {
-    id: number;
-    result: unknown;
-} | {
-    id: number;
-    error: {
-        code: string;
-        message: string;
-        details?: unknown;
-    };
-} | {
-    event: HostEvent;
-};
-
-// ---- sdk/errors.d.ts ----
-/** Typed errors shared by every transport: one code, one message a person can act on. */
-/** @since 0.1.0 */
-export declare const ERROR_CODES: {
-    readonly invalid_request: 400;
-    readonly unauthorized: 401;
-    readonly forbidden: 403;
-    readonly not_found: 404;
-    readonly conflict: 409;
-    /** A lease operation with a token that no longer holds the task. */
-    readonly lease_lost: 409;
-    /** An idempotency key reused with a different body. */
-    readonly idempotency_mismatch: 409;
-    readonly too_large: 413;
-    readonly busy: 429;
-    readonly internal: 500;
-    readonly unavailable: 503;
-};
-/** @since 0.1.0 */
-export type ErrorCode = keyof typeof ERROR_CODES;
-/** The wire shape of every error (PROTOCOL.md "Errors"). @since 0.1.0 */
-export interface ErrorBody {
-    error: {
-        code: ErrorCode;
-        message: string;
-        details?: unknown;
-    };
-}
-/** @since 0.1.0 */
-export declare class ReefError extends Error {
-    readonly code: ErrorCode;
-    readonly details: unknown;
-    constructor(code: ErrorCode, message: string, details?: unknown);
-    get httpStatus(): number;
-    toBody(): ErrorBody;
-    /** Rebuilds an error received over a transport; unknown shapes become `internal`. */
-    static fromBody(body: unknown): ReefError | undefined;
-    /**
-     * Any thrown value as a ReefError, keeping ReefErrors as they are. Recognised by its name and
-     * code, not by class identity: a plugin that bundles its own copy of the SDK throws a
-     * ReefError of another class, and its `invalid_request` must stay a 400, not become a 500.
-     */
-    static from(err: unknown): ReefError;
-}
-/** Formats zod issues as "field.path: message" so a caller sees which field is wrong. @since 0.1.0 */
-export declare function describeIssues(issues: ReadonlyArray<{
-    path: ReadonlyArray<PropertyKey>;
-    message: string;
-}>): string;
 
 // ---- sdk/index.d.ts ----
 /**
@@ -473,7 +267,7 @@ export * from './plugin.js';
 export * from './version.js';
 export * from './validate.js';
 export * from './leader.js';
-export type { BusLink, HostInfo, ManifestProblem, PluginStatus, Tier } from './contract.js';
+export type { BusLink, HostInfo, ManifestProblem, PluginStatus, Tier } from './host-types.js';
 
 // ---- sdk/leader.d.ts ----
 import type { KeyValue } from './plugin.js';
@@ -637,7 +431,7 @@ export declare function engineSatisfies(range: string, hostVersion: string): boo
 
 // ---- sdk/panel.d.ts ----
 /** What a panel (the renderer side of a plugin) receives. No transport, no Node: just this API. */
-import type { HostInfo, ManifestProblem, PluginStatus } from './contract.js';
+import type { HostInfo, ManifestProblem, PluginStatus } from './host-types.js';
 import type { PanelKit } from './panel/kit-types.js';
 /** @since 0.1.0 */
 export interface PanelApi {
@@ -909,14 +703,14 @@ export interface PanelKit {
  */
 export type { PanelApi, PanelProps } from '../panel.js';
 export type * from './kit-types.js';
-export type { BusLink, HostInfo, ManifestProblem, PluginStatus, Tier } from '../contract.js';
+export type { BusLink, HostInfo, ManifestProblem, PluginStatus, Tier } from '../host-types.js';
 export { ReefError, ERROR_CODES, type ErrorCode, type ErrorBody } from '../errors.js';
 
 // ---- sdk/plugin.d.ts ----
 /** What a plugin's host module receives in `activate(ctx)`: everything it may use comes through ctx. */
 import type { Manifest } from './manifest.js';
 import type { Caller, MessageHandler, RequestHandler, RequestOptions, BusStats } from './bus.js';
-import type { HostInfo, PluginStatus } from './contract.js';
+import type { HostInfo, PluginStatus } from './host-types.js';
 /** Something that can be undone; the host disposes all of a plugin's registrations on deactivate. @since 0.1.0 */
 export interface Disposable {
     dispose(): void | Promise<void>;

@@ -5,5 +5,5 @@
  */
 export type { PanelApi, PanelProps } from '../panel.js';
 export type * from './kit-types.js';
-export type { BusLink, HostInfo, ManifestProblem, PluginStatus, Tier } from '../contract.js';
+export type { BusLink, HostInfo, ManifestProblem, PluginStatus, Tier } from '../host-types.js';
 export { ReefError, ERROR_CODES, type ErrorCode, type ErrorBody } from '../errors.js';

@@ -15,7 +15,7 @@ export const CLAIM_ORDER = 'priority DESC, run_at, id';
  * CLAIM_ORDER for rows in memory, for a claim whose statement cannot return its rows in order
  * (SQLite's UPDATE … RETURNING). Ids are compared byte by byte, as SQLite's BINARY collation
  * does: not localeCompare, whose order may differ from the database's. PostgreSQL's claims
- * carry the database's own numbering instead (postgres-dialect.ts).
+ * carry the database's own numbering instead (PostgresDialect in postgres-store.ts).
  */
 export function byClaimOrder(a: Row, b: Row): number {
   const ida = String(a.id);
