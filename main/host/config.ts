@@ -147,27 +147,26 @@ function readConfigFile(file: string): ConfigFile {
   return parseLayer(raw as Record<string, unknown>, file);
 }
 
+/** A file named by a setting, read at start so a typo fails there; `where` names the setting in the error. */
+function readSettingFile(file: string, where: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`${where}: cannot read ${file} (${err instanceof Error ? err.message : String(err)})`);
+  }
+}
+
 /** The CA file must exist and hold PEM certificates: a typo fails at start, not at the first TLS handshake. */
 function readCaFile(file: string): string {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new ConfigError(`the NATS CA file (--nats-ca, REEF_NATS_CA or natsCa): cannot read ${file} (${err instanceof Error ? err.message : String(err)})`);
-  }
-  if (!text.includes('-----BEGIN CERTIFICATE-----')) throw new ConfigError(`the NATS CA file (--nats-ca, REEF_NATS_CA or natsCa): ${file} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`);
+  const where = 'the NATS CA file (--nats-ca, REEF_NATS_CA or natsCa)';
+  if (!readSettingFile(file, where).includes('-----BEGIN CERTIFICATE-----')) throw new ConfigError(`${where}: ${file} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`);
   return file;
 }
 
 /** The NKey seed file must hold a user seed: a wrong file fails at start, not as "authorization violation" at connect. */
 function checkNkeyFile(file: string): string {
   const where = 'the NATS NKey seed file (--nats-nkey, REEF_NATS_NKEY or natsNkey)';
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new ConfigError(`${where}: cannot read ${file} (${err instanceof Error ? err.message : String(err)})`);
-  }
+  const text = readSettingFile(file, where);
   // Never echo the file's content: it is the secret.
   if (!/^SU[A-Z2-7]{56}$/.test(text.trim())) throw new ConfigError(`${where}: ${file} does not hold a user NKey seed (one line starting with SU, as \`nsc\` or \`nk -gen user\` writes)`);
   return file;
@@ -176,12 +175,7 @@ function checkNkeyFile(file: string): string {
 /** A .creds file holds a user JWT and its seed (nsc generate creds). */
 function checkCredsFile(file: string): string {
   const where = 'the NATS credentials file (--nats-creds, REEF_NATS_CREDS or natsCreds)';
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new ConfigError(`${where}: cannot read ${file} (${err instanceof Error ? err.message : String(err)})`);
-  }
+  const text = readSettingFile(file, where);
   if (!text.includes('-----BEGIN NATS USER JWT-----') || !/-----BEGIN USER NKEY SEED-----/.test(text)) {
     throw new ConfigError(`${where}: ${file} is not a .creds file (it needs a NATS USER JWT and a USER NKEY SEED block, as \`nsc generate creds\` writes)`);
   }
