@@ -24,6 +24,18 @@ export function requireOperator(info: RequestInfo, action: string): void {
 }
 
 /**
+ * An agent acts only as itself: refuses an agent caller naming another agent (`forbidden`), so
+ * a paused agent cannot go on under another name. The operator (and the host) may name any.
+ * `as` says what is named, e.g. `claim as worker` → `may only claim as worker "forge", not "quill"`.
+ * @since 0.2.0
+ */
+export function requireSelf(info: RequestInfo, name: string, as: string): void {
+  if (info.caller.kind === 'agent' && info.caller.id !== name) {
+    throw new ReefError('forbidden', `the agent token "${info.caller.id}" may only ${as} "${info.caller.id}", not "${name}"`);
+  }
+}
+
+/**
  * How deep a JSON value in a request may nest (a payload, a result, progress): far beyond any
  * real document, and well within what the host can copy, hash and answer without running out
  * of stack (values a few thousand deep did, as a 500).

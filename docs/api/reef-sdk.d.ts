@@ -919,6 +919,13 @@ export declare function parseBody<T extends z.ZodType>(schema: T, body: unknown)
 /** Refuses agents (an agent token, or an anonymous NATS client): `forbidden`, saying why. @since 0.1.0 */
 export declare function requireOperator(info: RequestInfo, action: string): void;
 /**
+ * An agent acts only as itself: refuses an agent caller naming another agent (`forbidden`), so
+ * a paused agent cannot go on under another name. The operator (and the host) may name any.
+ * `as` says what is named, e.g. `claim as worker` → `may only claim as worker "forge", not "quill"`.
+ * @since 0.2.0
+ */
+export declare function requireSelf(info: RequestInfo, name: string, as: string): void;
+/**
  * How deep a JSON value in a request may nest (a payload, a result, progress): far beyond any
  * real document, and well within what the host can copy, hash and answer without running out
  * of stack (values a few thousand deep did, as a 500).

@@ -10,6 +10,7 @@ const mode = (p: string) => statSync(p).mode & 0o777;
 let dir: TempDir | undefined;
 afterEach(() => dir?.remove());
 
+// Windows has no POSIX modes to check (secureDataDir does nothing there).
 describe.skipIf(process.platform === 'win32')('the data dir is private', () => {
   it('a new data dir is 0700, and the database (with its WAL) and the log are 0600 whatever the umask', async () => {
     dir = tempDir('reef-perms-');

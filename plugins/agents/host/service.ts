@@ -1,5 +1,5 @@
 /** The agents' operations on the bus: heartbeats, the list, fleet controls and their audit, and the events they cause. */
-import { ReefError, parseBody, requireOperator, type LeaderLease, type RequestInfo } from '../../../sdk/index.js';
+import { ReefError, parseBody, requireOperator, requireSelf, type LeaderLease, type RequestInfo } from '../../../sdk/index.js';
 import type { z } from 'zod';
 import { FleetControlStore } from './controls.js';
 import { AgentRegistry, matches, toView } from './registry.js';
@@ -57,9 +57,7 @@ export class AgentsService {
   heartbeat = async (body: unknown, info: RequestInfo) => {
     const input = parseBody(HeartbeatSchema, body);
     // Agents may only speak for themselves; the operator (and plugins) may report for anyone.
-    if (info.caller.kind === 'agent' && info.caller.id !== input.agentId) {
-      throw new ReefError('forbidden', `the agent token "${info.caller.id}" may only send heartbeats as agent "${info.caller.id}", not "${input.agentId}"`);
-    }
+    requireSelf(info, input.agentId, 'send heartbeats as agent');
     return { agent: await this.record(input) };
   };
 

@@ -1,5 +1,5 @@
 /** The queue's operations on the bus: validation, scopes, events and long-polling claims. */
-import { ReefError, parseBody, requireOperator, type RequestInfo } from '../../../sdk/index.js';
+import { ReefError, parseBody, requireOperator, requireSelf, type RequestInfo } from '../../../sdk/index.js';
 import {
   BulkSchema,
   LimitSchema,
@@ -36,16 +36,6 @@ export interface QueueServiceDeps {
   now?: () => number;
 }
 
-/**
- * An agent token works only under its own name: a paused agent could otherwise keep working
- * by claiming as another. The operator (and the host's own callers) may name any worker.
- */
-function actsAsItself(info: RequestInfo, worker: string): void {
-  if (info.caller.kind === 'agent' && worker !== info.caller.id) {
-    throw new ReefError('forbidden', `the agent token "${info.caller.id}" may only claim as worker "${info.caller.id}", not "${worker}"`);
-  }
-}
-
 export class QueueService {
   private readonly now: () => number;
 
@@ -77,7 +67,7 @@ export class QueueService {
 
   claim = async (body: unknown, info: RequestInfo) => {
     const { waitMs, ...input } = parseBody(ClaimSchema, body);
-    actsAsItself(info, input.worker);
+    requireSelf(info, input.worker, 'claim as worker');
     const deadline = this.now() + waitMs;
     for (;;) {
       // A claimer that has gone away (closed its connection, timed out) takes nothing.
@@ -115,7 +105,7 @@ export class QueueService {
   /** With `next`, also claims the worker's next tasks (as claim does, without the long poll). */
   complete = async (body: unknown, info: RequestInfo) => {
     const p = parseBody(CompleteSchema, body);
-    if (p.next) actsAsItself(info, p.next.worker);
+    if (p.next) requireSelf(info, p.next.worker, 'claim as worker');
     const controls = p.next && this.deps.fleet ? await this.deps.fleet.current() : NO_CONTROLS;
     // A paused or draining agent's completion goes through; its claim gets nothing.
     const claim = p.next && !FleetGate.holds(controls, p.next.worker) ? { ...p.next, excludeProducts: controls.pausedProducts } : undefined;
