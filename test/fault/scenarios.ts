@@ -49,7 +49,12 @@ export async function runWorkerKills(
 ): Promise<Outcome & { killed: number; orphaned: number; recoveryMs: number }> {
   // recoveryMs: from the kill until every task whose worker died with its lease is held again.
   const api = new AgentApi((s.hosts[0] as ReefProcess).origin, (s.hosts[0] as ReefProcess).token);
-  await api.enqueueMany(plannedTasks(queue, count, { workMs: 15 }));
+  // Most tasks take 15 ms; one in 40 (all planned to succeed first time) takes a second, so at
+  // any moment some of the victims are surely mid-task: on a loaded machine 15 ms tasks alone
+  // left the kill landing while every victim was waiting on the host, orphaning nothing.
+  const planned = plannedTasks(queue, count, { workMs: 15 }) as Array<{ payload: { i: number; workMs: number } }>;
+  for (const t of planned) if (t.payload.i % 40 === 0) t.payload.workMs = 1000;
+  await api.enqueueMany(planned);
   const fleet = startWorkers({ url: api.origin, token: api.token, queue, processes: 25, workersPerProcess: 4, leaseMs: LEASE_MS });
   // Let work get going, then kill 20 processes while they hold leases.
   while (fleet.events.filter((e) => e.kind === 'completed').length < count / 5) await new Promise((r) => setTimeout(r, 50));
@@ -94,7 +99,7 @@ export async function runWorkerKills(
   }
   const tasks = await api.allTasks(queue);
   const outcome = verifyOutcome(tasks, fleet.events, count, await s.duplicateSucceeded(queue));
-  expect(orphaned).toBeGreaterThan(0);
+  expect(orphaned, `no lease of a killed worker expired (${candidates.length} candidates, ${heldByKilled.length} leased to them in the database right after the kill)`).toBeGreaterThan(0);
   return { ...outcome, killed: victims.length, orphaned, recoveryMs };
 }
 
