@@ -85,9 +85,11 @@ export interface ApprovalStore {
    * key is `idempotency_mismatch`.
    */
   create(request: NewApproval, auto: AutoDecision | undefined, now: number): Promise<{ approval: Approval; created: boolean }>;
-  /** The approval an agent's idempotency key names, if any. */
-  findByKey(agent: string, idempotencyKey: string): Promise<Approval | undefined>;
+  /** The approval an agent's idempotency key names, if any, with the hash of the body that made it. */
+  findByKey(agent: string, idempotencyKey: string): Promise<{ approval: Approval; bodyHash: string } | undefined>;
   get(id: string): Promise<Approval | undefined>;
+  /** Those of `ids` that exist, in no particular order. */
+  getMany(ids: readonly string[]): Promise<Approval[]>;
   /** Newest first; `nextCursor` when there is more. */
   list(input: ListInput): Promise<{ approvals: Approval[]; nextCursor?: string }>;
   /** The ids of pending approvals a filter matches (at most `max`, oldest first). */
