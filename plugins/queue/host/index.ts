@@ -2,9 +2,10 @@
 import { randomUUID } from 'node:crypto';
 import { LeaderLease, ReefError, type HttpRoute, type PluginContext, type RequestHandler, type TableExport } from '../../../sdk/index.js';
 import { QUEUE_MIGRATIONS } from './migrations.js';
-import { PostgresTaskStore } from './postgres-store.js';
+import { PG_CLOCK, PostgresTaskStore } from './postgres-store.js';
 import { QueueService } from './service.js';
-import { SqliteTaskStore } from './sqlite-store.js';
+import { SQLITE_CLOCK, SqliteTaskStore } from './sqlite-store.js';
+import { SqlGateStore, gateHandlers } from './gate-hold.js';
 import { Scheduler } from './scheduler.js';
 import { QueueStats } from './stats.js';
 import { ReadySignal } from './ready-signal.js';
@@ -43,6 +44,8 @@ export async function activate(ctx: PluginContext): Promise<void> {
   const service = new QueueService({ store, scheduler, waiters, fleet, publish: (s, b) => ctx.bus.publish(s, b), ready: (q) => signal.ready(q), now: () => ctx.now() });
   ctx.onDispose(() => waiters.wakeAll());
   const stats = new QueueStats(store, db, ctx.now);
+  // Gates added to existing tasks (an approval's `blocks`), and the end of those a gate holds.
+  const gates = gateHandlers(new SqlGateStore(db, db.dialect === 'postgres' ? PG_CLOCK : SQLITE_CLOCK), (tasks) => service.emit(tasks));
 
   const subjects: Array<[string, RequestHandler]> = [
     ['reef.v1.tasks.enqueue', service.enqueue],
@@ -59,6 +62,8 @@ export async function activate(ctx: PluginContext): Promise<void> {
     ['reef.v1.tasks.counts', service.counts],
     ['reef.v1.tasks.bulk', service.bulk],
     ['reef.v1.gates.open', service.openGate],
+    ['reef.v1.gates.hold', gates.hold],
+    ['reef.v1.gates.fail', gates.fail],
     ['reef.v1.queues.list', service.queues],
     ['reef.v1.queues.pause', service.pause],
     ['reef.v1.queues.resume', service.resume],
@@ -87,6 +92,8 @@ export async function activate(ctx: PluginContext): Promise<void> {
     // Retrying or cancelling a whole filter goes through every matching task, 1,000 at a time.
     { method: 'POST', path: '/v1/tasks/bulk', subject: 'reef.v1.tasks.bulk', scopes: ['operator'], timeoutMs: 300_000 },
     { method: 'POST', path: '/v1/gates/:name/open', subject: 'reef.v1.gates.open', scopes: ['operator'] },
+    { method: 'POST', path: '/v1/gates/:name/hold', subject: 'reef.v1.gates.hold', scopes: ['operator'] },
+    { method: 'POST', path: '/v1/gates/:name/fail', subject: 'reef.v1.gates.fail', scopes: ['operator'] },
     { method: 'GET', path: '/v1/queues', subject: 'reef.v1.queues.list', scopes: agentOrOperator },
     { method: 'POST', path: '/v1/queues/:queue/pause', subject: 'reef.v1.queues.pause', scopes: ['operator'] },
     { method: 'POST', path: '/v1/queues/:queue/resume', subject: 'reef.v1.queues.resume', scopes: ['operator'] },

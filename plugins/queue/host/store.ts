@@ -92,3 +92,19 @@ export interface TaskStore {
   /** The limits as stored now, read afresh (claims use a copy at most a second old; this refreshes it). */
   listLimits(): Promise<Limit[]>;
 }
+
+/**
+ * Gates added to tasks that exist already (gate-hold.ts, SqlGateStore): what an approval with
+ * `blocks` needs. A contract of its own beside TaskStore, with its own conformance suite
+ * (test/conformance/gate-store.ts).
+ */
+export interface GateStore {
+  /**
+   * Adds gate `name` to each task, all or none: a ready, scheduled or failed task becomes blocked
+   * (unless the gate was opened already); a blocked one gets one more gate. A task that is leased
+   * or finished is `conflict`, an unknown one `not_found`. Returns every task named, and those it blocked.
+   */
+  hold(name: string, taskIds: readonly string[]): Promise<{ tasks: Task[]; blocked: Task[] }>;
+  /** Ends the tasks that `name` still holds blocked as dead (not retried), with `error` as their last error. */
+  failGated(name: string, error: string): Promise<Task[]>;
+}
