@@ -253,9 +253,9 @@ export class SqlApprovalStore implements ApprovalStore {
            status = CASE WHEN on_expiry = 'approve' THEN 'approved' WHEN ${escalate} THEN 'pending' ELSE 'expired' END,
            decision = CASE WHEN on_expiry = 'approve' THEN 'approve' WHEN ${escalate} THEN NULL ELSE 'reject' END,
            decided_by = CASE WHEN ${escalate} THEN NULL ELSE 'expiry' END,
-           decided_at = CASE WHEN ${escalate} THEN NULL ELSE ? END,
-           expires_at = CASE WHEN ${escalate} THEN ? + (expires_at - created_at) ELSE expires_at END,
-           escalated_at = CASE WHEN ${escalate} THEN ? ELSE escalated_at END,
+           decided_at = CASE WHEN ${escalate} THEN NULL ELSE CAST(? AS BIGINT) END,
+           expires_at = CASE WHEN ${escalate} THEN CAST(? AS BIGINT) + (expires_at - created_at) ELSE expires_at END,
+           escalated_at = CASE WHEN ${escalate} THEN CAST(? AS BIGINT) ELSE escalated_at END,
            gates_settled = CASE WHEN ${escalate} OR blocks = '[]' THEN 1 ELSE 0 END,
            updated_at = ?
          WHERE id IN (SELECT id FROM approvals_requests WHERE status = 'pending' AND expires_at <= ? ORDER BY expires_at LIMIT ?)
