@@ -98,8 +98,8 @@ export const GetSchema = z
 
 export const GrantInputSchema = z
   .object({
-    /** How long the grant lasts (1 min .. 30 days); null: until revoked. Left out: one hour. */
-    forMs: z.number().int().min(60_000).max(30 * 86_400_000).nullable().default(3_600_000),
+    /** How long the grant lasts (1 s .. 30 days); null: until revoked. Left out: one hour. */
+    forMs: z.number().int().min(1000).max(30 * 86_400_000).nullable().default(3_600_000),
     scope: z.enum(GRANT_SCOPES).default('agent-kind-product'),
   })
   .strict();
