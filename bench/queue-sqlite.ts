@@ -7,7 +7,7 @@ import path from 'node:path';
 import { pluginDatabase } from '../main/db/plugin-database.js';
 import { SqliteDatabase } from '../main/db/sqlite.js';
 import { migrations } from '../plugins/queue/host/index.js';
-import { EnqueueSchema } from '../plugins/queue/host/schemas.js';
+import { EnqueueSchema, type EnqueueInput } from '../plugins/queue/host/schemas.js';
 import { SqliteTaskStore } from '../plugins/queue/host/sqlite-store.js';
 import { drain } from './drain.js';
 import { MinimalSqliteQueue } from './minimal-sqlite-queue.js';
@@ -23,6 +23,9 @@ export async function sqliteAgainstMinimal(dir: string, tasks: number): Promise<
   const pdb = pluginDatabase(db, 'queue');
   await pdb.migrate(migrations);
   const store = new SqliteTaskStore(pdb);
+  // BENCH_SQLITE_INLINE=1 adds the store with SQLite's own commit-time checkpoints (before the
+  // background checkpointer, main/db/sqlite-checkpointer.ts) as a column of the same run.
+  const inline = process.env.BENCH_SQLITE_INLINE === '1' ? await inlineStore(dir) : undefined;
   const inputs = Array.from({ length: tasks }, (_, i) => EnqueueSchema.parse({ queue: 'bench', type: 'noop', payload: { i } }));
 
   const rows: Array<Record<string, string | number>> = [];
@@ -40,17 +43,13 @@ export async function sqliteAgainstMinimal(dir: string, tasks: number): Promise<
           },
           async (id, owner) => minimal.complete(id, owner, null),
         );
-        await db.script('DELETE FROM queue_task_events; DELETE FROM queue_tasks;');
-        for (let i = 0; i < tasks; i += 1000) await store.enqueueBatch(inputs.slice(i, i + 1000), 'bench');
-        const reef = await drain(
-          workers,
-          async () => (await store.claim({ queues: ['bench'], worker: 'w', max: 1, leaseMs: LEASE_MS }))[0],
-          async (id, token) => void (await store.complete(id, token, null)),
-        );
+        const reef = await drainStore(store, db, inputs, tasks, workers);
+        const before = inline && (await drainStore(inline.store, inline.db, inputs, tasks, workers));
         rows.push({
           round,
           workers,
           'minimal/s': base.perSec,
+          ...(before && { 'inline checkpoints/s': before.perSec, 'inline ÷ minimal': before.perSec / base.perSec }),
           'Reef SQLite/s': reef.perSec,
           'Reef ÷ minimal': reef.perSec / base.perSec,
           'minimal claim p50 ms': base.p50,
@@ -62,6 +61,7 @@ export async function sqliteAgainstMinimal(dir: string, tasks: number): Promise<
   } finally {
     minimal.close();
     await db.close();
+    await inline?.db.close();
   }
   const medians = concurrency.map((workers) => {
     const mine = rows.filter((r) => r.workers === workers);
@@ -70,4 +70,21 @@ export async function sqliteAgainstMinimal(dir: string, tasks: number): Promise<
   });
   console.log(`\nSQLite in process against the minimal better-sqlite3 queue, ${tasks} tasks, interleaved rounds (claim+complete/s; goal Reef ÷ minimal ≥ 1):`);
   console.log(table([...rows, ...medians]));
+}
+
+async function inlineStore(dir: string): Promise<{ db: SqliteDatabase; store: SqliteTaskStore }> {
+  const db = new SqliteDatabase({ file: path.join(dir, 'reef-inline-checkpoints.db'), backgroundCheckpoint: false });
+  const pdb = pluginDatabase(db, 'queue');
+  await pdb.migrate(migrations);
+  return { db, store: new SqliteTaskStore(pdb) };
+}
+
+async function drainStore(store: SqliteTaskStore, db: SqliteDatabase, inputs: EnqueueInput[], tasks: number, workers: number) {
+  await db.script('DELETE FROM queue_task_events; DELETE FROM queue_tasks;');
+  for (let i = 0; i < tasks; i += 1000) await store.enqueueBatch(inputs.slice(i, i + 1000), 'bench');
+  return drain(
+    workers,
+    async () => (await store.claim({ queues: ['bench'], worker: 'w', max: 1, leaseMs: LEASE_MS }))[0],
+    async (id, token) => void (await store.complete(id, token, null)),
+  );
 }

@@ -5,7 +5,13 @@ import type { Database, Durability } from './database.js';
 import { PostgresDatabase } from './postgres.js';
 import { SqliteDatabase } from './sqlite.js';
 
-export async function openDatabase(spec: string | undefined, dataDir: string, durability: Durability): Promise<Database> {
+export async function openDatabase(
+  spec: string | undefined,
+  dataDir: string,
+  durability: Durability,
+  /** Told of a background WAL checkpoint that failed (SQLite; the database keeps working). */
+  onCheckpointError?: (message: string) => void,
+): Promise<Database> {
   if (spec && /^postgres(ql)?:\/\//.test(spec)) {
     const db = new PostgresDatabase(spec);
     try {
@@ -17,7 +23,7 @@ export async function openDatabase(spec: string | undefined, dataDir: string, du
     return db;
   }
   const file = spec ? sqliteFile(spec) : path.join(dataDir, 'reef.db');
-  return new SqliteDatabase({ file, durability });
+  return new SqliteDatabase({ file, durability, ...(onCheckpointError && { onCheckpointError }) });
 }
 
 /** The file of a `sqlite:PATH` spec; `sqlite:~/…` reaches us unexpanded (the shell only expands a leading ~). */

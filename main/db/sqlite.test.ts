@@ -20,6 +20,27 @@ describe('SQLite specifics', () => {
   let dir: TempDir | undefined;
   afterEach(() => dir?.remove());
 
+  it('moves WAL checkpoints to a worker thread once the database is in use, and loses nothing', async () => {
+    dir = tempDir('reef-sqlite-');
+    const file = path.join(dir.path, 'busy.db');
+    const db = new SqliteDatabase({ file });
+    await db.script('CREATE TABLE t (v INTEGER)');
+    for (let i = 0; i < 150; i++) await db.transaction((tx) => tx.execute('INSERT INTO t (v) VALUES (?)', [i]));
+    expect(db.walCheckpointer).toBeUndefined(); // a short-lived database gets no thread
+    for (let i = 150; i < 400; i++) await db.transaction((tx) => tx.execute('INSERT INTO t (v) VALUES (?)', [i]));
+    const checkpointer = db.walCheckpointer;
+    expect(checkpointer).toBeDefined();
+    // The host's own connection now checkpoints only as a backstop.
+    expect(await db.query('PRAGMA wal_autocheckpoint')).toEqual([{ wal_autocheckpoint: 10_000 }]);
+    const done = await checkpointer?.checkpointNow();
+    expect(done?.log).toBeGreaterThan(0);
+    expect(done?.checkpointed).toBe(done?.log); // every page of the WAL is in the database file
+    await db.close();
+    const again = new SqliteDatabase({ file, backgroundCheckpoint: false });
+    expect(await again.query('SELECT count(*) AS n, sum(v) AS s FROM t')).toEqual([{ n: 400, s: (399 * 400) / 2 }]);
+    await again.close();
+  });
+
   it('opens reef.db in the data dir by default, in WAL mode, and keeps data across reopen', async () => {
     dir = tempDir('reef-sqlite-');
     const db = await openDatabase(undefined, dir.path, 'normal');

@@ -4,6 +4,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import { createPrivateFile } from '../host/data-dir.js';
 import type { Database, Durability, Row, TxExecutor } from './database.js';
 import { resolveSqliteBinding } from './sqlite-binding.js';
+import { BackgroundCheckpointer } from './sqlite-checkpointer.js';
 
 /** One operation at a time on the connection: a transaction spanning awaits must not interleave. */
 class Mutex {
@@ -25,10 +26,23 @@ function bind(params: readonly unknown[]): unknown[] {
 
 const STATEMENT_CACHE_SIZE = 200;
 
+/**
+ * Write transactions before checkpoints move to a worker thread (sqlite-checkpointer.ts): a
+ * database written this much is a working one; the many short-lived ones tests open are not
+ * worth a thread each.
+ */
+const BACKGROUND_CHECKPOINT_AFTER = 200;
+/** The host connection's own automatic checkpoint once the worker does the copying: a backstop (~40 MB of WAL). */
+const BACKSTOP_CHECKPOINT_PAGES = 10_000;
+
 export interface SqliteOptions {
   file: string;
   durability?: Durability;
   busyTimeoutMs?: number;
+  /** Checkpoint the WAL from a worker thread once the database is in use (default true for files). */
+  backgroundCheckpoint?: boolean;
+  /** Told when a background checkpoint fails (the backstop keeps the WAL bounded). */
+  onCheckpointError?: (message: string) => void;
 }
 
 export class SqliteDatabase implements Database {
@@ -37,6 +51,9 @@ export class SqliteDatabase implements Database {
   private readonly db: BetterSqlite3.Database;
   private readonly mutex = new Mutex();
   private readonly direct: TxExecutor;
+  private writes = 0;
+  private checkpointer: BackgroundCheckpointer | undefined;
+  private readonly startCheckpointer: (() => void) | undefined;
 
   constructor(options: SqliteOptions) {
     const nativeBinding = resolveSqliteBinding();
@@ -50,6 +67,26 @@ export class SqliteDatabase implements Database {
     this.db.pragma('foreign_keys = ON');
     this.description = `sqlite:${options.file}`;
     this.direct = this.executor();
+    const onDisk = options.file !== ':memory:' && options.file !== '' && !options.file.startsWith('file:');
+    if (onDisk && options.backgroundCheckpoint !== false) {
+      this.startCheckpointer = () => {
+        this.checkpointer = new BackgroundCheckpointer({
+          file: options.file,
+          ...(nativeBinding && { nativeBinding }),
+          ...(options.onCheckpointError && { onError: options.onCheckpointError }),
+        });
+        this.db.pragma(`wal_autocheckpoint = ${BACKSTOP_CHECKPOINT_PAGES}`);
+      };
+    }
+  }
+
+  /** The background checkpointer, once started (tests). */
+  get walCheckpointer(): BackgroundCheckpointer | undefined {
+    return this.checkpointer;
+  }
+
+  private wrote(): void {
+    if (++this.writes === BACKGROUND_CHECKPOINT_AFTER) this.startCheckpointer?.();
   }
 
   /** Compiling a statement costs more than running a small one: keep the recent ones. */
@@ -93,7 +130,11 @@ export class SqliteDatabase implements Database {
   }
 
   execute(sql: string, params?: readonly unknown[]): Promise<{ changes: number }> {
-    return this.mutex.run(() => this.direct.execute(sql, params));
+    return this.mutex.run(async () => {
+      const out = await this.direct.execute(sql, params);
+      this.wrote();
+      return out;
+    });
   }
 
   script(sql: string): Promise<void> {
@@ -113,6 +154,7 @@ export class SqliteDatabase implements Database {
     try {
       const result = await fn(this.direct);
       this.db.exec('COMMIT');
+      this.wrote();
       return result;
     } catch (err) {
       if (this.db.inTransaction) this.db.exec('ROLLBACK');
@@ -121,6 +163,9 @@ export class SqliteDatabase implements Database {
   }
 
   async close(): Promise<void> {
-    await this.mutex.run(async () => this.db.close());
+    await this.mutex.run(async () => {
+      await this.checkpointer?.stop();
+      this.db.close();
+    });
   }
 }

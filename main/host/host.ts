@@ -165,7 +165,9 @@ async function assemble(config: HostConfig, options: HostOptions, releaseLock: (
   const operatorToken = ensureOperatorToken(config.dataDir);
   // A remote control center runs no services of its own: no database, no plugin host code.
   const remote = config.connect !== undefined;
-  const db = remote ? undefined : await openDatabase(config.db, config.dataDir, config.durability);
+  const db = remote ? undefined : await openDatabase(config.db, config.dataDir, config.durability, (message) =>
+        log.warn({ err: message }, 'a background WAL checkpoint failed; the next one or the commit-time backstop will catch up'),
+      );
   const tier: Tier = remote ? 'control-center' : db?.dialect === 'postgres' ? 'factory' : 'single-box';
   const agentTokens = db ? new AgentTokens(db) : undefined;
   let bus: Bus | undefined;
