@@ -2,10 +2,11 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { REEF_VERSION, ReefError } from '../../sdk/index.js';
 import { ConfigError, LOG_LEVELS, natsUrls, resolveConfig, type HostConfig } from '../host/config.js';
-import { mkdirSync } from 'node:fs';
 import { openDatabase } from '../db/open.js';
 import { AgentTokens } from '../host/agent-tokens.js';
-import { ensureOperatorToken } from '../server/tokens.js';
+import { ensureOperatorToken, operatorTokenPath } from '../server/tokens.js';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { runAuditExport, runAuditVerify, type AuditTarget } from './audit.js';
 import { runDoctor } from './doctor.js';
 import { runMigrate } from './migrate.js';
 import { electronBinary, launchElectron } from './electron-launch.js';
@@ -60,6 +61,40 @@ function parseDb(value: string): string {
 /** The arguments after the subcommand (argv[2]), handed to the desktop app as given. */
 function argvAfter(command: string, argv: string[]): string[] {
   return argv[2] === command ? argv.slice(3) : [];
+}
+
+function parseSeq(value: string): number {
+  if (!/^\d{1,15}$/.test(value)) throw new InvalidArgumentError('must be a whole number (an audit entry\'s seq)');
+  return Number(value);
+}
+
+function parseUrl(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new InvalidArgumentError('must be the host\'s address, e.g. http://127.0.0.1:7420');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new InvalidArgumentError('must be an http:// or https:// address');
+  return url.origin;
+}
+
+interface AuditFlags {
+  url?: string;
+  dataDir?: string;
+  port?: number;
+}
+
+/** The host to ask and the operator token: $REEF_TOKEN, else the data dir's (never made here). */
+function auditTarget(flags: AuditFlags): AuditTarget | string {
+  const config = configFromFlags(flags);
+  const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host.includes(':') ? `[${config.host}]` : config.host;
+  const url = flags.url ?? `http://${host}:${config.port}`;
+  const fromEnv = process.env.REEF_TOKEN?.trim();
+  if (fromEnv) return { url, token: fromEnv };
+  const file = operatorTokenPath(config.dataDir);
+  if (!existsSync(file)) return `no operator token in ${config.dataDir}: pass --data-dir, or set $REEF_TOKEN to the host's operator token (reef token, on the host)`;
+  return { url, token: readFileSync(file, 'utf8').trim() };
 }
 
 function collect(value: string, previous: string[] = []): string[] {
@@ -200,6 +235,35 @@ export function buildProgram(out: { log: (s: string) => void; error: (s: string)
     .action(async (flags: { from: string; to: string; force?: boolean; batch?: number; dataDir?: string }) => {
       const config = configFromFlags(flags);
       settle(await runMigrate(config, { from: flags.from, to: flags.to, force: flags.force === true, batch: flags.batch ?? 1000 }, out));
+    });
+
+  const audit = program.command('audit').description('the approvals audit log: check its hash chain, export it (asks the running host)');
+  const auditOptions = (cmd: Command) =>
+    cmd
+      .option('--url <url>', 'the host to ask (default http://127.0.0.1:7420, or --port)', parseUrl)
+      .option('--port <port>', "the local host's port", parsePort)
+      .option('--data-dir <dir>', 'where the operator token is (default ~/.reef, or $REEF_DATA_DIR); $REEF_TOKEN overrides');
+  auditOptions(audit.command('verify'))
+    .description('check that no entry was edited, removed or reordered; exit 1 naming the first broken entry')
+    .action(async (flags: AuditFlags) => {
+      const target = auditTarget(flags);
+      if (typeof target === 'string') {
+        out.error(target);
+        return settle(1);
+      }
+      settle(await runAuditVerify(target, out));
+    });
+  auditOptions(audit.command('export'))
+    .description('write the log as JSON lines, oldest first (to stdout, or --out FILE with a progress bar)')
+    .option('--out <file>', 'write to this file (created with mode 0600) instead of stdout')
+    .option('--after-seq <seq>', 'only entries after this one (to continue an earlier export)', parseSeq)
+    .action(async (flags: AuditFlags & { out?: string; afterSeq?: number }) => {
+      const target = auditTarget(flags);
+      if (typeof target === 'string') {
+        out.error(target);
+        return settle(1);
+      }
+      settle(await runAuditExport(target, { ...(flags.out && { file: flags.out }), ...(flags.afterSeq !== undefined && { afterSeq: flags.afterSeq }) }, out));
     });
 
   program
