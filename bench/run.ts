@@ -3,6 +3,7 @@ const benches: Record<string, () => Promise<{ run(): Promise<void> }>> = {
   startup: () => import('./startup.js'),
   queue: () => import('./queue.js'),
   bus: () => import('./bus.js'),
+  approvals: () => import('./approvals.js'),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -23,7 +23,7 @@ export interface ReefProcess {
 
 /** `reef token create --scope agent --name NAME` on this host's data dir, as an operator would: the token. */
 export function createAgentToken(host: Pick<ReefProcess, 'dataDir'>, name: string): string {
-  return execFileSync(process.execPath, [path.join(REPO_ROOT, 'bin', 'reef.js'), 'token', 'create', '--scope', 'agent', '--name', name, '--data-dir', host.dataDir], {
+  return execFileSync(process.execPath, [path.join(REPO, 'bin', 'reef.js'), 'token', 'create', '--scope', 'agent', '--name', name, '--data-dir', host.dataDir], {
     encoding: 'utf8',
   }).trim();
 }
