@@ -30,6 +30,16 @@ describe('ManifestSchema', () => {
     expect(m.contributes.panels[0]?.export).toBe('default');
   });
 
+  it('a panel badge counts a field of one of the plugin\'s status items, and must name an existing one', () => {
+    const statusItems = [{ id: 'pending', subject: 'reef.v1.events.queue.pending' }];
+    const panels = [{ id: 'queue', title: 'Queue', module: 'panel/index.tsx', badge: { statusItem: 'pending' } }];
+    const m = ManifestSchema.parse({ ...valid, contributes: { panels, statusItems } });
+    expect(m.contributes.panels[0]?.badge).toEqual({ statusItem: 'pending', field: 'count' });
+    expect(problem({ ...valid, contributes: { panels: [{ ...panels[0], badge: { statusItem: 'nope' } }], statusItems } })).toMatch(
+      /contributes\.panels\.0\.badge\.statusItem: must name one of this plugin's statusItems \(pending\)/,
+    );
+  });
+
   it('a minimal manifest gets empty contributions and no permissions', () => {
     const m = ManifestSchema.parse({ id: 'mini', version: '1.0.0', displayName: 'Mini', engines: { reef: '*' } });
     expect(m.contributes).toEqual({ panels: [], commands: [], statusItems: [], settings: [] });

@@ -13,6 +13,20 @@ const relativeFile = z
   .min(1)
   .refine((p) => !p.startsWith('/') && !p.split(/[\\/]/).includes('..'), 'must be a path inside the plugin folder');
 
+/**
+ * What a panel's sidebar entry counts: a number in the latest body of one of the plugin's status
+ * items (`field`, default `count`; 0 or absent shows nothing), drawn in the item's tone. When a
+ * number named in `alert` rises, the app raises a desktop notification with the item's text.
+ * @since 0.2.0
+ */
+export const PanelBadgeSchema = z
+  .object({
+    statusItem: localId,
+    field: z.string().regex(/^[A-Za-z_$][\w$]*$/).default('count'),
+    alert: z.array(z.string().regex(/^[A-Za-z_$][\w$]*$/)).max(4).optional(),
+  })
+  .strict();
+
 /** @since 0.1.0 */
 export const PanelContributionSchema = z
   .object({
@@ -26,6 +40,8 @@ export const PanelContributionSchema = z
     module: relativeFile,
     /** Which export of the module renders this panel. */
     export: z.string().regex(/^[A-Za-z_$][\w$]*$/).default('default'),
+    /** A count on the panel's sidebar entry (and summed in the window title and the tray), taken from one of the plugin's status items. @since 0.2.0 */
+    badge: PanelBadgeSchema.optional(),
   })
   .strict();
 
@@ -102,6 +118,13 @@ export const ManifestSchema = z
         settings: z.array(SettingContributionSchema).default([]),
       })
       .strict()
+      .superRefine((c, ctx) => {
+        c.panels.forEach((panel, i) => {
+          if (panel.badge && !c.statusItems.some((item) => item.id === panel.badge?.statusItem)) {
+            ctx.addIssue({ code: 'custom', path: ['panels', i, 'badge', 'statusItem'], message: `must name one of this plugin's statusItems (${c.statusItems.map((item) => item.id).join(', ') || 'it has none'})` });
+          }
+        });
+      })
       .default({ panels: [], commands: [], statusItems: [], settings: [] }),
     permissions: PermissionsSchema.default({
       bus: { serve: [], request: [], publish: [], subscribe: [] },
@@ -115,6 +138,8 @@ export const ManifestSchema = z
 export type Manifest = z.output<typeof ManifestSchema>;
 /** @since 0.1.0 */
 export type PanelContribution = z.output<typeof PanelContributionSchema>;
+/** @since 0.2.0 */
+export type PanelBadge = z.output<typeof PanelBadgeSchema>;
 /** @since 0.1.0 */
 export type CommandContribution = z.output<typeof CommandContributionSchema>;
 /** @since 0.1.0 */

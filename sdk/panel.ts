@@ -9,7 +9,11 @@ export interface PanelApi {
   /** Subscribes to a subject pattern; returns the function that ends the subscription. */
   subscribe(pattern: string, onMessage: (body: unknown, subject: string) => void): () => void;
   toast(message: string, tone?: 'info' | 'success' | 'error'): void;
-  openPanel(pluginId: string, panelId: string): void;
+  /**
+   * Opens a panel; `target` (e.g. an approval id) lands it on one thing: the panel gets it as
+   * `PanelProps.target`, and the address (`#/<plugin>/<panel>/<target>`) keeps it. `target` @since 0.2.0
+   */
+  openPanel(pluginId: string, panelId: string, target?: string): void;
   hostInfo(): Promise<HostInfo>;
   plugins(): Promise<PluginStatus[]>;
   /** Manifests the host refused to load: file and reason. */
@@ -30,4 +34,6 @@ export interface PanelProps {
   React: typeof import('react');
   /** The panel UI kit (ConfirmDialog, Chart, …), the same components built-in panels import. @since 0.2.0 */
   ui: PanelKit;
+  /** What the panel was opened on (`openPanel`'s `target`, or the address); it may change while the panel stays open. @since 0.2.0 */
+  target?: string;
 }

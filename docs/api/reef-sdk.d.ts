@@ -217,6 +217,11 @@ export declare const PluginStatusSchema: z.ZodObject<{
             order: z.ZodOptional<z.ZodNumber>;
             module: z.ZodString;
             export: z.ZodDefault<z.ZodString>;
+            badge: z.ZodOptional<z.ZodObject<{
+                statusItem: z.ZodString;
+                field: z.ZodDefault<z.ZodString>;
+                alert: z.ZodOptional<z.ZodArray<z.ZodString>>;
+            }, z.core.$strict>>;
         }, z.core.$strict>>>;
         commands: z.ZodDefault<z.ZodArray<z.ZodObject<{
             id: z.ZodString;
@@ -316,6 +321,17 @@ export declare class LeaderLease {
 // ---- sdk/manifest.d.ts ----
 /** The plugin manifest (`reef-plugin.json`): read and validated by the host without running plugin code. */
 import { z } from 'zod';
+/**
+ * What a panel's sidebar entry counts: a number in the latest body of one of the plugin's status
+ * items (`field`, default `count`; 0 or absent shows nothing), drawn in the item's tone. When a
+ * number named in `alert` rises, the app raises a desktop notification with the item's text.
+ * @since 0.2.0
+ */
+export declare const PanelBadgeSchema: z.ZodObject<{
+    statusItem: z.ZodString;
+    field: z.ZodDefault<z.ZodString>;
+    alert: z.ZodOptional<z.ZodArray<z.ZodString>>;
+}, z.core.$strict>;
 /** @since 0.1.0 */
 export declare const PanelContributionSchema: z.ZodObject<{
     id: z.ZodString;
@@ -324,6 +340,11 @@ export declare const PanelContributionSchema: z.ZodObject<{
     order: z.ZodOptional<z.ZodNumber>;
     module: z.ZodString;
     export: z.ZodDefault<z.ZodString>;
+    badge: z.ZodOptional<z.ZodObject<{
+        statusItem: z.ZodString;
+        field: z.ZodDefault<z.ZodString>;
+        alert: z.ZodOptional<z.ZodArray<z.ZodString>>;
+    }, z.core.$strict>>;
 }, z.core.$strict>;
 /** @since 0.1.0 */
 export declare const CommandContributionSchema: z.ZodObject<{
@@ -379,6 +400,11 @@ export declare const ManifestSchema: z.ZodObject<{
             order: z.ZodOptional<z.ZodNumber>;
             module: z.ZodString;
             export: z.ZodDefault<z.ZodString>;
+            badge: z.ZodOptional<z.ZodObject<{
+                statusItem: z.ZodString;
+                field: z.ZodDefault<z.ZodString>;
+                alert: z.ZodOptional<z.ZodArray<z.ZodString>>;
+            }, z.core.$strict>>;
         }, z.core.$strict>>>;
         commands: z.ZodDefault<z.ZodArray<z.ZodObject<{
             id: z.ZodString;
@@ -418,6 +444,8 @@ export declare const ManifestSchema: z.ZodObject<{
 export type Manifest = z.output<typeof ManifestSchema>;
 /** @since 0.1.0 */
 export type PanelContribution = z.output<typeof PanelContributionSchema>;
+/** @since 0.2.0 */
+export type PanelBadge = z.output<typeof PanelBadgeSchema>;
 /** @since 0.1.0 */
 export type CommandContribution = z.output<typeof CommandContributionSchema>;
 /** @since 0.1.0 */
@@ -442,7 +470,11 @@ export interface PanelApi {
     /** Subscribes to a subject pattern; returns the function that ends the subscription. */
     subscribe(pattern: string, onMessage: (body: unknown, subject: string) => void): () => void;
     toast(message: string, tone?: 'info' | 'success' | 'error'): void;
-    openPanel(pluginId: string, panelId: string): void;
+    /**
+     * Opens a panel; `target` (e.g. an approval id) lands it on one thing: the panel gets it as
+     * `PanelProps.target`, and the address (`#/<plugin>/<panel>/<target>`) keeps it. `target` @since 0.2.0
+     */
+    openPanel(pluginId: string, panelId: string, target?: string): void;
     hostInfo(): Promise<HostInfo>;
     plugins(): Promise<PluginStatus[]>;
     /** Manifests the host refused to load: file and reason. */
@@ -462,6 +494,8 @@ export interface PanelProps {
     React: typeof import('react');
     /** The panel UI kit (ConfirmDialog, Chart, …), the same components built-in panels import. @since 0.2.0 */
     ui: PanelKit;
+    /** What the panel was opened on (`openPanel`'s `target`, or the address); it may change while the panel stays open. @since 0.2.0 */
+    target?: string;
 }
 
 // ---- sdk/panel/kit-types.d.ts ----

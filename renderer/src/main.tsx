@@ -4,12 +4,13 @@ import { createRoot } from 'react-dom/client';
 import { App, loadCommandPalette } from './components/App.js';
 import { prefetchPanels } from './panels/panel-modules.js';
 import { contributedPanels } from './services/contributions.js';
+import { startAttention } from './services/attention.js';
 import { BusSubscriptions } from './services/bus-subscriptions.js';
 import { loadHost, startHostSync } from './services/host-sync.js';
 import { createServices, ServicesContext } from './services/services.js';
 import { useAppStore } from './stores/app-store.js';
 import { useHostStore } from './stores/host-store.js';
-import { panelFromHash, useNavigationStore } from './stores/navigation-store.js';
+import { hashOf, panelFromHash, useNavigationStore } from './stores/navigation-store.js';
 import { useThemeStore } from './stores/theme-store.js';
 import { selectTransport } from './transport/select-transport.js';
 import './styles.css';
@@ -26,14 +27,14 @@ useThemeStore.subscribe((s) => applyTheme(s.theme));
 
 // The address hash names the open panel: reloads and links land on it.
 const fromHash = panelFromHash(location.hash);
-if (fromHash) useNavigationStore.getState().open(fromHash.pluginId, fromHash.panelId);
+if (fromHash) useNavigationStore.getState().open(fromHash.pluginId, fromHash.panelId, fromHash.target);
 useNavigationStore.subscribe((s) => {
-  const hash = s.active ? `#/${s.active.pluginId}/${s.active.panelId}` : '';
+  const hash = hashOf(s.active);
   if (hash !== location.hash) history.replaceState(null, '', `${location.pathname}${location.search}${hash}`);
 });
 window.addEventListener('hashchange', () => {
   const ref = panelFromHash(location.hash);
-  if (ref) useNavigationStore.getState().open(ref.pluginId, ref.panelId);
+  if (ref) useNavigationStore.getState().open(ref.pluginId, ref.panelId, ref.target);
 });
 
 const setAppState = (state: string) => {
@@ -62,6 +63,7 @@ const transport = selectTransport();
 const subscriptions = new BusSubscriptions(transport);
 const services = createServices(transport, subscriptions);
 startHostSync(transport, subscriptions);
+startAttention(transport);
 
 createRoot(rootElement).render(
   <StrictMode>

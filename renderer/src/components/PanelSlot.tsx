@@ -34,7 +34,7 @@ function usePanelComponent(source: PanelSource, attempt: number): LoadResult {
   return result.key === key ? result : { key };
 }
 
-export function PanelSlot({ pluginId, panel }: { pluginId: string; panel: PanelContribution }) {
+export function PanelSlot({ pluginId, panel, target }: { pluginId: string; panel: PanelContribution; target?: string | undefined }) {
   const services = useServices();
   const [attempt, setAttempt] = useState(0);
   const source: PanelSource = { pluginId, module: panel.module, export: panel.export };
@@ -52,7 +52,7 @@ export function PanelSlot({ pluginId, panel }: { pluginId: string; panel: PanelC
       ) : Panel ? (
         <PanelErrorBoundary key={attempt} title={`${panel.title} crashed`} onRetry={retry}>
           <Suspense fallback={loading}>
-            <Panel api={services.panelApi(pluginId)} pluginId={pluginId} panelId={panel.id} React={React} ui={ui} />
+            <Panel api={services.panelApi(pluginId)} pluginId={pluginId} panelId={panel.id} React={React} ui={ui} {...(target !== undefined ? { target } : {})} />
             <RenderedMarker />
           </Suspense>
         </PanelErrorBoundary>

@@ -1,14 +1,18 @@
 // The left rail: one entry per contributed panel, and a warning when plugins failed.
 import { useMemo } from 'react';
+import { badgeLabel, panelBadges } from '../services/badges.js';
 import { contributedPanels } from '../services/contributions.js';
 import { useHostStore } from '../stores/host-store.js';
 import { useNavigationStore } from '../stores/navigation-store.js';
+import { useStatusStore } from '../stores/status-store.js';
 
 export function Sidebar({ activeKey }: { activeKey: string | undefined }) {
   const plugins = useHostStore((s) => s.plugins);
   const problems = useHostStore((s) => s.problems);
   const open = useNavigationStore((s) => s.open);
+  const statusValues = useStatusStore((s) => s.values);
   const panels = useMemo(() => contributedPanels(plugins), [plugins]);
+  const badges = useMemo(() => panelBadges(plugins, statusValues), [plugins, statusValues]);
   const failed = useMemo(() => plugins.filter((p) => p.state === 'failed'), [plugins]);
   const overview = panels.find((p) => p.pluginId === 'overview');
   return (
@@ -17,6 +21,7 @@ export function Sidebar({ activeKey }: { activeKey: string | undefined }) {
       <ul className="nav">
         {panels.map(({ pluginId, pluginName, panel }, i) => {
           const key = `${pluginId}/${panel.id}`;
+          const badge = badges.get(key);
           return (
             <li key={key}>
               <button
@@ -24,13 +29,18 @@ export function Sidebar({ activeKey }: { activeKey: string | undefined }) {
                 className={`nav__item${key === activeKey ? ' nav__item--active' : ''}`}
                 data-testid={`nav-${pluginId}-${panel.id}`}
                 aria-current={key === activeKey ? 'page' : undefined}
-                title={`${panel.title} — ${pluginName}`}
+                title={`${panel.title} — ${pluginName}${badge ? ` — ${badge.text}` : ''}`}
                 onClick={() => open(pluginId, panel.id)}
               >
                 <span className="nav__icon" aria-hidden="true">
                   {panel.icon ?? panel.title.slice(0, 1)}
                 </span>
                 <span className="nav__title">{panel.title}</span>
+                {badge && (
+                  <span className={`nav__badge tone--${badge.tone ?? 'neutral'}`} data-testid={`nav-badge-${pluginId}-${panel.id}`} data-count={badge.count} aria-label={badge.text}>
+                    {badgeLabel(badge.count)}
+                  </span>
+                )}
                 {i < 9 && <kbd className="nav__kbd">Alt {i + 1}</kbd>}
               </button>
             </li>

@@ -49,5 +49,7 @@ export function Workspace({ shown, requested, panels }: { shown: ContributedPane
       </Empty>
     );
   }
-  return <PanelSlot key={`${shown.pluginId}/${shown.panel.id}`} pluginId={shown.pluginId} panel={shown.panel} />;
+  // A new target keeps the panel mounted: it gets the new `target` and moves to it.
+  const target = requested && requested.pluginId === shown.pluginId && requested.panelId === shown.panel.id ? requested.target : undefined;
+  return <PanelSlot key={`${shown.pluginId}/${shown.panel.id}`} pluginId={shown.pluginId} panel={shown.panel} target={target} />;
 }

@@ -27,8 +27,8 @@ export function createPanelApi(pluginId: string, transport: ReefTransport, subsc
       );
     },
     toast,
-    openPanel(targetPlugin, panelId) {
-      useNavigationStore.getState().open(targetPlugin, panelId);
+    openPanel(targetPlugin, panelId, target) {
+      useNavigationStore.getState().open(targetPlugin, panelId, target);
     },
     async hostInfo() {
       try {

@@ -1,9 +1,11 @@
-// The latest text of each plugin status item, keyed "<pluginId>/<itemId>".
+// The latest text of each plugin status item, keyed "<pluginId>/<itemId>", with the numbers its body carried (panel badges read them).
 import { create } from 'zustand';
 
 export interface StatusValue {
   text: string;
   tone: string | undefined;
+  /** The body's top-level numbers (e.g. `pending`, `highRisk`): what panel badges count. */
+  numbers?: Record<string, number>;
 }
 
 export interface StatusStore {
@@ -16,10 +18,12 @@ export const useStatusStore = create<StatusStore>((set) => ({
   setValue: (key, value) => set((s) => ({ values: { ...s.values, [key]: value } })),
 }));
 
-/** A status body is `{text, tone?}`; anything else is shown as nothing rather than as junk. */
+/** A status body is `{text, tone?}` and any numbers beside them; anything else is shown as nothing rather than as junk. */
 export function statusFromBody(body: unknown): StatusValue | undefined {
   if (typeof body !== 'object' || body === null) return undefined;
   const { text, tone } = body as { text?: unknown; tone?: unknown };
   if (typeof text !== 'string') return undefined;
-  return { text, tone: typeof tone === 'string' ? tone : undefined };
+  const numbers: Record<string, number> = {};
+  for (const [key, v] of Object.entries(body)) if (typeof v === 'number' && Number.isFinite(v)) numbers[key] = v;
+  return { text, tone: typeof tone === 'string' ? tone : undefined, ...(Object.keys(numbers).length ? { numbers } : {}) };
 }

@@ -1,7 +1,7 @@
 // The shell's stores: what each action changes as a user would see it.
 import { beforeEach, describe, expect, it } from 'vitest';
 import { connectionLabel, initialConnection, isUnreachable, useConnectionStore } from './connection-store.js';
-import { panelFromHash, useNavigationStore } from './navigation-store.js';
+import { hashOf, panelFromHash, useNavigationStore } from './navigation-store.js';
 import { statusFromBody, useStatusStore } from './status-store.js';
 import { storedTheme, THEME_STORAGE_KEY, useThemeStore } from './theme-store.js';
 import { MAX_TOASTS, useToastStore } from './toast-store.js';
@@ -75,6 +75,14 @@ describe('navigation store', () => {
     expect(panelFromHash('#/overview/overview')).toEqual({ pluginId: 'overview', panelId: 'overview' });
     expect(panelFromHash('#/../etc')).toBeNull();
   });
+
+  it('keeps what a panel was opened on in the hash, encoded, and reads it back', () => {
+    useNavigationStore.getState().open('approvals', 'inbox', 'ap_1/x y');
+    const ref = useNavigationStore.getState().active;
+    expect(hashOf(ref)).toBe('#/approvals/inbox/ap_1%2Fx%20y');
+    expect(panelFromHash(hashOf(ref))).toEqual({ pluginId: 'approvals', panelId: 'inbox', target: 'ap_1/x y' });
+    expect(panelFromHash('#/approvals/inbox/%E0%A4%A')).toBeNull();
+  });
 });
 
 describe('status store', () => {
@@ -84,5 +92,6 @@ describe('status store', () => {
     useStatusStore.getState().setValue('overview/traffic', value);
     expect(useStatusStore.getState().values['overview/traffic']?.text).toBe('bus 3 msg/s');
     expect(statusFromBody({ count: 3 })).toBeUndefined();
+    expect(statusFromBody({ text: '3 pending', pending: 3, label: 'x' })).toEqual({ text: '3 pending', tone: undefined, numbers: { pending: 3 } });
   });
 });

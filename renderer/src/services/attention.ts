@@ -1,0 +1,38 @@
+// Keeps what asks for the operator's attention in step with the status items: the window title
+// ("(12) Reef", which the desktop tray repeats) and a desktop notification when a badge's alert
+// numbers rise (natively in Electron; in a browser through the Notification API, once allowed).
+import type { ReefTransport } from '../../../sdk/contract.js';
+import { useHostStore } from '../stores/host-store.js';
+import { useStatusStore } from '../stores/status-store.js';
+import { useToastStore } from '../stores/toast-store.js';
+import { badgeAlerts, panelBadges, windowTitle } from './badges.js';
+
+async function notify(transport: ReefTransport, title: string, body: string): Promise<void> {
+  const shown = await transport.api.notify({ title: title.slice(0, 120), body: body.slice(0, 500) }).then(
+    (r) => r.shown,
+    () => false,
+  );
+  if (shown) return;
+  if (typeof Notification !== 'undefined' && Notification.permission === 'granted') {
+    new Notification(title, { body });
+    return;
+  }
+  useToastStore.getState().push(`${title}: ${body}`, 'info');
+}
+
+export function startAttention(transport: ReefTransport, doc: Pick<Document, 'title'> = document): () => void {
+  const update = () => {
+    const title = windowTitle(panelBadges(useHostStore.getState().plugins, useStatusStore.getState().values));
+    if (doc.title !== title) doc.title = title;
+  };
+  update();
+  const stopHost = useHostStore.subscribe((s, prev) => s.plugins !== prev.plugins && update());
+  const stopStatus = useStatusStore.subscribe((s, prev) => {
+    update();
+    for (const alert of badgeAlerts(useHostStore.getState().plugins, prev.values, s.values)) void notify(transport, alert.title, alert.body);
+  });
+  return () => {
+    stopHost();
+    stopStatus();
+  };
+}
