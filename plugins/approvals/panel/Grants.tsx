@@ -1,0 +1,49 @@
+// Active grants ("approve the same kind from this agent for a while"): what each covers, the time
+// left, and a revoke button. Grants are made from the inbox (g, or "Approve & allow…").
+import { useStore } from 'zustand';
+import { EmptyState, StatusBadge } from '../../../sdk/panel/index.js';
+import type { AdminStore } from './admin-store.js';
+import type { ApprovalsClient } from './approvals-client.js';
+import { Countdown } from './Countdown.js';
+import { errorMessage, RISK_TONE } from './format.js';
+
+export function Grants({ client, store }: { client: ApprovalsClient; store: AdminStore }) {
+  const grants = useStore(store, (s) => s.grants);
+  const revoke = (id: string) =>
+    client.revokeGrant(id).then(
+      () => client.toast(`Grant ${id} revoked: those requests come to you again`, 'success'),
+      (err: unknown) => client.toast(`Could not revoke ${id}: ${errorMessage(err)}`, 'error'),
+    );
+  return (
+    <section className="apv-card" data-testid="approvals-grants">
+      <h3 className="apv-card__title">
+        Active grants <span className="apv-dim">— each approves, at once, new requests of its kind from its agent (and product) up to its risk.</span>
+      </h3>
+      {grants === null ? (
+        <p className="apv-dim">Loading…</p>
+      ) : grants.length === 0 ? (
+        <EmptyState title="No active grants." testId="grants-empty">
+          <p className="apv-dim">In the inbox, g (or “Approve &amp; allow…”) approves a request and allows the same for 30 min, 1 h or until revoked.</p>
+        </EmptyState>
+      ) : (
+        <ul className="apv-rules">
+          {grants.map((g) => (
+            <li key={g.id} className="apv-rule" data-testid={`grant-${g.id}`}>
+              <strong>{g.agent}</strong>
+              <span>{g.kind}</span>
+              {g.product && <span className="apv-dim">· {g.product}</span>}
+              <StatusBadge tone={RISK_TONE[g.maxRisk]}>up to {g.maxRisk} risk</StatusBadge>
+              <span className="apv-dim">by {g.createdBy.replace(/^operator:/, '')}</span>
+              <span className="apv-rule__actions">
+                {g.expiresAt ? <Countdown to={g.expiresAt} prefix="ends in " testId={`grant-left-${g.id}`} /> : <StatusBadge tone="warn">until revoked</StatusBadge>}
+                <button type="button" className="reef-ui-button reef-ui-button--danger" data-testid={`grant-revoke-${g.id}`} onClick={() => void revoke(g.id)}>
+                  Revoke
+                </button>
+              </span>
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,25 @@
+/** Loads policies, grants and proposals, and follows their events (another operator's changes too). */
+import { useCallback, useEffect } from 'react';
+import type { AdminStore } from './admin-store.js';
+import type { ApprovalsClient } from './approvals-client.js';
+import { errorMessage } from './format.js';
+import type { PolicyRule } from './types.js';
+
+export function useAdmin(client: ApprovalsClient, store: AdminStore) {
+  const fail = useCallback((err: unknown) => store.getState().setError(errorMessage(err)), [store]);
+  const loadGrants = useCallback(() => client.grants().then((r) => store.getState().setGrants(r.grants), fail), [client, store, fail]);
+  const loadProposals = useCallback(() => client.proposals().then((r) => store.getState().setProposals(r.proposals, r.threshold), fail), [client, store, fail]);
+
+  useEffect(() => {
+    client.policies().then((r) => store.getState().setPolicies(r.policies), fail);
+    void loadGrants();
+    void loadProposals();
+    return client.onAdmin((what, body) => {
+      const policies = (body as { policies?: PolicyRule[] } | null)?.policies;
+      if (what === 'policies' && Array.isArray(policies)) store.getState().setPolicies(policies);
+      else if (what === 'grants') void loadGrants();
+    });
+  }, [client, store, fail, loadGrants, loadProposals]);
+
+  return { loadGrants, loadProposals };
+}
