@@ -40,7 +40,26 @@ function Fact({ label, children, tone }: { label: string; children: ReactNode; t
   );
 }
 
-export function TaskDetail({ task, client, now, onClose, onAction }: { task: Task; client: QueueClient; now: number; onClose(): void; onAction(action: 'retry' | 'cancel', id: string): Promise<void> }) {
+/** The approval a gate named `approval:<id>` waits for (the approvals plugin holds tasks at such gates). */
+export function approvalOfGate(gate: string): string | undefined {
+  return gate.startsWith('approval:') && gate.length > 9 ? gate.slice(9) : undefined;
+}
+
+export function TaskDetail({
+  task,
+  client,
+  now,
+  onClose,
+  onAction,
+  onOpenApproval,
+}: {
+  task: Task;
+  client: QueueClient;
+  now: number;
+  onClose(): void;
+  onAction(action: 'retry' | 'cancel', id: string): Promise<void>;
+  onOpenApproval?(approvalId: string): void;
+}) {
   const history = useHistory(client, task);
   const [busy, setBusy] = useState(false);
   const expired = leaseExpired(task, now);
@@ -93,7 +112,25 @@ export function TaskDetail({ task, client, now, onClose, onAction }: { task: Tas
           </Fact>
           <Fact label="Updated">{formatTime(task.updatedAt)}</Fact>
           {task.idempotencyKey && <Fact label="Idempotency">{task.idempotencyKey}</Fact>}
-          {task.gates?.length ? <Fact label="Gates">{task.gates.join(', ')}</Fact> : null}
+          {task.gates?.length ? (
+            <Fact label="Gates">
+              {task.gates.map((gate, i) => {
+                const approval = approvalOfGate(gate);
+                return (
+                  <span key={gate}>
+                    {i > 0 && ', '}
+                    {approval && onOpenApproval ? (
+                      <button type="button" className="qp-link" data-testid={`queue-detail-approval-${approval}`} title="Open the approval this task waits for" onClick={() => onOpenApproval(approval)}>
+                        {gate} ↗
+                      </button>
+                    ) : (
+                      gate
+                    )}
+                  </span>
+                );
+              })}
+            </Fact>
+          ) : null}
           {tags.length > 0 && <Fact label="Tags">{tags.map(([k, v]) => `${k}=${v}`).join('  ')}</Fact>}
         </dl>
         {task.lastError && (

@@ -92,7 +92,7 @@ function QueueEmpty({ store }: { store: QueueStore }) {
   );
 }
 
-export default function QueuePanel({ api }: PanelProps) {
+export default function QueuePanel({ api, target }: PanelProps) {
   const [client] = useState(() => new QueueClient(api));
   const [store] = useState(() => createQueueStore());
   const controller = useQueueController(client, store);
@@ -105,6 +105,19 @@ export default function QueuePanel({ api }: PanelProps) {
   const detailTask = useStore(store, (s) => (s.detailId === null ? undefined : s.tasks[s.index.get(s.detailId) ?? -1]));
   const openDetail = useStore(store, (s) => s.openDetail);
   const setFilter = useStore(store, (s) => s.setFilter);
+
+  // Opened on a task (a link from an approval it is blocked by): its details.
+  useEffect(() => {
+    if (!target) return;
+    client.history(target).then(
+      (h) => {
+        store.getState().applyTasks([h.task]);
+        store.getState().openDetail(h.task.id);
+      },
+      () => client.toast(`No task ${target}`, 'error'),
+    );
+  }, [client, store, target]);
+  const openApproval = useCallback((id: string) => api.openPanel('approvals', 'inbox', id), [api]);
 
   // The table answers j/k/Enter itself; Esc closes the details from anywhere in the panel.
   const onKeyDown = useCallback(
@@ -145,7 +158,7 @@ export default function QueuePanel({ api }: PanelProps) {
       <div className={`qp-main${detailId ? ' qp-main--detail' : ''}`}>
         <TaskTable store={store} now={now} compact={detailId !== null} onLoadMore={controller.loadMore} empty={<QueueEmpty store={store} />} />
         {detailId && detailTask && (
-          <TaskDetail key={detailTask.id} task={detailTask} client={client} now={now} onClose={() => openDetail(null)} onAction={controller.runTaskAction} />
+          <TaskDetail key={detailTask.id} task={detailTask} client={client} now={now} onClose={() => openDetail(null)} onAction={controller.runTaskAction} onOpenApproval={openApproval} />
         )}
       </div>
 
