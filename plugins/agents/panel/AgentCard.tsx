@@ -2,6 +2,7 @@
 import { memo } from 'react';
 import { StatusBadge } from '../../../sdk/panel/index.js';
 import { useSecond, type SecondClock } from './clock.js';
+import type { ApprovalWait } from './approval-waits.js';
 import type { ControlRequest } from './controls.js';
 import { formatAge } from './format.js';
 import type { AgentView, ControlsWithRevision, Liveness } from './types.js';
@@ -15,6 +16,16 @@ function HeartbeatAge({ clock, lastSeenAt, id }: { clock: SecondClock; lastSeenA
     <span className="ag-age" data-testid={`agent-age-${id}`} title={`last heartbeat ${lastSeenAt}`}>
       {formatAge(now - Date.parse(lastSeenAt))} ago
     </span>
+  );
+}
+
+/** The agent is blocked on the operator: how many approvals, for how long, and a link to the oldest. */
+function WaitingOnApproval({ clock, wait, id, onOpen }: { clock: SecondClock; wait: ApprovalWait; id: string; onOpen(approvalId: string): void }) {
+  const now = useSecond(clock);
+  return (
+    <button type="button" className="ag-waiting" data-testid={`agent-waiting-${id}`} data-count={wait.count} title="Open the oldest in Approvals" onClick={() => onOpen(wait.oldestId)}>
+      ⏳ waiting on {wait.count === 1 ? 'an approval' : `${wait.count} approvals`} for {formatAge(now - Date.parse(wait.since))}
+    </button>
   );
 }
 
@@ -32,11 +43,16 @@ export const AgentCard = memo(function AgentCard({
   controls,
   clock,
   onControl,
+  waiting,
+  onOpenApproval,
 }: {
   agent: AgentView;
   controls: ControlsWithRevision;
   clock: SecondClock;
   onControl(req: ControlRequest): void;
+  /** Approvals this agent waits on (from the approvals plugin, when there is one). */
+  waiting?: ApprovalWait | undefined;
+  onOpenApproval?(approvalId: string): void;
 }) {
   const reason = controlReason(agent, controls);
   const ownHold = controls.pausedAgents.includes(agent.id) || controls.drainingAgents.includes(agent.id);
@@ -75,6 +91,7 @@ export const AgentCard = memo(function AgentCard({
           {agent.product ?? '—'}
         </span>
       </div>
+      {waiting && onOpenApproval && <WaitingOnApproval clock={clock} wait={waiting} id={agent.id} onOpen={onOpenApproval} />}
       <footer className="ag-card__foot">
         <HeartbeatAge clock={clock} lastSeenAt={agent.lastSeenAt} id={agent.id} />
         <span className="ag-card__actions">

@@ -4,6 +4,7 @@ import { useStore } from 'zustand';
 import type { PanelProps } from '../../../sdk/panel/index.js';
 import { ConfirmDialog, StatusBadge } from '../../../sdk/panel/index.js';
 import { AgentCard, LIVENESS_GLYPH } from './AgentCard.js';
+import { useApprovalWaits } from './approval-waits.js';
 import { AgentGrid } from './AgentGrid.js';
 import { AuditLog } from './AuditLog.js';
 import { createSecondClock, type SecondClock } from './clock.js';
@@ -127,6 +128,8 @@ export default function AgentsPanel({ api }: PanelProps) {
   const [store] = useState(() => createFleetStore());
   const [clock] = useState<SecondClock>(() => createSecondClock());
   const { retry, runControl } = useFleet(api, store);
+  const waits = useApprovalWaits(api);
+  const openApproval = useCallback((id: string) => api.openPanel('approvals', 'inbox', id), [api]);
   const agentsById = useStore(store, (s) => s.agents);
   const status = useStore(store, (s) => s.status);
   const error = useStore(store, (s) => s.error);
@@ -232,7 +235,7 @@ export default function AgentsPanel({ api }: PanelProps) {
               </div>
               <AgentGrid
                 agents={shown}
-                renderCard={(a) => <AgentCard key={a.id} agent={a} controls={controls} clock={clock} onControl={ask} />}
+                renderCard={(a) => <AgentCard key={a.id} agent={a} controls={controls} clock={clock} onControl={ask} waiting={waits.get(a.id)} onOpenApproval={openApproval} />}
                 empty={<p className="ag-dim">No agent matches these filters.</p>}
               />
             </>
