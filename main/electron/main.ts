@@ -13,7 +13,7 @@ import { APP_ID, PRODUCT_NAME } from './app-identity.js';
 import { registerAppScheme, serveAppScheme } from './app-protocol-handler.js';
 import { serveContractOverIpc, type ContractIpc } from './ipc.js';
 import { chooseDataDir, parseLaunchArgs, type HostFlagLayer } from './launch-args.js';
-import { createTray } from './tray.js';
+import { createTray, showTitleInTray } from './tray.js';
 import { createReefWindow, loadReefPage, lockDownSession, lockDownWebContents } from './window.js';
 
 // Both must happen synchronously, before 'ready': Chromium reads them at startup.
@@ -109,6 +109,10 @@ async function run(config: HostConfig, renderer: string): Promise<void> {
         toldAboutTray = true;
         notify(`${PRODUCT_NAME} is still running`, 'It keeps serving your agents. Use Quit in the tray menu to stop it.');
       }
+    });
+    // "(12) Reef": the count of what waits for the operator reaches the tray, also while the window is hidden.
+    created.on('page-title-updated', (_event, title: string) => {
+      if (tray) showTitleInTray(tray, title);
     });
     created.on('closed', () => {
       void served.close();

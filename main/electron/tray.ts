@@ -24,3 +24,12 @@ export function createTray(actions: { show: () => void; quit: () => void }): Tra
   tray.on('click', actions.show);
   return tray;
 }
+
+/**
+ * The tray repeats the window title, whose lead count ("(12) Reef") is what awaits the operator
+ * (the renderer sums the panels' badges there): in its tooltip everywhere, beside the icon on macOS.
+ */
+export function showTitleInTray(tray: Tray, title: string): void {
+  tray.setToolTip(title);
+  if (process.platform === 'darwin') tray.setTitle(/^\((\S+)\) /.exec(title)?.[1] ?? '');
+}
