@@ -34,8 +34,8 @@ export function inboxColumns(selected: ReadonlySet<string>): DataTableColumn<Inb
     {
       id: 'risk',
       header: 'Risk',
-      size: 130,
-      minSize: 120,
+      size: 150,
+      minSize: 150,
       cell: item((a) => <RiskBadge risk={a.risk} escalated={a.escalatedAt !== undefined} />),
     },
     {
@@ -62,8 +62,8 @@ export function inboxColumns(selected: ReadonlySet<string>): DataTableColumn<Inb
     {
       id: 'blocks',
       header: 'Blocks',
-      size: 70,
-      minSize: 60,
+      size: 84,
+      minSize: 84,
       cell: item((a) => (a.blocks.length ? <span title={a.blocks.join(', ')}>⊘ {a.blocks.length} task{a.blocks.length === 1 ? '' : 's'}</span> : <span className="apv-dim">—</span>)),
     },
     { id: 'age', header: 'Waiting', size: 72, minSize: 64, cell: item((a) => <Age from={a.createdAt} />) },
