@@ -1,0 +1,265 @@
+/**
+ * The Approvals panel against a real `reef serve`: an agent asks over HTTP (some requests block
+ * enqueued tasks), the operator clears the whole inbox with the keyboard alone, and the blocked
+ * tasks moved (approved → ready, rejected → dead with the comment); a batch with one item it
+ * cannot approve fails whole and says which; the badge and the window title count what waits.
+ */
+import type { APIRequestContext, Page } from '@playwright/test';
+import path from 'node:path';
+import { createAgentToken, REPO_ROOT, type ReefProcess } from '../test/harness/reef-process.js';
+import { expect, test, type ShellPage } from './fixtures.js';
+
+const IMAGES = path.join(REPO_ROOT, 'docs', 'images');
+
+interface Approval {
+  id: string;
+  title: string;
+  status: string;
+  decision?: string;
+  decidedBy?: string;
+  edits?: unknown;
+  response?: string;
+}
+interface Task {
+  id: string;
+  state: string;
+  lastError?: string;
+  gates?: string[];
+}
+
+/** The HTTP API as an agent (its own token) and as the operator see it. */
+class Http {
+  constructor(
+    private readonly request: APIRequestContext,
+    private readonly reef: ReefProcess,
+    private readonly agentToken: string,
+  ) {}
+
+  private async call<T>(method: 'GET' | 'POST', url: string, token: string, data?: unknown): Promise<T> {
+    const res = await this.request.fetch(`${this.reef.origin}${url}`, { method, headers: { authorization: `Bearer ${token}` }, ...(data === undefined ? {} : { data }) });
+    if (!res.ok()) throw new Error(`${method} ${url}: ${res.status()} ${await res.text()}`);
+    return (await res.json()) as T;
+  }
+
+  enqueue(type: string): Promise<Task> {
+    return this.call<{ task: Task }>('POST', '/v1/tasks', this.agentToken, { queue: 'approvals-e2e', type, payload: {} }).then((r) => r.task);
+  }
+
+  ask(body: Record<string, unknown>): Promise<Approval> {
+    return this.call<{ approval: Approval }>('POST', '/v1/approvals', this.agentToken, { agent: 'forge', ...body }).then((r) => r.approval);
+  }
+
+  task(id: string): Promise<Task> {
+    return this.call<{ task: Task }>('GET', `/v1/tasks/${id}`, this.reef.token).then((r) => r.task);
+  }
+
+  approval(id: string): Promise<Approval> {
+    return this.call<{ approval: Approval }>('GET', `/v1/approvals/${id}`, this.reef.token).then((r) => r.approval);
+  }
+
+  pending(): Promise<Approval[]> {
+    return this.call<{ approvals: Approval[] }>('GET', '/v1/approvals?status=pending&limit=1000', this.reef.token).then((r) => r.approvals);
+  }
+}
+
+class Inbox {
+  constructor(readonly page: Page) {}
+  get root() {
+    return this.page.getByTestId('panel-approvals-inbox');
+  }
+  row(id: string) {
+    return this.root.getByTestId(`approvals-row-${id}`);
+  }
+  get detail() {
+    return this.root.getByTestId('approvals-detail');
+  }
+  /** The request the keys act on now. */
+  async expectActive(a: Approval) {
+    await expect(this.detail).toHaveAttribute('data-approval', a.id);
+    await expect(this.row(a.id)).toHaveAttribute('data-active', 'true');
+  }
+  /** Opens the panel from the command palette, by keyboard. */
+  async open(shell: ShellPage, reef: ReefProcess) {
+    await shell.open(reef);
+    await this.page.keyboard.press('Control+k');
+    await expect(this.page.getByTestId('command-palette-input')).toBeFocused();
+    await this.page.keyboard.type('Go to Approvals');
+    await expect(this.page.getByTestId('command-approvals.open')).toBeVisible();
+    await this.page.keyboard.press('Enter');
+    await expect(this.root.getByTestId('approvals-inbox')).toHaveAttribute('data-status', 'ready');
+  }
+}
+
+const inMinutes = (m: number) => new Date(Date.now() + m * 60_000).toISOString();
+
+test.describe.serial('the Approvals panel', () => {
+  let http: Http;
+  let context: APIRequestContext;
+
+  test.beforeAll(async ({ reef, playwright }) => {
+    context = await playwright.request.newContext();
+    http = new Http(context, reef, createAgentToken(reef, 'forge'));
+  });
+  test.afterAll(async () => {
+    await context.dispose();
+  });
+
+  test('the operator clears the inbox by keyboard alone; the blocked tasks move', async ({ reef, shell, page }) => {
+    const [deployTask, refundTask, gpuTask] = [await http.enqueue('deploy'), await http.enqueue('refund'), await http.enqueue('rent-gpu')] as [Task, Task, Task];
+    // Most urgent first: each expires a minute after the one before.
+    const deploy = await http.ask({ kind: 'deploy', title: 'Deploy web 1.2 to production', risk: 'high', blocks: [deployTask.id], expiresAt: inMinutes(60), product: 'acme' });
+    const refund = await http.ask({ kind: 'spend', title: 'Refund order 77', amountUsd: 40, blocks: [refundTask.id], expiresAt: inMinutes(61), product: 'acme' });
+    const email = await http.ask({
+      kind: 'comms',
+      title: 'Email the customer about the delay',
+      responses: ['approve', 'reject', 'edit'],
+      details: { subject: 'About your order', body: 'It ships Monday.' },
+      editSchema: { type: 'object', required: ['subject', 'body'], properties: { subject: { type: 'string', maxLength: 40 }, body: { type: 'string' } } },
+      expiresAt: inMinutes(62),
+    });
+    const gpus = [];
+    for (let i = 1; i <= 3; i++) gpus.push(await http.ask({ kind: 'spend', title: `Rent a GPU hour #${i}`, amountUsd: 3, expiresAt: inMinutes(62 + i), ...(i === 3 ? { blocks: [gpuTask.id] } : {}) }));
+    const question = await http.ask({ kind: 'other', title: 'Which region for the replica?', responses: ['respond', 'reject'], expiresAt: inMinutes(70) });
+    for (const t of [deployTask, refundTask, gpuTask]) expect((await http.task(t.id)).state).toBe('blocked');
+
+    const inbox = new Inbox(page);
+    await inbox.open(shell, reef);
+    // What waits shows in the sidebar and the window title.
+    await expect(page.getByTestId('nav-badge-approvals-inbox')).toHaveAttribute('data-count', '7');
+    await expect(page).toHaveTitle('(7) Reef');
+    await inbox.expectActive(deploy);
+    await expect(inbox.detail.getByTestId('approvals-detail-blocks')).toContainText(deployTask.id);
+
+    // a: approve the first.
+    await page.keyboard.press('a');
+    await expect(inbox.row(deploy.id)).toHaveCount(0);
+    await inbox.expectActive(refund);
+
+    // r: reject with a comment, Enter sends it.
+    await page.keyboard.press('r');
+    await expect(inbox.root.getByTestId('approvals-prompt-text')).toBeFocused();
+    await page.keyboard.type('too expensive this month');
+    await page.keyboard.press('Enter');
+    await expect(inbox.row(refund.id)).toHaveCount(0);
+    await inbox.expectActive(email);
+
+    // e: edit, then approve; the host checks the edit against the request's schema and says what is wrong.
+    await page.keyboard.press('e');
+    const editor = inbox.root.getByTestId('approvals-prompt-editor');
+    await expect(editor).toBeFocused();
+    await page.keyboard.press('Control+a');
+    await page.keyboard.type('{"subject": "A subject line far too long for the schema to take", "body": "x"}');
+    await page.keyboard.press('Control+Enter');
+    await expect(inbox.root.getByTestId('approvals-prompt-error')).toContainText('editSchema');
+    await expect(editor).toBeFocused();
+    await page.keyboard.press('Control+a');
+    await page.keyboard.type('{"subject": "Your order ships Monday", "body": "Sorry for the wait."}');
+    await page.keyboard.press('Control+Enter');
+    await expect(inbox.row(email.id)).toHaveCount(0);
+    await inbox.expectActive(gpus[0] as Approval);
+
+    // x on the three GPU rentals and the question, then A: all or nothing, and the question allows no approval.
+    for (let i = 0; i < 4; i++) {
+      await page.keyboard.press('x');
+      if (i < 3) await page.keyboard.press('j');
+    }
+    await inbox.expectActive(question);
+    await expect(inbox.root.getByTestId('approvals-table')).toHaveAttribute('data-selected', '4');
+    await page.keyboard.press('Shift+A');
+    const dialog = page.getByTestId('approvals-confirm');
+    await expect(dialog.getByTestId('approvals-confirm-count')).toHaveText('4');
+    await page.keyboard.press('Enter');
+    await expect(dialog.getByRole('alert')).toContainText('Which region for the replica?');
+    await expect(dialog.getByRole('alert')).toContainText('not among the answers this request allows');
+    await expect(dialog).toHaveAttribute('data-failed', question.id);
+    for (const a of gpus) expect((await http.approval(a.id)).status).toBe('pending');
+    await page.keyboard.press('Escape');
+    await expect(dialog).toHaveCount(0);
+
+    // Take the question out of the selection (x again), then A, Enter.
+    await page.keyboard.press('x');
+    await expect(inbox.root.getByTestId('approvals-table')).toHaveAttribute('data-selected', '3');
+    await page.keyboard.press('Shift+A');
+    await expect(dialog.getByTestId('approvals-confirm-count')).toHaveText('3');
+    await page.keyboard.press('Enter');
+    await expect(dialog).toHaveCount(0);
+    for (const a of gpus) await expect(inbox.row(a.id)).toHaveCount(0);
+    await inbox.expectActive(question);
+
+    // a does nothing on a request that allows no approval; t answers it in text.
+    await page.keyboard.press('a');
+    await expect(inbox.row(question.id)).toBeVisible();
+    await page.keyboard.press('t');
+    await page.keyboard.type('eu-west-1');
+    await page.keyboard.press('Enter');
+
+    await expect(inbox.root.getByTestId('approvals-empty')).toBeVisible();
+    await expect(page.getByTestId('nav-badge-approvals-inbox')).toHaveCount(0);
+    await expect(page).toHaveTitle('Reef');
+
+    // The host recorded every decision, and the gates moved the blocked tasks.
+    expect(await http.pending()).toEqual([]);
+    expect(await http.approval(deploy.id)).toMatchObject({ status: 'approved', decision: 'approve', decidedBy: 'operator:operator' });
+    expect(await http.approval(refund.id)).toMatchObject({ status: 'rejected', decision: 'reject' });
+    expect(await http.approval(email.id)).toMatchObject({ status: 'approved', decision: 'edit', edits: { subject: 'Your order ships Monday', body: 'Sorry for the wait.' } });
+    expect(await http.approval(question.id)).toMatchObject({ status: 'responded', response: 'eu-west-1' });
+    await expect.poll(async () => (await http.task(deployTask.id)).state).toBe('ready');
+    await expect.poll(async () => (await http.task(gpuTask.id)).state).toBe('ready');
+    await expect.poll(async () => (await http.task(refundTask.id)).state).toBe('dead');
+    expect((await http.task(refundTask.id)).lastError).toContain('too expensive this month');
+  });
+
+  test('a task held by an approval links to it, and the approval back to the task', async ({ reef, shell, page }) => {
+    const task = await http.enqueue('publish');
+    const a = await http.ask({ kind: 'comms', title: 'Publish the release notes', blocks: [task.id], expiresAt: inMinutes(90) });
+    await shell.open(reef);
+    await shell.openPanel('queue', 'tasks');
+    await page.getByTestId(`queue-row-${task.id}`).click();
+    await page.getByTestId(`queue-detail-approval-${a.id}`).click();
+    const inbox = new Inbox(page);
+    await inbox.expectActive(a);
+    await inbox.detail.getByTestId(`approvals-task-${task.id}`).click();
+    await expect(page.getByTestId('queue-detail')).toHaveAttribute('data-task', task.id);
+  });
+
+  test('an escalation raises a desktop notification; a screenshot of the inbox for the docs', async ({ reef, shell, page }) => {
+    // Notifications allowed, and recorded instead of shown.
+    await page.context().grantPermissions(['notifications'], { origin: reef.origin });
+    await page.addInitScript(() => {
+      const seen: string[] = [];
+      (window as unknown as { notes: string[] }).notes = seen;
+      class Recorded {
+        static permission = 'granted';
+        static requestPermission = async () => 'granted';
+        constructor(title: string, options?: { body?: string }) {
+          seen.push(`${title}: ${options?.body ?? ''}`);
+        }
+      }
+      (window as unknown as { Notification: unknown }).Notification = Recorded;
+    });
+    const products = ['acme', 'globex', 'initech'];
+    const rollback = await http.ask({ kind: 'deploy', title: 'Roll back checkout to 3.4.1', summary: 'Error rate 4% since 3.4.2', risk: 'high', product: 'acme', expiresAt: new Date(Date.now() + 5000).toISOString(), onExpiry: 'escalate' });
+    for (let i = 0; i < 14; i++) {
+      await http.ask({
+        kind: (['spend', 'deploy', 'comms', 'access'] as const)[i % 4],
+        title: ['Buy 20 GPU hours', 'Deploy search 2.8', 'Reply to ticket #48213', 'Read access to billing DB'][i % 4] as string,
+        summary: ['Evaluation run for the ranking model', 'Canary green for 30 min', 'Customer asks for a refund date', 'Needed for the monthly report'][i % 4] as string,
+        product: products[i % 3] as string,
+        risk: (['low', 'medium', 'low', 'high'] as const)[i % 4],
+        ...(i % 4 === 0 ? { amountUsd: 18 + i } : {}),
+        expiresAt: inMinutes(5 + i * 7),
+      });
+    }
+    const inbox = new Inbox(page);
+    await page.setViewportSize({ width: 1440, height: 820 });
+    await inbox.open(shell, reef);
+    await expect(inbox.row(rollback.id)).toHaveAttribute('data-escalated', 'true', { timeout: 15_000 });
+    await expect.poll(() => page.evaluate(() => (window as unknown as { notes: string[] }).notes.join('\n'))).toMatch(/Approvals: \d+ approvals pending \(\d+ high risk\)/);
+    await expect(inbox.root.getByTestId('approvals-notify-ask')).toHaveCount(0);
+    await page.keyboard.press('j');
+    await page.keyboard.press('x');
+    await page.keyboard.press('j');
+    await page.keyboard.press('x');
+    await inbox.root.screenshot({ path: path.join(IMAGES, 'approvals-inbox.png'), animations: 'disabled' });
+  });
+});
