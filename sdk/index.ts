@@ -12,5 +12,6 @@ export * from './plugin.js';
 export * from './version.js';
 export * from './validate.js';
 export * from './leader.js';
+export * from './metrics.js';
 // What a plugin learns about the host through its API.
 export type { BusLink, HostInfo, ManifestProblem, PluginStatus, Tier } from './host-types.js';

@@ -2,6 +2,7 @@
 import type { Manifest } from './manifest.js';
 import type { Caller, MessageHandler, RequestHandler, RequestOptions, BusStats } from './bus.js';
 import type { HostInfo, PluginStatus } from './host-types.js';
+import type { MetricsCollector } from './metrics.js';
 
 /** Something that can be undone; the host disposes all of a plugin's registrations on deactivate. @since 0.1.0 */
 export interface Disposable {
@@ -137,6 +138,14 @@ export interface PluginContext {
   };
   readonly http: {
     route(route: HttpRoute): Disposable;
+  };
+  /**
+   * Adds to GET /metrics (Prometheus text, the operator's token): `collect` runs on each scrape
+   * and returns samples named `reef_<plugin>_…` (prometheusFamily writes them). Removed on deactivate.
+   * @since 0.2.0
+   */
+  readonly metrics: {
+    collect(collector: MetricsCollector): Disposable;
   };
   /** Current time in ms; tests control it. */
   now(): number;

@@ -272,6 +272,7 @@ export * from './plugin.js';
 export * from './version.js';
 export * from './validate.js';
 export * from './leader.js';
+export * from './metrics.js';
 export type { BusLink, HostInfo, ManifestProblem, PluginStatus, Tier } from './host-types.js';
 
 // ---- sdk/leader.d.ts ----
@@ -456,6 +457,26 @@ export type Permissions = z.output<typeof PermissionsSchema>;
 export declare const MANIFEST_FILE = "reef-plugin.json";
 /** Does the host version satisfy a manifest's `engines.reef` (caret semantics on 0.x)? @since 0.1.0 */
 export declare function engineSatisfies(range: string, hostVersion: string): boolean;
+
+// ---- sdk/metrics.d.ts ----
+/**
+ * Plugins' part of GET /metrics (Prometheus text). A plugin adds a collector with
+ * `ctx.metrics.collect`; the host runs it on each scrape, gives it a second, and leaves out a
+ * part that is not Prometheus text or whose metric names do not start with `reef_`.
+ */
+/** Returns Prometheus text: `# HELP`/`# TYPE` lines and samples named `reef_…`. @since 0.2.0 */
+export type MetricsCollector = () => string | Promise<string>;
+/** One sample of a metric family. @since 0.2.0 */
+export interface MetricSample {
+    labels?: Readonly<Record<string, string>>;
+    value: number;
+}
+/**
+ * Prometheus text for one gauge or counter family with its HELP and TYPE lines; label values
+ * are escaped, a value that is not finite is written as 0.
+ * @since 0.2.0
+ */
+export declare function prometheusFamily(name: string, type: 'gauge' | 'counter', help: string, samples: readonly MetricSample[]): string;
 
 // ---- sdk/panel.d.ts ----
 /** What a panel (the renderer side of a plugin) receives. No transport, no Node: just this API. */
@@ -745,6 +766,7 @@ export { ReefError, ERROR_CODES, type ErrorCode, type ErrorBody } from '../error
 import type { Manifest } from './manifest.js';
 import type { Caller, MessageHandler, RequestHandler, RequestOptions, BusStats } from './bus.js';
 import type { HostInfo, PluginStatus } from './host-types.js';
+import type { MetricsCollector } from './metrics.js';
 /** Something that can be undone; the host disposes all of a plugin's registrations on deactivate. @since 0.1.0 */
 export interface Disposable {
     dispose(): void | Promise<void>;
@@ -884,6 +906,14 @@ export interface PluginContext {
     };
     readonly http: {
         route(route: HttpRoute): Disposable;
+    };
+    /**
+     * Adds to GET /metrics (Prometheus text, the operator's token): `collect` runs on each scrape
+     * and returns samples named `reef_<plugin>_…` (prometheusFamily writes them). Removed on deactivate.
+     * @since 0.2.0
+     */
+    readonly metrics: {
+        collect(collector: MetricsCollector): Disposable;
     };
     /** Current time in ms; tests control it. */
     now(): number;

@@ -1,8 +1,8 @@
 /** Assembles a host: config, logs, bus, database, plugins and the server, and takes them down in order. */
 import { createHash } from 'node:crypto';
 import os from 'node:os';
-import { REEF_VERSION, ReefError, type Bus, type Caller, type KeyValue } from '../../sdk/index.js';
-import { type BusLink, type HostInfo, type Tier } from '../../sdk/contract.js';
+import { REEF_VERSION, ReefError, prometheusFamily, type Bus, type BusStats, type Caller, type KeyValue } from '../../sdk/index.js';
+import { type BusLink, type HostInfo, type PluginStatus, type Tier } from '../../sdk/contract.js';
 import { LocalBus } from '../bus/local-bus.js';
 import { DEFAULT_EVENT_LIMITS, ensureEventStream } from '../bus/event-stream.js';
 import { connectNatsBus, NatsBus } from '../bus/nats-bus.js';
@@ -12,6 +12,7 @@ import type { Database } from '../db/database.js';
 import { openDatabase } from '../db/open.js';
 import { startServer, type RunningServer } from '../server/http-server.js';
 import { RouteTable } from '../server/routes.js';
+import { MetricsRegistry } from './metrics.js';
 import { ensureOperatorToken, tokensEqual } from '../server/tokens.js';
 import { isLoopback, natsServers, type HostConfig } from './config.js';
 import { AgentTokens } from './agent-tokens.js';
@@ -211,7 +212,9 @@ async function assemble(config: HostConfig, options: HostOptions, releaseLock: (
     ...(natsLink && { link: { state: natsLink.status(), server: natsLink.serverUrl() } }),
   });
   const routes = new RouteTable();
+  const metrics = new MetricsRegistry((msg, fields) => log.warn(fields, msg));
   const plugins = new PluginHost({
+    metrics,
     bus,
     db,
     ...(kv ? { kv } : {}),
@@ -251,6 +254,7 @@ async function assemble(config: HostConfig, options: HostOptions, releaseLock: (
     },
   };
 
+  metrics.add('host', () => hostMetrics(startedAt, bus?.stats(), plugins.list()));
   await plugins.activateAll();
   let server: RunningServer;
   try {
@@ -267,6 +271,7 @@ async function assemble(config: HostConfig, options: HostOptions, releaseLock: (
       log,
       version: REEF_VERSION,
       tier: () => tier,
+      metrics: () => metrics.render(),
     });
   } catch (err) {
     stopTrackingStatus();
@@ -309,4 +314,23 @@ async function assemble(config: HostConfig, options: HostOptions, releaseLock: (
       return stopping;
     },
   };
+}
+
+/** The host's own part of GET /metrics. */
+function hostMetrics(startedAt: number, stats: BusStats | undefined, plugins: readonly PluginStatus[]): string {
+  const states = new Map<string, number>();
+  for (const p of plugins) states.set(p.state, (states.get(p.state) ?? 0) + 1);
+  return [
+    prometheusFamily('reef_up', 'gauge', 'The host is running.', [{ value: 1 }]),
+    prometheusFamily('reef_uptime_seconds', 'gauge', 'Seconds since the host started.', [{ value: Math.round((Date.now() - startedAt) / 1000) }]),
+    prometheusFamily('reef_info', 'gauge', 'The host version.', [{ labels: { version: REEF_VERSION }, value: 1 }]),
+    ...(stats
+      ? [
+          prometheusFamily('reef_bus_requests_total', 'counter', 'Requests over the bus since the host started.', [{ value: stats.requests }]),
+          prometheusFamily('reef_bus_publishes_total', 'counter', 'Messages published on the bus since the host started.', [{ value: stats.publishes }]),
+          prometheusFamily('reef_bus_errors_total', 'counter', 'Bus requests answered with an error since the host started.', [{ value: stats.errors }]),
+        ]
+      : []),
+    prometheusFamily('reef_plugins', 'gauge', 'Plugins by state.', [...states].map(([state, value]) => ({ labels: { state }, value }))),
+  ].join('\n');
 }

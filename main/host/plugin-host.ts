@@ -10,6 +10,7 @@ import type { Logger } from './log.js';
 import { assertAllowed } from './permissions.js';
 import { assertNoRouteShadow, assertNoServeOverlap } from './plugin-conflicts.js';
 import type { DiscoveredPlugin } from './plugin-loader.js';
+import type { MetricsRegistry } from './metrics.js';
 import type { RouteTable } from '../server/routes.js';
 
 type PluginState = PluginStatus['state'];
@@ -39,6 +40,8 @@ export interface PluginHostDeps {
   remote?: boolean;
   now?: () => number;
   activationTimeoutMs?: number;
+  /** Where plugins' metrics go (GET /metrics); without it ctx.metrics.collect keeps nothing. */
+  metrics?: MetricsRegistry;
 }
 
 /** What ctx.kv is when the host was given no store (some tests): every call says so. */
@@ -258,6 +261,9 @@ export class PluginHost {
           }
           return track(routes.add(route, manifest.id));
         },
+      },
+      metrics: {
+        collect: (collector) => track(this.deps.metrics ? this.deps.metrics.add(manifest.id, collector) : { dispose: () => {} }),
       },
       now: this.deps.now ?? Date.now,
       onDispose: (fn) => void track({ dispose: fn }),

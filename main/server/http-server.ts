@@ -32,6 +32,8 @@ export interface ServerOptions {
   log: Logger;
   version: string;
   tier: () => Tier;
+  /** GET /metrics (operator token): the Prometheus text. Absent: no such page. */
+  metrics?: () => Promise<string>;
   /** How often /rpc sockets are pinged; one that has not answered the last ping by the next is ended. Default 15 s. */
   pingIntervalMs?: number;
   /** Per /rpc socket: past this many bytes waiting to be sent, the socket is closed with 1013. */
@@ -238,6 +240,13 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     }
     if (api) {
       await handleGateway(req, res, url, caller);
+      return;
+    }
+    if (url.pathname === '/metrics' && options.metrics) {
+      if (req.method !== 'GET' && req.method !== 'HEAD') throw new ReefError('not_found', `/metrics does not take ${req.method}`);
+      const text = await options.metrics();
+      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8', 'cache-control': 'no-store' });
+      res.end(req.method === 'HEAD' ? undefined : text);
       return;
     }
     if (url.pathname.startsWith('/plugin-assets/')) {

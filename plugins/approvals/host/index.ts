@@ -3,6 +3,7 @@ import { ReefError, type HttpRoute, type PluginContext, type RequestHandler, typ
 import { ApprovalsAdmin, DEFAULT_PROPOSAL_STREAK } from './admin.js';
 import { Effects, busGates } from './effects.js';
 import { SWEEP_EVERY_MS, expiryDefaults, sweepExpired } from './expiry.js';
+import { metricsOf } from './metrics.js';
 import { APPROVALS_MIGRATIONS } from './migrations.js';
 import { ApprovalsService } from './service.js';
 import { POSTGRES_APPROVALS, SQLITE_APPROVALS, SqlApprovalStore } from './sql-approval-store.js';
@@ -55,6 +56,12 @@ export async function activate(ctx: PluginContext): Promise<void> {
   const now = () => ctx.now();
   const service = new ApprovalsService({ store, effects, gates, waiters, publish, now, expiryMs: expiryDefaults(ctx.settings) });
   const admin = new ApprovalsAdmin({ store, effects, publish, now, proposalStreak: setting(ctx, 'proposal-streak', DEFAULT_PROPOSAL_STREAK) });
+
+  // GET /metrics: pending by kind and risk, who decided (operator, policy, grant, expiry), latency.
+  ctx.metrics.collect(async () => {
+    const [pending, stats] = await Promise.all([store.pendingCounts(), store.decisionStats(0)]);
+    return metricsOf(pending, stats).prometheus;
+  });
 
   const subjects: Array<[string, RequestHandler]> = [
     ['reef.v1.approvals.request', service.request],

@@ -1,7 +1,7 @@
 /**
  * The approvals' figures: pending by kind and risk, decisions by who made them (operator,
  * policy, grant, expiry), expiries, and the operator's decision latency as a summary. Served as
- * JSON with a Prometheus text rendering beside it (the host has no /metrics for plugins yet).
+ * JSON (GET /v1/approvals/metrics) and as Prometheus text, which the plugin adds to GET /metrics.
  */
 import type { DecisionStats, PendingCounts } from './store.js';
 

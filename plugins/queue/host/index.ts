@@ -1,6 +1,6 @@
 /** Queue plugin, host side: the task store for this tier, its bus subjects and /v1 routes. */
 import { randomUUID } from 'node:crypto';
-import { LeaderLease, ReefError, type HttpRoute, type PluginContext, type RequestHandler, type TableExport } from '../../../sdk/index.js';
+import { LeaderLease, ReefError, prometheusFamily, type HttpRoute, type PluginContext, type RequestHandler, type TableExport } from '../../../sdk/index.js';
 import { QUEUE_MIGRATIONS } from './migrations.js';
 import { PG_CLOCK, PostgresTaskStore } from './postgres-store.js';
 import { QueueService } from './service.js';
@@ -46,6 +46,16 @@ export async function activate(ctx: PluginContext): Promise<void> {
   const stats = new QueueStats(store, db, ctx.now);
   // Gates added to existing tasks (an approval's `blocks`), and the end of those a gate holds.
   const gates = gateHandlers(new SqlGateStore(db, db.dialect === 'postgres' ? PG_CLOCK : SQLITE_CLOCK), (tasks) => service.emit(tasks));
+
+  // GET /metrics: tasks per queue and state.
+  ctx.metrics.collect(async () =>
+    prometheusFamily(
+      'reef_queue_tasks',
+      'gauge',
+      'Tasks per queue and state.',
+      (await store.counts()).map((c) => ({ labels: { queue: c.queue, state: c.state }, value: c.count })),
+    ),
+  );
 
   const subjects: Array<[string, RequestHandler]> = [
     ['reef.v1.tasks.enqueue', service.enqueue],
