@@ -26,12 +26,13 @@ import { createAgentToken, startReef } from '../test/harness/reef-process.js';
 import { tempDir } from '../test/harness/tmp.js';
 import { percentile, table } from './stats.js';
 
-const PARTS = new Set((process.env.BENCH_PARTS ?? 'resume,replay').split(','));
+const PARTS = new Set((process.env.BENCH_PARTS ?? 'resume,replay,operator').split(','));
 
 export async function run(): Promise<void> {
   console.log(`bench/approvals on ${process.platform}, Node ${process.versions.node}`);
   if (PARTS.has('resume')) await resume();
   if (PARTS.has('replay')) await replay();
+  if (PARTS.has('operator')) await (await import('./approvals-operator.js')).operatorClears(50);
 }
 
 // ─── resume ─────────────────────────────────────────────────────────────────────────────
