@@ -146,6 +146,21 @@ describe('approvals over HTTP', () => {
     expect(byFilter.json.decided).toBe(4);
   });
 
+  it('decides a batch by filter only when it matches the count the operator confirmed', async () => {
+    for (let i = 0; i < 3; i++) await forge.request({ product: 'batch-count' });
+    const body = { filter: { product: 'batch-count' }, decision: 'approve' };
+    const stale = await operator.call<ErrorReply>('POST', '/v1/approvals/decide', { ...body, expectCount: 2 });
+    expect([stale.status, stale.json.error.code]).toEqual([409, 'conflict']);
+    expect(stale.json.error.details).toEqual({ count: 3, expectCount: 2 });
+    const pending = () => operator.call<{ approvals: Approval[] }>('GET', '/v1/approvals?product=batch-count&status=pending');
+    expect((await pending()).json.approvals).toHaveLength(3);
+    const withIds = await operator.call<ErrorReply>('POST', '/v1/approvals/decide', { ids: [(await pending()).json.approvals[0]?.id], decision: 'approve', expectCount: 1 });
+    expect(withIds.status).toBe(400);
+    const ok = await operator.call<{ decided: number; approvals: Approval[] }>('POST', '/v1/approvals/decide', { ...body, expectCount: 3 });
+    expect([ok.status, ok.json.decided]).toEqual([200, 3]);
+    expect((await pending()).json.approvals).toEqual([]);
+  });
+
   it('decides at once by policy, and dry-runs a rule over the stored history', async () => {
     for (let i = 0; i < 3; i++) await operator.decide((await forge.request({ kind: 'comms', amountUsd: 5, product: 'dry' })).id, { decision: 'approve' });
     await operator.decide((await forge.request({ kind: 'comms', amountUsd: 50, product: 'dry' })).id, { decision: 'reject' });

@@ -171,6 +171,23 @@ export function approvalStoreConformance(name: string, makeFixture: () => Promis
       expect(ledger.find((e) => e.agent === 'quill')).toMatchObject({ approved: 250, streak: 250, rejected: 0 });
     });
 
+    it('decides a batch by filter only when the filter matches the count confirmed, in the same transaction', async () => {
+      const ids: string[] = [];
+      for (let i = 0; i < 3; i++) ids.push((await request({ product: 'counted' })).id);
+      await request({ product: 'elsewhere' });
+      const expect2 = { filter: { product: 'counted' }, count: 2 };
+      const err = await refused(store.decideMany(ids.slice(0, 2), { decision: 'approve' }, 'operator:op', T0, expect2));
+      expect(err.code).toBe('conflict');
+      expect(err.details).toEqual({ count: 3, expectCount: 2 });
+      expect(err.message).toMatch(/matches 3 pending approvals now, not the 2 confirmed/);
+      expect(await store.pendingIds({ product: 'counted' }, 10)).toEqual(ids);
+      const out = await store.decideMany(ids, { decision: 'reject', comment: 'all three' }, 'operator:op', T0 + 1, { filter: { product: 'counted' }, count: 3 });
+      expect(out.map((a) => [a.id, a.status])).toEqual(ids.map((id) => [id, 'rejected']));
+      expect(await store.pendingIds({ product: 'counted' }, 10)).toEqual([]);
+      expect((await store.pendingIds({}, 10)).length).toBe(1);
+      expect((await store.verifyAudit()).ok).toBe(true);
+    });
+
     it('keeps the ledger: a streak of approvals unchanged, reset by an edit, a rejection or a revert', async () => {
       const decide = async (decision: 'approve' | 'edit' | 'reject' | 'respond') => {
         const a = await request({ responses: ['approve', 'edit', 'reject', 'respond'] });

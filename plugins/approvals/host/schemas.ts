@@ -162,12 +162,18 @@ export const DecideManySchema = z
     ids: z.array(approvalId).min(1).max(MAX_BATCH).refine(unique, 'must not repeat an id').optional(),
     /** Every pending approval the filter matches (status is pending whatever it says). */
     filter: ListFilterSchema.omit({ status: true }).optional(),
+    /**
+     * With `filter`: how many pending approvals the operator confirmed. When the filter matches
+     * another number at the time of the decision, nothing is decided (409, `details.count`).
+     */
+    expectCount: z.number().int().min(0).max(MAX_BATCH).optional(),
     ...decisionFields,
   })
   .strict()
   .superRefine((d, ctx) => {
     checkDecision(d, ctx);
     if ((d.ids === undefined) === (d.filter === undefined)) ctx.addIssue({ code: 'custom', path: ['ids'], message: 'give exactly one of "ids" or "filter"' });
+    if (d.expectCount !== undefined && d.filter === undefined) ctx.addIssue({ code: 'custom', path: ['expectCount'], message: 'goes only with "filter"' });
   });
 export type DecideManyInput = z.output<typeof DecideManySchema>;
 

@@ -22,7 +22,7 @@ import {
   type Decision,
   type RequestInput,
 } from './schemas.js';
-import type { ApprovalStore, AutoDecision, OperatorDecision } from './store.js';
+import { countMismatch, type ApprovalStore, type AutoDecision, type OperatorDecision } from './store.js';
 import type { ApprovalWaiters } from './waiters.js';
 
 export interface ApprovalsServiceDeps {
@@ -162,9 +162,12 @@ export class ApprovalsService {
     requireOperator(info, 'deciding approvals');
     const input = parseBody(DecideManySchema, body);
     let ids = input.ids;
+    const filter = input.filter ?? {};
     if (!ids) {
-      ids = await this.deps.store.pendingIds(input.filter ?? {}, MAX_BATCH + 1);
+      ids = await this.deps.store.pendingIds(filter, MAX_BATCH + 1);
       if (ids.length > MAX_BATCH) throw new ReefError('invalid_request', `filter: matches more than ${MAX_BATCH} pending approvals; narrow it`);
+      // The operator confirmed another number: refused before anything is read further (the store checks again, atomically).
+      if (input.expectCount !== undefined && ids.length !== input.expectCount) throw countMismatch(ids.length, input.expectCount);
       if (ids.length === 0) return { decided: 0, approvals: [] };
     }
     // Every item is checked before anything changes; the first bad one fails the batch and is named.
@@ -186,7 +189,8 @@ export class ApprovalsService {
     if (input.comment !== undefined) decision.comment = input.comment;
     if (input.edits !== undefined) decision.edits = input.edits;
     if (input.response !== undefined) decision.response = input.response;
-    const decided = await this.deps.store.decideMany(ids, decision, actorOf(info), this.deps.now());
+    const expect = input.expectCount === undefined ? undefined : { filter, count: input.expectCount };
+    const decided = await this.deps.store.decideMany(ids, decision, actorOf(info), this.deps.now(), expect);
     await this.deps.effects.decided(decided);
     return { decided: decided.length, approvals: decided };
   };

@@ -10,7 +10,7 @@ import { appendAudit, exportChain, pruneChain, verifyChain, type AuditRecord, ty
 import { approvalFromRow, json, statusOf } from './rows.js';
 import type { Approval, ApprovalKind, AuditEntry, AuditVerdict, Grant, LedgerEntry, ListFilter, ListInput, PolicyRule, PolicyRuleInput, Risk } from './schemas.js';
 import * as rules from './sql-rules.js';
-import type { ApprovalStore, AutoDecision, DecisionStats, Expired, NewApproval, OperatorDecision, PendingCounts } from './store.js';
+import { countMismatch, type ApprovalStore, type AutoDecision, type BatchExpectation, type DecisionStats, type Expired, type NewApproval, type OperatorDecision, type PendingCounts } from './store.js';
 
 /** What differs between the databases: how a writing transaction takes the chain's head. */
 export interface ApprovalDialect {
@@ -197,8 +197,15 @@ export class SqlApprovalStore implements ApprovalStore {
     });
   }
 
-  async decideMany(ids: readonly string[], d: OperatorDecision, actor: string, now: number): Promise<Approval[]> {
+  async decideMany(ids: readonly string[], d: OperatorDecision, actor: string, now: number, expect?: BatchExpectation): Promise<Approval[]> {
     return this.write(async (tx, audit) => {
+      if (expect) {
+        // Counted under the head lock that every write takes: no request comes or goes meanwhile.
+        const { sql, params } = filterWhere({ ...expect.filter, status: ['pending'] });
+        const [row] = await tx.query(`SELECT COUNT(*) AS n FROM approvals_requests WHERE ${sql}`, params);
+        const count = Number(row?.n ?? 0);
+        if (count !== expect.count) throw countMismatch(count, expect.count);
+      }
       const byId = new Map<string, Approval>();
       for (let start = 0; start < ids.length; start += CHUNK) {
         const chunk = ids.slice(start, start + CHUNK);

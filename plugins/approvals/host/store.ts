@@ -7,6 +7,7 @@
  * Every change is recorded in the audit log (approvals_audit) in the same transaction, so
  * history and state never disagree. Times are epoch ms from the caller's clock (ctx.now).
  */
+import { ReefError } from '../../../sdk/index.js';
 import type {
   Approval,
   ApprovalKind,
@@ -51,6 +52,21 @@ export interface OperatorDecision {
   response?: string;
   /** Only with approve or edit on one approval: also approve what follows from this agent. */
   grant?: { id: string; forMs: number | null; scope: GrantScope };
+}
+
+/** A batch decided by filter: the number of pending approvals the operator confirmed. */
+export interface BatchExpectation {
+  filter: Omit<ListFilter, 'status'>;
+  count: number;
+}
+
+/** The refusal of a batch whose filter matches another number than the operator confirmed. */
+export function countMismatch(count: number, expectCount: number): ReefError {
+  return new ReefError(
+    'conflict',
+    `filter: matches ${count} pending approval${count === 1 ? '' : 's'} now, not the ${expectCount} confirmed; nothing in the batch was decided`,
+    { count, expectCount },
+  );
 }
 
 /** What one expiry did to a pending approval (exactly once, whichever host swept it). */
@@ -104,8 +120,11 @@ export interface ApprovalStore {
   /**
    * All or nothing, in one transaction: if any id is unknown or no longer pending, nothing
    * changes and the error (`not_found`, `conflict`) names that id in its message and details.
+   * With `expect`, the filter must match exactly `count` pending approvals inside that same
+   * transaction, else nothing changes and the error is `conflict` with `details.count` (the
+   * number it matches) and `details.expectCount`.
    */
-  decideMany(ids: readonly string[], decision: OperatorDecision, actor: string, now: number): Promise<Approval[]>;
+  decideMany(ids: readonly string[], decision: OperatorDecision, actor: string, now: number, expect?: BatchExpectation): Promise<Approval[]>;
   /** Marks an approved approval as undone later by the operator (ledger: reverted, streak 0). */
   revert(id: string, actor: string, comment: string | undefined, now: number): Promise<Approval>;
   /**
