@@ -198,6 +198,26 @@ describe('approvals over HTTP', () => {
     expect((await forge.request({ kind: 'access' })).status).toBe('pending');
   });
 
+  it('announces a grant whose time ran out on the grants event, marked ended, once', async () => {
+    const socket = await RendererSocket.open(host);
+    try {
+      await socket.call('busSubscribe', { pattern: 'reef.v1.events.approvals.grants' });
+      const a = await forge.request({ kind: 'access', product: 'announced' });
+      const grant = (await operator.call<{ grant: Grant }>('POST', `/v1/approvals/${a.id}/decide`, { decision: 'approve', grant: { forMs: 1500, scope: 'agent-kind-product' } })).json.grant;
+      const events = () => socket.events.flatMap((e) => (e.type === 'bus' && (e.body as { grant?: Grant }).grant?.id === grant.id ? [(e.body as { grant: Grant }).grant] : []));
+      const deadline = Date.now() + 5000;
+      while (!events().some((g) => g.endedAt) && Date.now() < deadline) await sleep(50);
+      const ended = events().filter((g) => g.endedAt);
+      expect(ended).toEqual([{ ...grant, endedAt: grant.expiresAt }]);
+      await sleep(1200);
+      expect(events().filter((g) => g.endedAt)).toHaveLength(1);
+      const all = (await operator.call<{ grants: Grant[] }>('GET', '/v1/approvals/grants?all=true')).json.grants;
+      expect(all.find((g) => g.id === grant.id)?.endedAt).toBe(grant.expiresAt);
+    } finally {
+      socket.close();
+    }
+  });
+
   it('keeps blocked tasks blocked until the decision: approve → ready, reject → dead with the comment', async () => {
     const enqueue = async () => (await operator.call<{ task: Task }>('POST', '/v1/tasks', { queue: 'gated', type: 'deploy' })).json.task;
     const task = async (id: string) => (await operator.call<{ task: Task }>('GET', `/v1/tasks/${id}`)).json.task;

@@ -149,6 +149,29 @@ export function approvalStoreConformance(name: string, makeFixture: () => Promis
       expect((await store.listGrants(T0 + 11 * MIN, true)).map((g) => g.id).sort()).toEqual(['gr_1', 'gr_2']);
     });
 
+    it('ends a grant whose time ran out exactly once, even with two hosts sweeping; never one revoked or until revoked', async () => {
+      const other = await fixture.another();
+      const grantOn = async (id: string, forMs: number | null) =>
+        (await store.decide((await request()).id, { decision: 'approve', grant: { id, forMs, scope: 'agent-kind' } }, 'operator:op', T0)).grant;
+      await grantOn('gr_short', MIN);
+      await grantOn('gr_long', 10 * MIN);
+      await grantOn('gr_forever', null);
+      await grantOn('gr_revoked', MIN);
+      await store.revokeGrant('gr_revoked', 'operator:op', T0 + 1);
+      expect(await store.endGrantsDue(T0 + MIN - 1)).toEqual([]);
+      const sweeps = await Promise.all([store, other, store, other].map((s) => s.endGrantsDue(T0 + MIN)));
+      const ended = sweeps.flat();
+      expect(ended.map((g) => g.id)).toEqual(['gr_short']);
+      expect(ended[0]).toMatchObject({ endedAt: new Date(T0 + MIN).toISOString(), expiresAt: new Date(T0 + MIN).toISOString() });
+      expect(await store.endGrantsDue(T0 + 5 * MIN)).toEqual([]);
+      expect((await store.endGrantsDue(T0 + 365 * 86_400_000)).map((g) => g.id)).toEqual(['gr_long']);
+      expect((await store.listGrants(T0, true)).find((g) => g.id === 'gr_short')?.endedAt).toBe(new Date(T0 + MIN).toISOString());
+      expect((await store.listGrants(T0, true)).find((g) => g.id === 'gr_forever')?.endedAt).toBeUndefined();
+      const audit = (await store.exportAudit(0, 1000)).entries.filter((e) => e.action === 'grant.ended');
+      expect(audit.map((e) => e.subject)).toEqual(['gr_short', 'gr_long']);
+      expect((await store.verifyAudit()).ok).toBe(true);
+    });
+
     it('decides a batch of 500 in one call, and nothing when one item is no longer pending', async () => {
       const ids: string[] = [];
       for (let i = 0; i < 500; i++) ids.push((await request({ agent: i % 2 ? 'forge' : 'quill' })).id);

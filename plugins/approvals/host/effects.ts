@@ -4,7 +4,7 @@
  * queue gates of the tasks an approval blocks, and the pending-count status.
  */
 import { ReefError } from '../../../sdk/index.js';
-import type { Approval, PendingSummary } from './schemas.js';
+import type { Approval, Grant, PendingSummary } from './schemas.js';
 import type { ApprovalStore, Expired } from './store.js';
 import type { ApprovalWaiters } from './waiters.js';
 
@@ -77,6 +77,11 @@ export class Effects {
     }
     for (const r of results) if (r.outcome !== 'escalated') await this.settle(r.approval);
     await this.refreshPending();
+  }
+
+  /** Grants whose time ran out: announced on the grants event, marked ended, so panels drop them. */
+  async grantsEnded(grants: readonly Grant[]): Promise<void> {
+    for (const grant of grants) await this.deps.publish('reef.v1.events.approvals.grants', { grant });
   }
 
   private async wake(approvals: readonly Approval[]): Promise<void> {

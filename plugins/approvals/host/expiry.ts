@@ -37,3 +37,14 @@ export async function sweepExpired(store: ApprovalStore, effects: Effects, now: 
     if (results.length < batch) return total;
   }
 }
+
+/** Ends the grants whose time ran out (each on one host, once) and announces them. */
+export async function sweepGrants(store: ApprovalStore, effects: Effects, now: number, batch = 500): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const ended = await store.endGrantsDue(now, batch);
+    total += ended.length;
+    await effects.grantsEnded(ended);
+    if (ended.length < batch) return total;
+  }
+}

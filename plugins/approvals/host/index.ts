@@ -2,7 +2,7 @@
 import { ReefError, type HttpRoute, type PluginContext, type RequestHandler, type TableExport } from '../../../sdk/index.js';
 import { ApprovalsAdmin, DEFAULT_PROPOSAL_STREAK } from './admin.js';
 import { Effects, busGates } from './effects.js';
-import { SWEEP_EVERY_MS, expiryDefaults, sweepExpired } from './expiry.js';
+import { SWEEP_EVERY_MS, expiryDefaults, sweepExpired, sweepGrants } from './expiry.js';
 import { metricsOf } from './metrics.js';
 import { APPROVALS_MIGRATIONS } from './migrations.js';
 import { ApprovalsService } from './service.js';
@@ -113,6 +113,8 @@ export async function activate(ctx: PluginContext): Promise<void> {
 
   // Expiry every second, the first sweep at once (what came due while the host was down).
   every(ctx, SWEEP_EVERY_MS, 'expiring approvals', () => sweepExpired(store, effects, ctx.now()), true);
+  // Grants that ran out are announced (reef.v1.events.approvals.grants, endedAt set), once across hosts.
+  every(ctx, SWEEP_EVERY_MS, 'ending grants', () => sweepGrants(store, effects, ctx.now()), true);
   every(ctx, 5000, 'settling approval gates', () => effects.settleUnsettled(), true);
   // Other hosts' changes reach this host's status item within 5 s (its own at once).
   every(ctx, 5000, 'counting pending approvals', () => effects.refreshPending(), true);

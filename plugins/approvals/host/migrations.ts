@@ -101,9 +101,19 @@ CREATE TABLE approvals_audit_head (
 INSERT INTO approvals_audit_head (id, seq, hash, anchor_seq, anchor_hash) VALUES (1, 0, '', 0, '');
 `;
 
+/** When a grant's time ran out and that was announced (once, by one host's sweep); null until then. */
+const grantsEnded = (bigint: string) => `
+ALTER TABLE approvals_grants ADD COLUMN ended_at ${bigint};
+CREATE INDEX approvals_grants_due ON approvals_grants (expires_at) WHERE ended_at IS NULL AND revoked_at IS NULL AND expires_at IS NOT NULL;
+`;
+
 export const APPROVALS_MIGRATIONS: Migration[] = [
   {
     id: '001_approvals',
     sql: { sqlite: tables('INTEGER', 'REAL'), postgres: tables('BIGINT', 'DOUBLE PRECISION') },
+  },
+  {
+    id: '002_grants_ended',
+    sql: { sqlite: grantsEnded('INTEGER'), postgres: grantsEnded('BIGINT') },
   },
 ];

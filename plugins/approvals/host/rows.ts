@@ -75,6 +75,7 @@ export function grantFromRow(r: Row): Grant {
   if (present(r.product)) g.product = String(r.product);
   if (present(r.revoked_at)) g.revokedAt = iso(r.revoked_at);
   if (present(r.revoked_by)) g.revokedBy = String(r.revoked_by);
+  if (present(r.ended_at)) g.endedAt = iso(r.ended_at);
   return g;
 }
 

@@ -298,6 +298,8 @@ export interface Grant {
   approvalId: string;
   revokedAt?: string;
   revokedBy?: string;
+  /** Set once its time ran out and the host announced it (its expiresAt). */
+  endedAt?: string;
 }
 
 /** Outcomes of the operator's decisions per (agent, kind): the record graduated autonomy reads. */

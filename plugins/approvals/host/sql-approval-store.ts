@@ -345,6 +345,12 @@ export class SqlApprovalStore implements ApprovalStore {
     return this.write((tx, audit) => rules.revokeGrant(tx, audit, id, actor, now));
   }
 
+  async endGrantsDue(now: number, limit = 500): Promise<Grant[]> {
+    if (!(await rules.grantsDue(this.db, now))) return [];
+    // One statement under the head lock: each grant ends once, whichever host runs it.
+    return this.write((tx, audit) => rules.endGrantsDue(tx, audit, now, limit));
+  }
+
   ledger(): Promise<LedgerEntry[]> {
     return rules.readLedger(this.db);
   }

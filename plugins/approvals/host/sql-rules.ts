@@ -84,6 +84,26 @@ export async function revokeGrant(tx: SqlExecutor, audit: Audit, id: string, act
   return grantFromRow(row);
 }
 
+/** Grants whose time ran out and that were not announced yet. */
+const DUE = 'ended_at IS NULL AND revoked_at IS NULL AND expires_at IS NOT NULL AND expires_at <= ?';
+
+/** Whether any grant is due to end: a read, so a sweep with nothing to do takes no write lock. */
+export async function grantsDue(db: SqlExecutor, now: number): Promise<boolean> {
+  return (await db.query(`SELECT id FROM approvals_grants WHERE ${DUE} LIMIT 1`, [now])).length > 0;
+}
+
+export async function endGrantsDue(tx: SqlExecutor, audit: Audit, now: number, limit: number): Promise<Grant[]> {
+  const rows = await tx.query(
+    `UPDATE approvals_grants SET ended_at = expires_at
+     WHERE id IN (SELECT id FROM approvals_grants WHERE ${DUE} ORDER BY expires_at, id LIMIT ?) AND ${DUE}
+     RETURNING *`,
+    [now, limit, now],
+  );
+  const ended = rows.map(grantFromRow).sort((a, b) => (a.expiresAt ?? '').localeCompare(b.expiresAt ?? '') || a.id.localeCompare(b.id));
+  for (const g of ended) audit({ at: now, actor: 'expiry', action: 'grant.ended', subject: g.id, data: { expiresAt: g.expiresAt } });
+  return ended;
+}
+
 /** Changes to one ledger row: counts to add, and whether the streak grows by `streakAdd` or resets. */
 interface LedgerDelta {
   approved: number;

@@ -154,6 +154,12 @@ export interface ApprovalStore {
   listGrants(now: number, all: boolean): Promise<Grant[]>;
   /** `not_found`, or `conflict` when already revoked. */
   revokeGrant(id: string, actor: string, now: number): Promise<Grant>;
+  /**
+   * Marks grants whose time has run out by `now` as ended (`endedAt`, their expiresAt), in one
+   * atomic UPDATE, and returns them: with several hosts on one database each grant is returned
+   * to exactly one of them, once. Revoked grants and grants until revoked never end here.
+   */
+  endGrantsDue(now: number, limit?: number): Promise<Grant[]>;
 
   ledger(): Promise<LedgerEntry[]>;
 
