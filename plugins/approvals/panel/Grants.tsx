@@ -1,14 +1,19 @@
 // Active grants ("approve the same kind from this agent for a while"): what each covers, the time
 // left, and a revoke button. Grants are made from the inbox (g, or "Approve & allow…").
+import { useEffect } from 'react';
 import { useStore } from 'zustand';
 import { EmptyState, StatusBadge } from '../../../sdk/panel/index.js';
 import type { AdminStore } from './admin-store.js';
 import type { ApprovalsClient } from './approvals-client.js';
 import { Countdown } from './Countdown.js';
 import { errorMessage, RISK_TONE } from './format.js';
+import { useSecond } from './ticker.js';
 
 export function Grants({ client, store }: { client: ApprovalsClient; store: AdminStore }) {
   const grants = useStore(store, (s) => s.grants);
+  // A grant whose countdown reaches zero has ended: it leaves at once (the host announces it too).
+  const now = useSecond();
+  useEffect(() => store.getState().dropGrants((g) => g.expiresAt !== null && Date.parse(g.expiresAt) <= now), [store, now]);
   const revoke = (id: string) =>
     client.revokeGrant(id).then(
       () => client.toast(`Grant ${id} revoked: those requests come to you again`, 'success'),

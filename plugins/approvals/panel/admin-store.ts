@@ -27,6 +27,8 @@ export interface AdminState {
 
   setPolicies(policies: PolicyRule[]): void;
   setGrants(grants: Grant[]): void;
+  /** Grants that ended (their time ran out, or revoked) leave the active ones. */
+  dropGrants(ended: (g: Grant) => boolean): void;
   setProposals(proposals: Proposal[], threshold: number): void;
   setError(message: string | null): void;
   edit(form: PolicyForm | null): void;
@@ -50,6 +52,7 @@ export function createAdminStore(): AdminStore {
     saving: false,
     setPolicies: (policies) => set({ policies }),
     setGrants: (grants) => set({ grants }),
+    dropGrants: (ended) => set((s) => (s.grants?.some(ended) ? { grants: s.grants.filter((g) => !ended(g)) } : {})),
     setProposals: (proposals, threshold) => set({ proposals, threshold }),
     setError: (error) => set({ error }),
     edit: (form) => set({ form, dryRun: null, saveError: null, saving: false }),

@@ -37,9 +37,12 @@ export class ApprovalsClient {
     return this.api.request('reef.v1.approvals.decide', { id, ...decision, ...(grant ? { grant } : {}) });
   }
 
-  /** All or nothing: `ids`, or every pending approval the filter matches. */
-  decideMany(target: { ids: string[] } | { filter: Partial<InboxFilter> }, decision: DecisionBody): Promise<{ decided: number; approvals: Approval[] }> {
-    const which = 'ids' in target ? { ids: target.ids } : { filter: toListBody(target.filter, undefined) };
+  /**
+   * All or nothing: `ids`, or every pending approval the filter matches, which must be
+   * `expectCount` of them (the number the operator confirmed) when it is given.
+   */
+  decideMany(target: { ids: string[] } | { filter: Partial<InboxFilter> }, decision: DecisionBody, expectCount?: number): Promise<{ decided: number; approvals: Approval[] }> {
+    const which = 'ids' in target ? { ids: target.ids } : { filter: toListBody(target.filter, undefined), ...(expectCount !== undefined ? { expectCount } : {}) };
     return this.api.request('reef.v1.approvals.decideMany', { ...which, ...decision }, { timeoutMs: 120_000 });
   }
 

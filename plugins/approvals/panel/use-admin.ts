@@ -3,7 +3,7 @@ import { useCallback, useEffect } from 'react';
 import type { AdminStore } from './admin-store.js';
 import type { ApprovalsClient } from './approvals-client.js';
 import { errorMessage } from './format.js';
-import type { PolicyRule } from './types.js';
+import type { Grant, PolicyRule } from './types.js';
 
 export function useAdmin(client: ApprovalsClient, store: AdminStore) {
   const fail = useCallback((err: unknown) => store.getState().setError(errorMessage(err)), [store]);
@@ -17,7 +17,12 @@ export function useAdmin(client: ApprovalsClient, store: AdminStore) {
     return client.onAdmin((what, body) => {
       const policies = (body as { policies?: PolicyRule[] } | null)?.policies;
       if (what === 'policies' && Array.isArray(policies)) store.getState().setPolicies(policies);
-      else if (what === 'grants') void loadGrants();
+      else if (what === 'grants') {
+        // One that ended (ran out or was revoked) leaves here; a new one is read with the rest.
+        const g = (body as { grant?: Grant } | null)?.grant;
+        if (g && typeof g.id === 'string' && (g.endedAt !== undefined || g.revokedAt !== undefined)) store.getState().dropGrants((x) => x.id === g.id);
+        else void loadGrants();
+      }
     });
   }, [client, store, fail, loadGrants, loadProposals]);
 

@@ -45,6 +45,13 @@ function refusal(err: unknown, store: InboxStore): { message: string; id?: strin
   return { message: a ? `“${a.title}” — ${e.message}` : e.message, id };
 }
 
+/** The number a batch by filter matches now, when the host refused it for matching another than confirmed. */
+function countNow(err: unknown): number | undefined {
+  const e = ReefError.from(err);
+  const d = e.details as { count?: unknown; expectCount?: unknown } | undefined;
+  return e.code === 'conflict' && typeof d?.count === 'number' && typeof d.expectCount === 'number' ? d.count : undefined;
+}
+
 export function useDecisions(client: ApprovalsClient, store: InboxStore) {
   const [prompt, setPrompt] = useState<PromptState | null>(null);
   const [batch, setBatch] = useState<BatchState | null>(null);
@@ -121,12 +128,22 @@ export function useDecisions(client: ApprovalsClient, store: InboxStore) {
     setBatch({ ...b, busy: true, error: null });
     try {
       const body: DecisionBody = b.decision === 'reject' ? { decision: 'reject', ...(b.comment ? { comment: b.comment } : {}) } : { decision: 'approve' };
-      const r = await client.decideMany(b.target, body);
+      // By filter: exactly the number the dialog showed, or nothing (the host counts again).
+      const r = await client.decideMany(b.target, body, 'ids' in b.target ? undefined : b.count);
       store.getState().apply(r.approvals);
       store.getState().clearSelection();
       setBatch(null);
       client.toast(`${b.decision === 'approve' ? 'Approved' : 'Rejected'} ${plural(r.decided, 'request')}`, 'success');
     } catch (err) {
+      const count = countNow(err);
+      if (count !== undefined) {
+        // The filter matches another number now: ask again with that number; confirming sends it.
+        if (count === 0) {
+          setBatch(null);
+          client.toast(`Nothing was decided: no pending request matches the filters any more`, 'info');
+        } else setBatch({ ...b, count, busy: false, error: `Nothing was decided: the filters match ${plural(count, 'pending request')} now, not ${b.count}. Confirm again to ${b.decision} ${count}.` });
+        return;
+      }
       const { message, id } = refusal(err, store);
       setBatch({ ...b, busy: false, error: `Nothing was decided: ${message}`, ...(id ? { failedId: id } : {}) });
     }
