@@ -5,7 +5,7 @@
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Approval, AuditVerdict, DryRunResult, Grant } from '../../plugins/approvals/host/schemas.js';
+import type { Approval, AuditVerdict, DryRunResult, Grant, PendingSummary } from '../../plugins/approvals/host/schemas.js';
 import type { Task } from '../../plugins/queue/host/schemas.js';
 import { createAgentToken, startReef, type ReefProcess } from '../harness/reef-process.js';
 import { RendererSocket } from '../harness/renderer-socket.js';
@@ -274,6 +274,43 @@ describe('approvals over HTTP', () => {
     expect(metrics.json.decidedBy.operator).toBeGreaterThan(0);
     expect(metrics.json.prometheus).toMatch(/^reef_approvals_decided_total\{by="grant"\} [1-9]/m);
     expect((await forge.call('GET', '/v1/approvals/metrics')).status).toBe(403);
+  });
+
+  it('names the latest high-risk request in the pending event, and an escalated one again when it escalates', async () => {
+    const socket = await RendererSocket.open(host);
+    try {
+      await socket.call('busSubscribe', { pattern: 'reef.v1.events.approvals.pending' });
+      const summaries = () => socket.events.flatMap((e) => (e.type === 'bus' && e.subject === 'reef.v1.events.approvals.pending' ? [e.body as PendingSummary] : []));
+      const until = async (ok: (s: PendingSummary) => boolean) => {
+        const deadline = Date.now() + 5000;
+        while (!summaries().some(ok) && Date.now() < deadline) await sleep(25);
+        return summaries().find(ok);
+      };
+      const late = await forge.request({ title: 'Rotate the billing key', product: 'vault', expiresAt: Date.now() + 1200, onExpiry: 'escalate' });
+      const deploy = await forge.request({ kind: 'deploy', title: 'Deploy api to prod', product: 'acme', risk: 'high' });
+      expect((await until((s) => s.latest?.id === deploy.id))?.latest).toEqual({
+        id: deploy.id,
+        title: 'Deploy api to prod',
+        agent: 'forge',
+        product: 'acme',
+        kind: 'deploy',
+        risk: 'high',
+        escalated: false,
+        at: deploy.createdAt,
+        text: 'High-risk approval: Deploy api to prod (forge)',
+      });
+      const escalated = await until((s) => s.latest?.id === late.id);
+      expect(escalated?.latest).toMatchObject({ escalated: true, risk: 'low', text: 'Escalated approval: Rotate the billing key (forge)' });
+      expect(escalated?.escalated).toBeGreaterThanOrEqual(1);
+      // The operator's summary names it; an agent's leaves it out (it may be another agent's request).
+      expect((await operator.call<PendingSummary>('GET', '/v1/approvals/summary')).json.latest?.id).toBe(late.id);
+      const agents = await quill.call<PendingSummary>('GET', '/v1/approvals/summary');
+      expect([agents.status, agents.json.latest, agents.json.escalated >= 1]).toEqual([200, undefined, true]);
+      await operator.decide(late.id, { decision: 'approve' });
+      await operator.decide(deploy.id, { decision: 'approve' });
+    } finally {
+      socket.close();
+    }
   });
 
   it('finds an edited, a deleted and a reordered audit row, and names the first broken entry', async () => {

@@ -257,6 +257,24 @@ export function approvalStoreConformance(name: string, makeFixture: () => Promis
       expect((await store.decisionStats(0)).expired).toBe(4);
     });
 
+    it('names the latest pending request that is high-risk or escalated: an escalation makes it the latest again', async () => {
+      const esc = await request({ title: 'Roll back', expiresAt: T0 + MIN, onExpiry: 'escalate' });
+      expect((await store.pendingCounts()).latest).toBeUndefined();
+      const high = await request({ risk: 'high', title: 'Deploy api to prod' }, undefined, T0 + 1);
+      await request({ title: 'later, low' }, undefined, T0 + 2);
+      expect((await store.pendingCounts()).latest).toEqual(high);
+      await store.expireDue(T0 + MIN);
+      const afterEscalation = await store.pendingCounts();
+      expect(afterEscalation.latest).toMatchObject({ id: esc.id, escalatedAt: new Date(T0 + MIN).toISOString() });
+      const newer = await request({ risk: 'high' }, undefined, T0 + MIN + 1);
+      expect((await store.pendingCounts()).latest?.id).toBe(newer.id);
+      await store.decide(newer.id, { decision: 'approve' }, 'operator:op', T0 + MIN + 2);
+      await store.decide(esc.id, { decision: 'approve' }, 'operator:op', T0 + MIN + 2);
+      expect((await store.pendingCounts()).latest?.id).toBe(high.id);
+      await store.decide(high.id, { decision: 'reject' }, 'operator:op', T0 + MIN + 3);
+      expect((await store.pendingCounts()).latest).toBeUndefined();
+    });
+
     it('expires each approval exactly once when two hosts sweep at the same time', async () => {
       const other = await fixture.another();
       for (let i = 0; i < 200; i++) await request({ expiresAt: T0 + (i % 10) });
@@ -269,8 +287,9 @@ export function approvalStoreConformance(name: string, makeFixture: () => Promis
     });
 
     it('counts pending by kind and risk, and decisions by who made them', async () => {
+      expect((await store.pendingCounts()).latest).toBeUndefined();
       await request({ risk: 'high' });
-      await request({ risk: 'high', kind: 'deploy' });
+      const deploy = await request({ risk: 'high', kind: 'deploy' }, undefined, T0 + 1);
       const low = await request();
       await request({}, { decision: 'approve', by: 'grant:g' });
       await request({}, { decision: 'reject', by: 'policy:p' });
@@ -283,6 +302,7 @@ export function approvalStoreConformance(name: string, makeFixture: () => Promis
           { kind: 'spend', risk: 'high', count: 1 },
           { kind: 'spend', risk: 'low', count: 1 },
         ],
+        latest: deploy,
       });
       await store.decide(low.id, { decision: 'approve' }, 'operator:op', T0 + 4000);
       const stats = await store.decisionStats(0);

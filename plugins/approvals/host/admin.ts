@@ -111,10 +111,13 @@ export class ApprovalsAdmin {
     return this.deps.store.exportAudit(afterSeq, limit);
   };
 
-  /** The pending count (sidebar, title, tray): agents may read it too. */
-  summary = async (body: unknown) => {
+  /** The pending count (sidebar, title, tray): agents may read it too, without `latest` (another agent's request). */
+  summary = async (body: unknown, info: RequestInfo) => {
     parseBody(EmptySchema, body);
-    return this.deps.effects.refreshPending();
+    const summary = await this.deps.effects.refreshPending();
+    if (info.caller.kind !== 'agent' || !summary.latest) return summary;
+    const { latest: _latest, ...counts } = summary;
+    return counts;
   };
 
   metrics = async (body: unknown, info: RequestInfo) => {

@@ -4,7 +4,7 @@
  * queue gates of the tasks an approval blocks, and the pending-count status.
  */
 import { ReefError } from '../../../sdk/index.js';
-import type { Approval, Grant, PendingSummary } from './schemas.js';
+import type { Approval, Grant, PendingNotice, PendingSummary } from './schemas.js';
 import type { ApprovalStore, Expired } from './store.js';
 import type { ApprovalWaiters } from './waiters.js';
 
@@ -32,11 +32,22 @@ export function failureMessage(a: Approval): string {
   return `approval ${a.id} rejected by ${a.decidedBy ?? 'someone'}${a.comment ? `: ${a.comment}` : ''}`;
 }
 
-export function pendingSummary(counts: { pending: number; highRisk: number; escalated: number }): PendingSummary {
+/** What a notification says of the latest high-risk or escalated request, and where it links. */
+export function pendingNotice(a: Approval): PendingNotice {
+  const escalated = a.escalatedAt !== undefined;
+  const what = escalated ? (a.risk === 'high' ? 'Escalated high-risk approval' : 'Escalated approval') : 'High-risk approval';
+  const notice: PendingNotice = { id: a.id, title: a.title, agent: a.agent, kind: a.kind, risk: a.risk, escalated, at: a.escalatedAt ?? a.createdAt, text: `${what}: ${a.title} (${a.agent})` };
+  if (a.product !== undefined) notice.product = a.product;
+  return notice;
+}
+
+export function pendingSummary(counts: { pending: number; highRisk: number; escalated: number; latest?: Approval | undefined }): PendingSummary {
   const { pending, highRisk, escalated } = counts;
   const text = pending === 0 ? 'No approvals pending' : `${pending} approval${pending === 1 ? '' : 's'} pending${highRisk ? ` (${highRisk} high risk)` : ''}`;
   const tone = pending === 0 ? 'ok' : highRisk > 0 || escalated > 0 ? 'error' : 'warn';
-  return { pending, highRisk, escalated, text, tone };
+  const summary: PendingSummary = { pending, highRisk, escalated, text, tone };
+  if (counts.latest) summary.latest = pendingNotice(counts.latest);
+  return summary;
 }
 
 export interface EffectsDeps {

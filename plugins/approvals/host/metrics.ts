@@ -29,7 +29,7 @@ export function summarize(values: readonly number[]): LatencySummary {
 }
 
 export interface ApprovalMetrics {
-  pending: PendingCounts;
+  pending: Omit<PendingCounts, 'latest'>;
   decidedBy: DecisionStats['bySource'];
   /** Share of decisions made without the operator (policy, grant): 0..1. */
   automaticShare: number;
@@ -60,8 +60,10 @@ export function metricsOf(pending: PendingCounts, stats: DecisionStats): Approva
     `reef_approvals_decision_latency_seconds_sum ${(latency.meanMs * latency.count) / 1000}`,
     `reef_approvals_decision_latency_seconds_count ${latency.count}`,
   ];
+  // Counts only: the latest request that called for attention is the status item's, not a figure.
+  const { latest: _latest, ...counts } = pending;
   return {
-    pending,
+    pending: counts,
     decidedBy: stats.bySource,
     automaticShare: total === 0 ? 0 : (stats.bySource.policy + stats.bySource.grant) / total,
     expired: stats.expired,

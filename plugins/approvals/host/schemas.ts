@@ -346,6 +346,22 @@ export interface AuditVerdict {
   firstBroken?: { seq: number; reason: string };
 }
 
+/** The request a desktop notification names: the latest pending one that is high-risk or escalated. */
+export interface PendingNotice {
+  id: string;
+  title: string;
+  agent: string;
+  product?: string;
+  kind: ApprovalKind;
+  risk: Risk;
+  /** It was escalated (its first expiry passed without a decision). */
+  escalated: boolean;
+  /** When it called for attention: its escalation, else its request. */
+  at: string;
+  /** What the notification says: "High-risk approval: Deploy api to prod (forge)", "Escalated approval: …". */
+  text: string;
+}
+
 /** The status event and summary: what the sidebar, the title and the tray show. */
 export interface PendingSummary {
   pending: number;
@@ -353,4 +369,6 @@ export interface PendingSummary {
   escalated: number;
   text: string;
   tone: 'ok' | 'warn' | 'error';
+  /** Set while any pending request is high-risk or escalated: the latest of them. */
+  latest?: PendingNotice;
 }

@@ -295,12 +295,18 @@ export class SqlApprovalStore implements ApprovalStore {
        FROM approvals_requests WHERE status = 'pending' GROUP BY kind, risk ORDER BY kind, risk`,
     );
     const byKindAndRisk = rows.map((r) => ({ kind: r.kind as ApprovalKind, risk: r.risk as Risk, count: Number(r.n) }));
-    return {
+    const counts: PendingCounts = {
       pending: byKindAndRisk.reduce((n, r) => n + r.count, 0),
       highRisk: byKindAndRisk.filter((r) => r.risk === 'high').reduce((n, r) => n + r.count, 0),
       escalated: rows.reduce((n, r) => n + Number(r.escalated ?? 0), 0),
       byKindAndRisk,
     };
+    if (counts.highRisk === 0 && counts.escalated === 0) return counts;
+    const [latest] = await this.db.query(
+      `SELECT * FROM approvals_requests WHERE status = 'pending' AND (risk = 'high' OR escalated_at IS NOT NULL)
+       ORDER BY COALESCE(escalated_at, created_at) DESC, id DESC LIMIT 1`,
+    );
+    return latest ? { ...counts, latest: approvalFromRow(latest) } : counts;
   }
 
   async decidedHistory(limit: number): Promise<Approval[]> {

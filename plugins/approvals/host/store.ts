@@ -81,6 +81,11 @@ export interface PendingCounts {
   highRisk: number;
   escalated: number;
   byKindAndRisk: Array<{ kind: ApprovalKind; risk: Risk; count: number }>;
+  /**
+   * The pending approval that last called for the operator's attention: of those high-risk or
+   * escalated, the latest by its escalation, else its request (a tie: the larger id).
+   */
+  latest?: Approval;
 }
 
 export interface DecisionStats {
