@@ -2,7 +2,7 @@
  * The policy editor's form: text fields as typed, turned into a rule (PolicyDraft) with the same
  * checks the host makes (schemas.ts), so the operator sees what is wrong before sending it.
  */
-import type { PolicyDraft, PolicyMatch, PolicyRule, Proposal } from './types.js';
+import type { Approval, PolicyDraft, PolicyMatch, PolicyRule, Proposal } from './types.js';
 import type { ApprovalKind, Risk } from './types.js';
 
 const AGENT = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -21,6 +21,8 @@ export interface PolicyForm {
   minAmountUsd: string;
   maxAmountUsd: string;
   position?: number;
+  /** Where the rule came from, shown above the form (a proposal says why it was proposed). */
+  note?: string;
 }
 
 export const NEW_FORM: PolicyForm = { name: '', enabled: true, action: 'approve', kinds: [], risks: [], agents: '', products: '', minAmountUsd: '', maxAmountUsd: '' };
@@ -50,14 +52,25 @@ export function formOf(rule: Pick<PolicyRule, 'name' | 'match' | 'action'> & { i
 
 /** A proposal becomes a form to review: never saved until the operator saves it. */
 export function formOfProposal(p: Proposal): PolicyForm {
-  return formOf({ name: p.rule.name, match: p.rule.match, action: p.rule.action, enabled: true });
+  const e = p.entry;
+  return {
+    ...formOf({ name: p.rule.name, match: p.rule.match, action: p.rule.action, enabled: true }),
+    note: `Proposed: ${e.agent}'s ${e.kind} requests were approved unchanged ${e.streak} times in a row. Review it; nothing is saved until you save it.`,
+  };
 }
 
-export type FormErrors = Partial<Record<'name' | 'agents' | 'products' | 'minAmountUsd' | 'maxAmountUsd' | 'match', string>>;
+export type FormField = 'name' | 'agents' | 'products' | 'minAmountUsd' | 'maxAmountUsd' | 'match';
+export type FormErrors = Partial<Record<FormField, string>>;
+/** The fields in the order the editor shows them: the first one wrong takes the focus. */
+export const FORM_FIELDS: readonly FormField[] = ['name', 'match', 'agents', 'products', 'minAmountUsd', 'maxAmountUsd'];
 
-function amount(text: string): number | undefined | 'bad' {
-  if (text.trim() === '') return undefined;
-  const n = Number(text);
+/** Dollars as typed: "20", "19.99", "$20", "1,000" (a thousands separator, never a decimal comma). */
+export function parseAmount(text: string): number | undefined | 'bad' {
+  let t = text.trim().replace(/^\$\s*/, '');
+  if (t === '') return text.trim() === '' ? undefined : 'bad';
+  if (/^\d{1,3}(,\d{3})+(\.\d*)?$/.test(t)) t = t.replace(/,/g, '');
+  if (!/^(\d+\.?\d*|\.\d+)$/.test(t)) return 'bad';
+  const n = Number(t);
   return Number.isFinite(n) && n >= 0 && n <= MAX_AMOUNT ? n : 'bad';
 }
 
@@ -73,11 +86,11 @@ export function draftOf(form: PolicyForm): { draft?: PolicyDraft; errors: FormEr
   else if (agents.length > 200) errors.agents = 'At most 200 agents.';
   const products = list(form.products, /,/);
   if (products.some((p) => p.length > 200)) errors.products = 'A product name is at most 200 characters.';
-  const min = amount(form.minAmountUsd);
-  const max = amount(form.maxAmountUsd);
-  if (min === 'bad') errors.minAmountUsd = 'A number of dollars, 0 or more.';
-  if (max === 'bad') errors.maxAmountUsd = 'A number of dollars, 0 or more.';
-  if (typeof min === 'number' && typeof max === 'number' && min > max) errors.minAmountUsd = 'Must not be over the maximum.';
+  const min = parseAmount(form.minAmountUsd);
+  const max = parseAmount(form.maxAmountUsd);
+  if (min === 'bad') errors.minAmountUsd = 'A number of dollars, 0 or more (such as 20 or 19.99).';
+  if (max === 'bad') errors.maxAmountUsd = 'A number of dollars, 0 or more (such as 20 or 19.99).';
+  if (typeof min === 'number' && typeof max === 'number' && min > max) errors.minAmountUsd = `Must not be over the maximum ($${max}).`;
   const match: PolicyMatch = {};
   if (form.kinds.length) match.kinds = [...form.kinds];
   if (agents.length) match.agents = [...new Set(agents)];
@@ -85,7 +98,7 @@ export function draftOf(form: PolicyForm): { draft?: PolicyDraft; errors: FormEr
   if (form.risks.length) match.risks = [...form.risks];
   if (typeof min === 'number') match.minAmountUsd = min;
   if (typeof max === 'number') match.maxAmountUsd = max;
-  if (Object.keys(match).length === 0 && form.action === 'approve') errors.match = 'An approve rule with no condition would approve everything: add at least one.';
+  if (Object.keys(match).length === 0 && form.action === 'approve') errors.match = 'An approve rule with no condition would approve everything: choose a kind, a risk, agents, products or an amount.';
   if (Object.keys(errors).length) return { errors };
   return {
     errors,
@@ -104,4 +117,36 @@ export function describeRule(r: { match: PolicyMatch; action: string }): string 
   if (m.minAmountUsd !== undefined) parts.push(`≥ $${m.minAmountUsd}`);
   if (m.maxAmountUsd !== undefined) parts.push(`≤ $${m.maxAmountUsd}`);
   return `${parts.length ? parts.join(' · ') : 'anything'} → ${r.action}`;
+}
+
+/**
+ * What the dry run is tied to: the rule's conditions and action (not its name or whether it is
+ * enabled). A result is shown, and Save offered, only while the form still makes the same key.
+ */
+export function dryRunKey(draft: Pick<PolicyDraft, 'match' | 'action'>): string {
+  return JSON.stringify({ match: draft.match, action: draft.action });
+}
+
+/**
+ * The errors the editor shows: a field's once the operator has typed in it (touched), and all of
+ * them once a dry run was asked for, so a new form does not open covered in red. Never on
+ * leaving a field: an error appearing on blur moves the buttons under a click on its way.
+ */
+export function shownErrors(errors: FormErrors, touched: ReadonlySet<FormField>, tried: boolean): FormErrors {
+  if (tried) return errors;
+  const shown: FormErrors = {};
+  for (const f of FORM_FIELDS) if (errors[f] !== undefined && touched.has(f)) shown[f] = errors[f];
+  return shown;
+}
+
+/**
+ * How an example of the dry run compares with what happened, as the host counts it: an operator's
+ * decision the rule agrees with (an approval left unchanged and not reverted, or a rejection),
+ * one it differs from, or one no operator made (a rule, a grant, the expiry).
+ */
+export function exampleVerdict(action: 'approve' | 'reject', a: Pick<Approval, 'decidedBy' | 'decision' | 'revertedAt'>): 'agrees' | 'differs' | 'automatic' {
+  const by = a.decidedBy;
+  if (by === undefined || by === 'expiry' || by.startsWith('policy:') || by.startsWith('grant:')) return 'automatic';
+  const agrees = action === 'approve' ? a.decision === 'approve' && a.revertedAt === undefined : a.decision === 'reject';
+  return agrees ? 'agrees' : 'differs';
 }
