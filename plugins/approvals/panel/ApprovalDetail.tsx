@@ -6,6 +6,7 @@ import { RiskBadge } from './columns.js';
 import { Age, Countdown } from './Countdown.js';
 import { decidedByLabel, formatUsd, prettyJson, STATUS_GLYPH, STATUS_TONE } from './format.js';
 import { allows } from './keys.js';
+import { usePolicyName } from './policy-names.js';
 import type { Approval, Decision } from './types.js';
 import type { PromptKind } from './use-decisions.js';
 
@@ -27,12 +28,14 @@ const ACTIONS: Array<{ id: string; needs: Decision; prompt?: PromptKind; label: 
   { id: 'grant', needs: 'approve', prompt: 'grant', label: 'Approve & allow…', key: 'g', title: 'Approve, and approve the same kind from this agent for a while' },
 ];
 
+/** Who decided: the operator's name, the rule (by its name while it exists), the grant or the clock. */
 export function DecidedBy({ approval: a }: { approval: Approval }) {
   const by = decidedByLabel(a.decidedBy);
+  const rule = usePolicyName(by.kind === 'policy' ? a.decidedBy?.slice('policy:'.length) : undefined);
   const tone = by.kind === 'policy' ? 'info' : by.kind === 'grant' ? 'accent' : by.kind === 'expiry' ? 'warn' : 'neutral';
   return (
     <StatusBadge tone={tone} glyph={by.kind === 'policy' ? '§' : by.kind === 'grant' ? '⏱' : by.kind === 'expiry' ? '⌛' : undefined} data={{ by: a.decidedBy }}>
-      {by.text}
+      {rule ? `rule “${rule}”` : by.text}
     </StatusBadge>
   );
 }

@@ -15,7 +15,7 @@ const columns: DataTableColumn<Approval>[] = [
   {
     id: 'status',
     header: 'Outcome',
-    size: 96,
+    size: 112,
     minSize: 90,
     cell: (a) => (
       <StatusBadge tone={STATUS_TONE[a.status]} glyph={STATUS_GLYPH[a.status]}>
@@ -23,12 +23,12 @@ const columns: DataTableColumn<Approval>[] = [
       </StatusBadge>
     ),
   },
-  { id: 'by', header: 'Decided by', size: 130, minSize: 100, cell: (a) => <DecidedBy approval={a} /> },
+  { id: 'by', header: 'Decided by', size: 180, minSize: 100, cell: (a) => <DecidedBy approval={a} /> },
   { id: 'title', header: 'Request', size: 300, minSize: 160, cell: (a) => <span title={a.summary ?? a.title}>{a.title}</span> },
   { id: 'kind', header: 'Kind', size: 70, minSize: 60, value: (a) => a.kind },
   { id: 'agent', header: 'Agent', size: 100, minSize: 70, value: (a) => a.agent },
   { id: 'amount', header: 'Amount', size: 80, minSize: 64, value: (a) => formatUsd(a.amountUsd) },
-  { id: 'when', header: 'Decided', size: 130, minSize: 110, value: (a) => (a.decidedAt ? new Date(a.decidedAt).toLocaleString([], { hour12: false }) : '') },
+  { id: 'when', header: 'Decided', size: 150, minSize: 110, value: (a) => (a.decidedAt ? new Date(a.decidedAt).toLocaleString([], { hour12: false }) : '') },
   { id: 'comment', header: 'Comment', size: 200, minSize: 80, value: (a) => a.comment ?? a.response ?? '' },
 ];
 

@@ -1,7 +1,7 @@
 // Approvals panel: the inbox (keyboard triage, batches), the history of decisions, policies with their
 // dry runs, active grants, and the rules Reef proposes. Opened on an approval id (a link from a
 // blocked task), it lands on that request.
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useMemo, useState } from 'react';
 import { useStore } from 'zustand';
 import type { PanelProps } from '../../../sdk/panel/index.js';
 import { createAdminStore } from './admin-store.js';
@@ -13,6 +13,7 @@ import { Inbox } from './Inbox.js';
 import { createInboxStore } from './inbox-store.js';
 import { NotifyAsk } from './NotifyAsk.js';
 import { Policies } from './Policies.js';
+import { PolicyNames } from './policy-names.js';
 import { Proposals } from './Proposals.js';
 import { useAdmin } from './use-admin.js';
 import { useInbox } from './use-inbox.js';
@@ -40,6 +41,8 @@ export default function ApprovalsPanel({ api, target }: PanelProps) {
   const complete = useStore(inbox, (s) => s.complete || s.status !== 'loading');
   const grants = useStore(admin, (s) => s.grants?.length ?? 0);
   const proposals = useStore(admin, (s) => s.proposals?.length ?? 0);
+  const policies = useStore(admin, (s) => s.policies);
+  const policyNames = useMemo(() => new Map((policies ?? []).map((p) => [p.id, p.name])), [policies]);
 
   // A link to an approval opens the inbox on it.
   useEffect(() => {
@@ -54,28 +57,30 @@ export default function ApprovalsPanel({ api, target }: PanelProps) {
   const count: Partial<Record<Tab, number>> = { inbox: complete ? pending : undefined, grants, proposals };
 
   return (
-    <div className="apv" data-testid="approvals-panel">
-      <header className="apv-head">
-        <h2 className="apv-head__title">Approvals</h2>
-        <nav className="apv-tabs" role="tablist" aria-label="Approvals views">
-          {TABS.map((t) => (
-            <button key={t.id} type="button" role="tab" aria-selected={tab === t.id} className="apv-tab" data-testid={`approvals-tab-${t.id}`} onClick={() => show(t.id)}>
-              {t.label}
-              {count[t.id] ? (
-                <span className="apv-count" data-testid={`approvals-tab-${t.id}-count`}>
-                  {count[t.id]}
-                </span>
-              ) : null}
-            </button>
-          ))}
-        </nav>
-      </header>
-      <NotifyAsk />
-      {tab === 'inbox' && <Inbox client={client} store={inbox} focusId={target} reload={reload} onOpenTask={openTask} />}
-      {tab === 'history' && <History client={client} store={history} onOpenTask={openTask} />}
-      {tab === 'policies' && <Policies client={client} store={admin} />}
-      {tab === 'grants' && <Grants client={client} store={admin} />}
-      {tab === 'proposals' && <Proposals store={admin} onAdopt={() => setTab('policies')} />}
-    </div>
+    <PolicyNames.Provider value={policyNames}>
+      <div className="apv" data-testid="approvals-panel">
+        <header className="apv-head">
+          <h2 className="apv-head__title">Approvals</h2>
+          <nav className="apv-tabs" role="tablist" aria-label="Approvals views">
+            {TABS.map((t) => (
+              <button key={t.id} type="button" role="tab" aria-selected={tab === t.id} className="apv-tab" data-testid={`approvals-tab-${t.id}`} onClick={() => show(t.id)}>
+                {t.label}
+                {count[t.id] ? (
+                  <span className="apv-count" data-testid={`approvals-tab-${t.id}-count`}>
+                    {count[t.id]}
+                  </span>
+                ) : null}
+              </button>
+            ))}
+          </nav>
+        </header>
+        <NotifyAsk />
+        {tab === 'inbox' && <Inbox client={client} store={inbox} focusId={target} reload={reload} onOpenTask={openTask} />}
+        {tab === 'history' && <History client={client} store={history} onOpenTask={openTask} />}
+        {tab === 'policies' && <Policies client={client} store={admin} />}
+        {tab === 'grants' && <Grants client={client} store={admin} />}
+        {tab === 'proposals' && <Proposals store={admin} onAdopt={() => setTab('policies')} />}
+      </div>
+    </PolicyNames.Provider>
   );
 }

@@ -6,7 +6,9 @@ import { act, cleanup, fireEvent, render, screen, waitFor } from '@testing-libra
 import { afterEach, describe, expect, it } from 'vitest';
 import { ReefError } from '../../../sdk/index.js';
 import { ui } from '../../../sdk/panel/index.js';
+import { DecidedBy } from './ApprovalDetail.js';
 import ApprovalsPanel from './index.js';
+import { PolicyNames } from './policy-names.js';
 import { draftOf, dryRunKey, exampleVerdict, NEW_FORM, parseAmount, shownErrors } from './policy-draft.js';
 import { fakeApi, makeApproval } from './test-fixtures.js';
 import type { DryRunResult, PolicyRule, Proposal } from './types.js';
@@ -146,5 +148,25 @@ describe('the Policies and Proposals views', () => {
     fireEvent.click(screen.getByTestId('policy-dry-run'));
     expect((await screen.findByTestId(`policy-example-${rejected.id}`)).dataset.verdict).toBe('differs');
     expect(screen.getByTestId(`policy-example-${approved.id}`).dataset.verdict).toBe('agrees');
+  });
+});
+
+describe('who decided', () => {
+  it('names the rule while it exists, and keeps its id once it is gone', () => {
+    const a = makeApproval({ status: 'approved', decision: 'approve', decidedBy: 'policy:po_1' });
+    render(
+      <PolicyNames.Provider value={new Map([['po_1', 'Small spend']])}>
+        <span data-testid="named">
+          <DecidedBy approval={a} />
+        </span>
+      </PolicyNames.Provider>,
+    );
+    render(
+      <span data-testid="gone">
+        <DecidedBy approval={a} />
+      </span>,
+    );
+    expect(screen.getByTestId('named').textContent).toContain('rule “Small spend”');
+    expect(screen.getByTestId('gone').textContent).toContain('rule po_1');
   });
 });
