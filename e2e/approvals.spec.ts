@@ -222,21 +222,36 @@ test.describe.serial('the Approvals panel', () => {
     await expect(page.getByTestId('queue-detail')).toHaveAttribute('data-task', task.id);
   });
 
-  test('an escalation raises a desktop notification; a screenshot of the inbox for the docs', async ({ reef, shell, page }) => {
-    // Notifications allowed, and recorded instead of shown.
+  test('an escalation raises a desktop notification naming the request, whose click opens it; a screenshot of the inbox for the docs', async ({ reef, shell, page }) => {
+    // Notifications allowed, and recorded instead of shown; a test clicks one through `clickNote`.
     await page.context().grantPermissions(['notifications'], { origin: reef.origin });
     await page.addInitScript(() => {
       const seen: string[] = [];
-      (window as unknown as { notes: string[] }).notes = seen;
+      const shown: Array<{ title: string; onclick: (() => void) | null }> = [];
+      const w = window as unknown as { notes: string[]; clickNote(title: string): boolean; Notification: unknown };
+      w.notes = seen;
+      w.clickNote = (title) => {
+        const note = shown.filter((n) => n.title === title).pop();
+        note?.onclick?.();
+        return note !== undefined;
+      };
       class Recorded {
         static permission = 'granted';
         static requestPermission = async () => 'granted';
-        constructor(title: string, options?: { body?: string }) {
+        onclick: (() => void) | null = null;
+        constructor(
+          readonly title: string,
+          options?: { body?: string },
+        ) {
           seen.push(`${title}: ${options?.body ?? ''}`);
+          shown.push(this);
         }
+        close() {}
       }
-      (window as unknown as { Notification: unknown }).Notification = Recorded;
+      w.Notification = Recorded;
     });
+    const notes = () => page.evaluate(() => (window as unknown as { notes: string[] }).notes.join('\n'));
+    const clickNote = (title: string) => page.evaluate((t) => (window as unknown as { clickNote(title: string): boolean }).clickNote(t), title);
     const products = ['acme', 'globex', 'initech'];
     const rollback = await http.ask({ kind: 'deploy', title: 'Roll back checkout to 3.4.1', summary: 'Error rate 4% since 3.4.2', risk: 'high', product: 'acme', expiresAt: new Date(Date.now() + 5000).toISOString(), onExpiry: 'escalate' });
     for (let i = 0; i < 14; i++) {
@@ -254,12 +269,26 @@ test.describe.serial('the Approvals panel', () => {
     await page.setViewportSize({ width: 1440, height: 820 });
     await inbox.open(shell, reef);
     await expect(inbox.row(rollback.id)).toHaveAttribute('data-escalated', 'true', { timeout: 15_000 });
-    await expect.poll(() => page.evaluate(() => (window as unknown as { notes: string[] }).notes.join('\n'))).toMatch(/Approvals: \d+ approvals pending \(\d+ high risk\)/);
+    // It names the request that escalated (high-risk: it was named when it came, and again now).
+    const escalated = 'Escalated high-risk approval: Roll back checkout to 3.4.1 (forge)';
+    await expect.poll(notes).toMatch(new RegExp(`^${escalated.replace(/[()]/g, '\\$&')}: \\d+ approvals pending \\(\\d+ high risk\\)$`, 'm'));
     await expect(inbox.root.getByTestId('approvals-notify-ask')).toHaveCount(0);
+    // A click on it, from another panel, opens the inbox on that request.
+    await page.keyboard.press('j');
+    await expect(inbox.detail).not.toHaveAttribute('data-approval', rollback.id);
+    await shell.openPanel('queue', 'tasks');
+    expect(await clickNote(escalated)).toBe(true);
+    await inbox.expectActive(rollback);
     await page.keyboard.press('j');
     await page.keyboard.press('x');
     await page.keyboard.press('j');
     await page.keyboard.press('x');
     await inbox.root.screenshot({ path: path.join(IMAGES, 'approvals-inbox.png'), animations: 'disabled' });
+    // A new high-risk request is named too, and its notification opens it.
+    const deploy = await http.ask({ kind: 'deploy', title: 'Deploy api to prod', risk: 'high', product: 'acme', expiresAt: inMinutes(45) });
+    await expect.poll(notes).toContain('High-risk approval: Deploy api to prod (forge): ');
+    await shell.openPanel('queue', 'tasks');
+    expect(await clickNote('High-risk approval: Deploy api to prod (forge)')).toBe(true);
+    await inbox.expectActive(deploy);
   });
 });

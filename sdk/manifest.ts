@@ -13,10 +13,29 @@ const relativeFile = z
   .min(1)
   .refine((p) => !p.startsWith('/') && !p.split(/[\\/]/).includes('..'), 'must be a path inside the plugin folder');
 
+/** A field of a status item's body, dotted for a nested one (`latest.text`). */
+const fieldPath = z.string().regex(/^[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*){0,3}$/, 'must name a field of the status item\'s body, dotted for a nested one ("latest.text")');
+
+/**
+ * What a badge's desktop notification names and where a click on it leads, read from the status
+ * item's latest body: `text`, a string field, becomes the notification's title (the item's text
+ * its body); `target`, a string field, is what the panel opens on (`PanelProps.target`) when the
+ * notification is clicked, where the platform reports clicks. A field that is absent or not a
+ * string falls back to the panel's title, and to the panel without a target.
+ * @since 0.2.0
+ */
+export const BadgeNotificationSchema = z
+  .object({
+    text: fieldPath.optional(),
+    target: fieldPath.optional(),
+  })
+  .strict();
+
 /**
  * What a panel's sidebar entry counts: a number in the latest body of one of the plugin's status
  * items (`field`, default `count`; 0 or absent shows nothing), drawn in the item's tone. When a
- * number named in `alert` rises, the app raises a desktop notification with the item's text.
+ * number named in `alert` rises, the app raises a desktop notification with the item's text
+ * (and what `notification` names).
  * @since 0.2.0
  */
 export const PanelBadgeSchema = z
@@ -24,6 +43,8 @@ export const PanelBadgeSchema = z
     statusItem: localId,
     field: z.string().regex(/^[A-Za-z_$][\w$]*$/).default('count'),
     alert: z.array(z.string().regex(/^[A-Za-z_$][\w$]*$/)).max(4).optional(),
+    /** The notification's words and link, from fields of the status item. @since 0.2.0 */
+    notification: BadgeNotificationSchema.optional(),
   })
   .strict();
 
@@ -140,6 +161,8 @@ export type Manifest = z.output<typeof ManifestSchema>;
 export type PanelContribution = z.output<typeof PanelContributionSchema>;
 /** @since 0.2.0 */
 export type PanelBadge = z.output<typeof PanelBadgeSchema>;
+/** @since 0.2.0 */
+export type BadgeNotification = z.output<typeof BadgeNotificationSchema>;
 /** @since 0.1.0 */
 export type CommandContribution = z.output<typeof CommandContributionSchema>;
 /** @since 0.1.0 */

@@ -221,6 +221,10 @@ export declare const PluginStatusSchema: z.ZodObject<{
                 statusItem: z.ZodString;
                 field: z.ZodDefault<z.ZodString>;
                 alert: z.ZodOptional<z.ZodArray<z.ZodString>>;
+                notification: z.ZodOptional<z.ZodObject<{
+                    text: z.ZodOptional<z.ZodString>;
+                    target: z.ZodOptional<z.ZodString>;
+                }, z.core.$strict>>;
             }, z.core.$strict>>;
         }, z.core.$strict>>>;
         commands: z.ZodDefault<z.ZodArray<z.ZodObject<{
@@ -323,15 +327,32 @@ export declare class LeaderLease {
 /** The plugin manifest (`reef-plugin.json`): read and validated by the host without running plugin code. */
 import { z } from 'zod';
 /**
+ * What a badge's desktop notification names and where a click on it leads, read from the status
+ * item's latest body: `text`, a string field, becomes the notification's title (the item's text
+ * its body); `target`, a string field, is what the panel opens on (`PanelProps.target`) when the
+ * notification is clicked, where the platform reports clicks. A field that is absent or not a
+ * string falls back to the panel's title, and to the panel without a target.
+ * @since 0.2.0
+ */
+export declare const BadgeNotificationSchema: z.ZodObject<{
+    text: z.ZodOptional<z.ZodString>;
+    target: z.ZodOptional<z.ZodString>;
+}, z.core.$strict>;
+/**
  * What a panel's sidebar entry counts: a number in the latest body of one of the plugin's status
  * items (`field`, default `count`; 0 or absent shows nothing), drawn in the item's tone. When a
- * number named in `alert` rises, the app raises a desktop notification with the item's text.
+ * number named in `alert` rises, the app raises a desktop notification with the item's text
+ * (and what `notification` names).
  * @since 0.2.0
  */
 export declare const PanelBadgeSchema: z.ZodObject<{
     statusItem: z.ZodString;
     field: z.ZodDefault<z.ZodString>;
     alert: z.ZodOptional<z.ZodArray<z.ZodString>>;
+    notification: z.ZodOptional<z.ZodObject<{
+        text: z.ZodOptional<z.ZodString>;
+        target: z.ZodOptional<z.ZodString>;
+    }, z.core.$strict>>;
 }, z.core.$strict>;
 /** @since 0.1.0 */
 export declare const PanelContributionSchema: z.ZodObject<{
@@ -345,6 +366,10 @@ export declare const PanelContributionSchema: z.ZodObject<{
         statusItem: z.ZodString;
         field: z.ZodDefault<z.ZodString>;
         alert: z.ZodOptional<z.ZodArray<z.ZodString>>;
+        notification: z.ZodOptional<z.ZodObject<{
+            text: z.ZodOptional<z.ZodString>;
+            target: z.ZodOptional<z.ZodString>;
+        }, z.core.$strict>>;
     }, z.core.$strict>>;
 }, z.core.$strict>;
 /** @since 0.1.0 */
@@ -405,6 +430,10 @@ export declare const ManifestSchema: z.ZodObject<{
                 statusItem: z.ZodString;
                 field: z.ZodDefault<z.ZodString>;
                 alert: z.ZodOptional<z.ZodArray<z.ZodString>>;
+                notification: z.ZodOptional<z.ZodObject<{
+                    text: z.ZodOptional<z.ZodString>;
+                    target: z.ZodOptional<z.ZodString>;
+                }, z.core.$strict>>;
             }, z.core.$strict>>;
         }, z.core.$strict>>>;
         commands: z.ZodDefault<z.ZodArray<z.ZodObject<{
@@ -447,6 +476,8 @@ export type Manifest = z.output<typeof ManifestSchema>;
 export type PanelContribution = z.output<typeof PanelContributionSchema>;
 /** @since 0.2.0 */
 export type PanelBadge = z.output<typeof PanelBadgeSchema>;
+/** @since 0.2.0 */
+export type BadgeNotification = z.output<typeof BadgeNotificationSchema>;
 /** @since 0.1.0 */
 export type CommandContribution = z.output<typeof CommandContributionSchema>;
 /** @since 0.1.0 */

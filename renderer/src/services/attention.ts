@@ -3,18 +3,26 @@
 // numbers rise (natively in Electron; in a browser through the Notification API, once allowed).
 import type { ReefTransport } from '../../../sdk/contract.js';
 import { useHostStore } from '../stores/host-store.js';
+import { useNavigationStore } from '../stores/navigation-store.js';
 import { useStatusStore } from '../stores/status-store.js';
 import { useToastStore } from '../stores/toast-store.js';
-import { badgeAlerts, panelBadges, windowTitle } from './badges.js';
+import { badgeAlerts, panelBadges, windowTitle, type BadgeAlert } from './badges.js';
 
-async function notify(transport: ReefTransport, title: string, body: string): Promise<void> {
+async function notify(transport: ReefTransport, alert: BadgeAlert): Promise<void> {
+  const { title, body, open } = alert;
   const shown = await transport.api.notify({ title: title.slice(0, 120), body: body.slice(0, 500) }).then(
     (r) => r.shown,
     () => false,
   );
   if (shown) return;
   if (typeof Notification !== 'undefined' && Notification.permission === 'granted') {
-    new Notification(title, { body });
+    const note = new Notification(title, { body });
+    // A click brings the window forward on the panel, opened on what the notification names.
+    note.onclick = () => {
+      window.focus();
+      useNavigationStore.getState().open(open.pluginId, open.panelId, open.target);
+      note.close();
+    };
     return;
   }
   useToastStore.getState().push(`${title}: ${body}`, 'info');
@@ -29,7 +37,7 @@ export function startAttention(transport: ReefTransport, doc: Pick<Document, 'ti
   const stopHost = useHostStore.subscribe((s, prev) => s.plugins !== prev.plugins && update());
   const stopStatus = useStatusStore.subscribe((s, prev) => {
     update();
-    for (const alert of badgeAlerts(useHostStore.getState().plugins, prev.values, s.values)) void notify(transport, alert.title, alert.body);
+    for (const alert of badgeAlerts(useHostStore.getState().plugins, prev.values, s.values)) void notify(transport, alert);
   });
   return () => {
     stopHost();

@@ -40,17 +40,37 @@ export function badgeLabel(count: number): string {
   return count > 99 ? '99+' : String(count);
 }
 
+/** A desktop notification a badge raises, and the panel a click on it opens (on `target`, when the badge names one). */
+export interface BadgeAlert {
+  title: string;
+  body: string;
+  open: { pluginId: string; panelId: string; target?: string };
+}
+
+/** The string at a dotted path of a status body (`latest.text`), if there is one. */
+export function fieldText(body: unknown, path: string | undefined): string | undefined {
+  if (path === undefined) return undefined;
+  let at: unknown = body;
+  for (const key of path.split('.')) {
+    if (typeof at !== 'object' || at === null || !Object.hasOwn(at, key)) return undefined;
+    at = (at as Record<string, unknown>)[key];
+  }
+  return typeof at === 'string' && at.trim() !== '' ? at : undefined;
+}
+
 /**
  * The notifications due between two readings of the status items: one per badge whose `alert`
  * numbers rose (a new high-risk request, an escalation). The first reading only sets the baseline.
+ * Its title is the field the badge's `notification.text` names (else the panel's title), its
+ * body the item's text; a click opens the panel on the field `notification.target` names.
  */
 export function badgeAlerts(
   plugins: readonly PluginStatus[],
   before: Record<string, StatusValue> | undefined,
   after: Record<string, StatusValue>,
-): Array<{ title: string; body: string }> {
+): BadgeAlert[] {
   if (!before) return [];
-  const out: Array<{ title: string; body: string }> = [];
+  const out: BadgeAlert[] = [];
   for (const p of plugins) {
     if (p.state !== 'active') continue;
     for (const panel of p.contributes.panels) {
@@ -60,7 +80,13 @@ export function badgeAlerts(
       const prev = before[key];
       const next = after[key];
       if (!prev || !next || prev === next) continue;
-      if (badge.alert.some((field) => (next.numbers?.[field] ?? 0) > (prev.numbers?.[field] ?? 0))) out.push({ title: panel.title, body: next.text });
+      if (!badge.alert.some((field) => (next.numbers?.[field] ?? 0) > (prev.numbers?.[field] ?? 0))) continue;
+      const target = fieldText(next.body, badge.notification?.target);
+      out.push({
+        title: fieldText(next.body, badge.notification?.text) ?? panel.title,
+        body: next.text,
+        open: { pluginId: p.id, panelId: panel.id, ...(target !== undefined ? { target } : {}) },
+      });
     }
   }
   return out;

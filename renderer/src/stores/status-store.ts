@@ -6,6 +6,8 @@ export interface StatusValue {
   tone: string | undefined;
   /** The body's top-level numbers (e.g. `pending`, `highRisk`): what panel badges count. */
   numbers?: Record<string, number>;
+  /** The body as it came: a badge's notification reads the fields it names from it (`latest.text`). */
+  body?: unknown;
 }
 
 export interface StatusStore {
@@ -25,5 +27,5 @@ export function statusFromBody(body: unknown): StatusValue | undefined {
   if (typeof text !== 'string') return undefined;
   const numbers: Record<string, number> = {};
   for (const [key, v] of Object.entries(body)) if (typeof v === 'number' && Number.isFinite(v)) numbers[key] = v;
-  return { text, tone: typeof tone === 'string' ? tone : undefined, ...(Object.keys(numbers).length ? { numbers } : {}) };
+  return { text, tone: typeof tone === 'string' ? tone : undefined, ...(Object.keys(numbers).length ? { numbers } : {}), body };
 }

@@ -92,6 +92,7 @@ describe('status store', () => {
     useStatusStore.getState().setValue('overview/traffic', value);
     expect(useStatusStore.getState().values['overview/traffic']?.text).toBe('bus 3 msg/s');
     expect(statusFromBody({ count: 3 })).toBeUndefined();
-    expect(statusFromBody({ text: '3 pending', pending: 3, label: 'x' })).toEqual({ text: '3 pending', tone: undefined, numbers: { pending: 3 } });
+    const body = { text: '3 pending', pending: 3, label: 'x' };
+    expect(statusFromBody(body)).toEqual({ text: '3 pending', tone: undefined, numbers: { pending: 3 }, body });
   });
 });
