@@ -4,7 +4,7 @@
 import { useStore } from 'zustand';
 import { EmptyState, StatCard } from '../../../sdk/panel/index.js';
 import type { AdminStore } from './admin-store.js';
-import { describeRule, draftOf, dryRunKey, formOfProposal } from './policy-draft.js';
+import { describeRule, draftOf, dryRunKey, formOfProposal, openProposals } from './policy-draft.js';
 import type { Proposal } from './types.js';
 
 /** The editor opened on the proposed rule, its dry run already there: the operator reviews, changes or saves it. */
@@ -16,7 +16,9 @@ export function adopt(store: AdminStore, p: Proposal): void {
 }
 
 export function Proposals({ store, onAdopt }: { store: AdminStore; onAdopt(): void }) {
-  const proposals = useStore(store, (s) => s.proposals);
+  const loaded = useStore(store, (s) => s.proposals);
+  const policies = useStore(store, (s) => s.policies);
+  const proposals = loaded && openProposals(loaded, policies);
   const threshold = useStore(store, (s) => s.threshold);
   const error = useStore(store, (s) => s.error);
   return (

@@ -13,6 +13,7 @@ import { Inbox } from './Inbox.js';
 import { createInboxStore } from './inbox-store.js';
 import { NotifyAsk } from './NotifyAsk.js';
 import { Policies } from './Policies.js';
+import { openProposals } from './policy-draft.js';
 import { PolicyNames } from './policy-names.js';
 import { Proposals } from './Proposals.js';
 import { useAdmin } from './use-admin.js';
@@ -40,8 +41,9 @@ export default function ApprovalsPanel({ api, target }: PanelProps) {
   const pending = useStore(inbox, (s) => s.order.length);
   const complete = useStore(inbox, (s) => s.complete || s.status !== 'loading');
   const grants = useStore(admin, (s) => s.grants?.length ?? 0);
-  const proposals = useStore(admin, (s) => s.proposals?.length ?? 0);
   const policies = useStore(admin, (s) => s.policies);
+  const proposals = useStore(admin, (s) => s.proposals);
+  const openCount = useMemo(() => openProposals(proposals, policies).length, [proposals, policies]);
   const policyNames = useMemo(() => new Map((policies ?? []).map((p) => [p.id, p.name])), [policies]);
 
   // A link to an approval opens the inbox on it.
@@ -54,7 +56,7 @@ export default function ApprovalsPanel({ api, target }: PanelProps) {
     if (t === 'proposals') void loadProposals();
   };
   const openTask = useCallback((taskId: string) => client.openPanel('queue', 'tasks', taskId), [client]);
-  const count: Partial<Record<Tab, number>> = { inbox: complete ? pending : undefined, grants, proposals };
+  const count: Partial<Record<Tab, number>> = { inbox: complete ? pending : undefined, grants, proposals: openCount };
 
   return (
     <PolicyNames.Provider value={policyNames}>

@@ -150,3 +150,30 @@ export function exampleVerdict(action: 'approve' | 'reject', a: Pick<Approval, '
   const agrees = action === 'approve' ? a.decision === 'approve' && a.revertedAt === undefined : a.decision === 'reject';
   return agrees ? 'agrees' : 'differs';
 }
+
+const within = <T>(inner: readonly T[] | undefined, outer: readonly T[] | undefined) => outer === undefined || (inner !== undefined && inner.every((x) => outer.includes(x)));
+
+/**
+ * Whether every request `inner` matches is matched by `outer` too (each of outer's conditions is
+ * at least as wide). An amount bound matches only requests with an amount, so inner needs one too.
+ */
+export function matchCovers(outer: PolicyMatch, inner: PolicyMatch): boolean {
+  return (
+    within(inner.kinds, outer.kinds) &&
+    within(inner.agents, outer.agents) &&
+    within(inner.products, outer.products) &&
+    within(inner.risks, outer.risks) &&
+    (outer.maxAmountUsd === undefined || (inner.maxAmountUsd !== undefined && inner.maxAmountUsd <= outer.maxAmountUsd)) &&
+    (outer.minAmountUsd === undefined || (inner.minAmountUsd !== undefined && inner.minAmountUsd >= outer.minAmountUsd))
+  );
+}
+
+/**
+ * The proposals still open: one whose rule an enabled rule with the same action already covers
+ * (it was adopted, perhaps renamed) is not proposed again. The host's check counts only rules
+ * without risk or amount conditions, so an adopted proposal (it names its risks) stayed listed.
+ */
+export function openProposals(proposals: readonly Proposal[] | null, policies: readonly PolicyRule[] | null): Proposal[] {
+  if (!proposals) return [];
+  return proposals.filter((p) => !(policies ?? []).some((r) => r.enabled && r.action === p.rule.action && matchCovers(r.match, p.rule.match)));
+}

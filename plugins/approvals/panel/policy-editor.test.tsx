@@ -9,7 +9,7 @@ import { ui } from '../../../sdk/panel/index.js';
 import { DecidedBy } from './ApprovalDetail.js';
 import ApprovalsPanel from './index.js';
 import { PolicyNames } from './policy-names.js';
-import { draftOf, dryRunKey, exampleVerdict, NEW_FORM, parseAmount, shownErrors } from './policy-draft.js';
+import { draftOf, dryRunKey, exampleVerdict, matchCovers, NEW_FORM, openProposals, parseAmount, shownErrors } from './policy-draft.js';
 import { fakeApi, makeApproval } from './test-fixtures.js';
 import type { DryRunResult, PolicyRule, Proposal } from './types.js';
 
@@ -54,6 +54,33 @@ describe('the policy form', () => {
     expect(exampleVerdict('reject', { ...op, decision: 'reject' })).toBe('agrees');
     expect(exampleVerdict('approve', { decidedBy: 'policy:po_1', decision: 'approve' })).toBe('automatic');
     expect(exampleVerdict('reject', { decidedBy: 'expiry', decision: 'reject' })).toBe('automatic');
+  });
+});
+
+describe('open proposals', () => {
+  const proposed = { kinds: ['comms' as const], agents: ['scout'], risks: ['low' as const] };
+  it('a rule covers another when each of its conditions is at least as wide', () => {
+    expect(matchCovers(proposed, proposed)).toBe(true);
+    expect(matchCovers({ kinds: ['comms', 'spend'], risks: ['low', 'medium'] }, proposed)).toBe(true);
+    expect(matchCovers({ kinds: ['comms'], agents: ['forge'] }, proposed)).toBe(false);
+    expect(matchCovers({ kinds: ['comms'], products: ['acme'] }, proposed)).toBe(false);
+    expect(matchCovers({ kinds: ['comms'], maxAmountUsd: 20 }, proposed)).toBe(false);
+    expect(matchCovers({ maxAmountUsd: 20 }, { maxAmountUsd: 10 })).toBe(true);
+    expect(matchCovers({ minAmountUsd: 5 }, { minAmountUsd: 1, maxAmountUsd: 10 })).toBe(false);
+  });
+
+  it('an adopted proposal (renamed, say) is no longer proposed; a disabled or reject rule leaves it open', () => {
+    const p: Proposal = {
+      entry: { agent: 'scout', kind: 'comms', streak: 20, approved: 20, edited: 0, rejected: 0, responded: 0, reverted: 0, updatedAt: '2025-01-01T00:00:00.000Z' },
+      rule: { name: 'Approve comms from scout', match: proposed, action: 'approve' },
+      dryRun: { scanned: 20, matched: 20, wouldApprove: 20, wouldReject: 0, agreedWithOperator: 20, disagreed: 0, examples: [] },
+    };
+    const rule = (over: Partial<PolicyRule>): PolicyRule => ({ id: 'po_1', name: 'Scout digests', enabled: true, action: 'approve', match: proposed, updatedAt: '2025-01-01T00:00:00.000Z', ...over });
+    expect(openProposals([p], [rule({})])).toEqual([]);
+    expect(openProposals([p], [rule({ enabled: false })])).toEqual([p]);
+    expect(openProposals([p], [rule({ action: 'reject' })])).toEqual([p]);
+    expect(openProposals([p], null)).toEqual([p]);
+    expect(openProposals(null, [])).toEqual([]);
   });
 });
 
