@@ -355,15 +355,12 @@ export function Policies({ client, store }: { client: ApprovalsClient; store: Ad
                 <li key={p.id} className={`apv-rule${p.enabled ? '' : ' apv-rule--off'}`} data-testid={`policy-${p.id}`} data-position={i} data-enabled={p.enabled}>
                   <span className="apv-count">{i + 1}</span>
                   <StatusBadge tone={p.action === 'approve' ? 'ok' : 'error'}>{p.action}</StatusBadge>
-                  <strong>{p.name}</strong>
+                  <strong title={`Decides as policy:${p.id}`}>{p.name}</strong>
                   <span className="apv-dim apv-ellipsis" title={`${describeRule(p)} (decides as policy:${p.id})`}>
                     {describeRule(p)}
                   </span>
                   {!p.enabled && <StatusBadge tone="neutral">off</StatusBadge>}
                   <span className="apv-rule__actions">
-                    <span className="apv-dim apv-mono" title="What History shows as who decided: policy:<id>">
-                      {p.id}
-                    </span>
                     <button type="button" className="reef-ui-button" aria-label={`Move “${p.name}” up`} data-testid={`policy-up-${p.id}`} disabled={busy || i === 0} onClick={() => put(asDraft(p, { position: i - 1 }))}>
                       ↑
                     </button>
