@@ -8,7 +8,7 @@
  */
 import type { APIRequestContext, Locator, Page } from '@playwright/test';
 import path from 'node:path';
-import { createAgentToken, REPO_ROOT, type ReefProcess } from '../test/harness/reef-process.js';
+import { createAgentToken, REPO_ROOT, startReef, type ReefProcess } from '../test/harness/reef-process.js';
 import { expect, test, type ShellPage } from './fixtures.js';
 
 const IMAGES = path.join(REPO_ROOT, 'docs', 'images');
@@ -139,16 +139,21 @@ const spend = (title: string, amountUsd: number, risk = 'low') => ({ kind: 'spen
 test.describe.serial('Approvals: policies, grants and proposals', () => {
   let http: Http;
   let context: APIRequestContext;
+  // A host of its own: the rules, grants, ledger and agent tokens made here stay out of the other
+  // files' host (agent token names are unique per host, and a rule or grant would decide their requests).
+  let reef: ReefProcess;
 
-  test.beforeAll(async ({ reef, playwright }) => {
+  test.beforeAll(async ({ playwright }) => {
+    reef = await startReef();
     context = await playwright.request.newContext();
     http = new Http(context, reef);
   });
   test.afterAll(async () => {
     await context.dispose();
+    await reef?.stop();
   });
 
-  test('a rule written in the editor: its mistakes shown, its dry run as the host replays it, saved, reordered, disabled, deciding at once, deleted', async ({ reef, shell, page }) => {
+  test('a rule written in the editor: its mistakes shown, its dry run as the host replays it, saved, reordered, disabled, deciding at once, deleted', async ({ shell, page }) => {
     // The history the dry run replays: forge's spending, decided by the operator.
     const history = [
       await http.decided('forge', spend('GPU hour for the evals', 5), 'approve'),
@@ -277,7 +282,7 @@ test.describe.serial('Approvals: policies, grants and proposals', () => {
     await expect(ui.root.getByTestId('policies-empty')).toBeVisible();
     expect(await http.policies()).toEqual([]);
   });
-  test('approve and allow for 30 min: the grant counts down and decides the next at once; revoked, the next waits; a short one leaves when it runs out', async ({ reef, shell, page }) => {
+  test('approve and allow for 30 min: the grant counts down and decides the next at once; revoked, the next waits; a short one leaves when it runs out', async ({ shell, page }) => {
     const first = await http.ask('forge', { kind: 'comms', title: 'Reply to ticket #4810', product: 'acme' });
     const ui = new Approvals(page);
     await ui.open(shell, reef);
@@ -333,7 +338,7 @@ test.describe.serial('Approvals: policies, grants and proposals', () => {
     await http.decide(waits.id, { decision: 'reject' });
   });
 
-  test('after 20 approvals unchanged, Reef proposes a rule with its dry run; Adopt opens the editor on it, and only Save stores it', async ({ reef, shell, page }) => {
+  test('after 20 approvals unchanged, Reef proposes a rule with its dry run; Adopt opens the editor on it, and only Save stores it', async ({ shell, page }) => {
     for (let i = 1; i <= 20; i++) await http.decided('scout', { kind: 'comms', title: `Send the weekly digest #${i}`, product: 'acme' }, 'approve');
     const { threshold, proposals } = await http.proposals();
     expect(threshold).toBe(20);
@@ -375,7 +380,7 @@ test.describe.serial('Approvals: policies, grants and proposals', () => {
     await ui.tab('proposals');
     await expect(ui.root.getByTestId('proposals-empty')).toBeVisible();
   });
-  test('screenshots of Policies (a rule with its dry run) and Grants for the docs', async ({ reef, shell, page }) => {
+  test('screenshots of Policies (a rule with its dry run) and Grants for the docs', async ({ shell, page }) => {
     await http.putPolicy({ name: 'Reject large spend', match: { kinds: ['spend'], minAmountUsd: 1000 }, action: 'reject', position: 0 });
     await http.putPolicy({ name: 'Docs deploys from forge', enabled: false, match: { kinds: ['deploy'], agents: ['forge'], products: ['acme'] }, action: 'approve' });
     const grants: Array<[string, Record<string, unknown>, number | null, string]> = [
