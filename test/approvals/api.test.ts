@@ -255,6 +255,24 @@ describe('approvals over HTTP', () => {
     expect(after.json.proposals.find((x) => x.entry.agent === 'quill')).toBeUndefined();
   });
 
+  it('stops proposing a rule once a rule as wide is adopted, under any name, and proposes it again once that rule is gone', async () => {
+    for (let i = 0; i < 3; i++) await operator.decide((await quill.request({ agent: 'quill', kind: 'comms', risk: 'medium' })).id, { decision: 'approve' });
+    type Proposals = { proposals: Array<{ entry: { agent: string; kind: string }; rule: { id: string; match: Record<string, unknown> } }> };
+    const proposed = async () => (await operator.call<Proposals>('GET', '/v1/approvals/proposals?threshold=3')).json.proposals.find((x) => x.entry.agent === 'quill' && x.entry.kind === 'comms');
+    const p = await proposed();
+    expect(p?.rule.match).toEqual({ kinds: ['comms'], agents: ['quill'], risks: ['low', 'medium'] });
+    // Adopted under another name and a wider risk range: covered, so no longer proposed.
+    const put = await operator.call<{ policy: { id: string } }>('POST', '/v1/approvals/policies', {
+      name: 'Quill may message customers',
+      match: { kinds: ['comms'], agents: ['quill'], risks: ['low', 'medium', 'high'] },
+      action: 'approve',
+    });
+    expect(put.status).toBe(200);
+    expect(await proposed()).toBeUndefined();
+    expect((await operator.call('DELETE', `/v1/approvals/policies/${put.json.policy.id}`)).status).toBe(200);
+    expect((await proposed())?.rule.match).toEqual(p?.rule.match);
+  });
+
   it('publishes the requests, decisions and the pending count, and serves metrics', async () => {
     const socket = await RendererSocket.open(host);
     try {

@@ -7,6 +7,7 @@ import { ReefError, parseBody, requireOperator, type RequestInfo } from '../../.
 import type { Effects } from './effects.js';
 import { metricsOf } from './metrics.js';
 import { covered, dryRun, proposeRule } from './policy.js';
+import { matchCovers } from '../shared/match.js';
 import { newId } from './rows.js';
 import { AuditExportSchema, EmptySchema, GrantListSchema, IdSchema, PolicyDryRunSchema, PolicyPutSchema, ProposalsSchema } from './schemas.js';
 import { actorOf } from './service.js';
@@ -92,10 +93,11 @@ export class ApprovalsAdmin {
     const due = ledger.filter((e) => e.streak >= threshold && !covered(policies, e.agent, e.kind));
     if (due.length === 0) return { threshold, proposals: [] };
     const history = await this.deps.store.decidedHistory(PROPOSAL_HISTORY);
-    const proposals = due.map((entry) => {
-      const rule = proposeRule(entry, history);
-      return { entry, rule, dryRun: dryRun(rule, history) };
-    });
+    const proposals = due
+      .map((entry) => ({ entry, rule: proposeRule(entry, history) }))
+      // Adopted (perhaps renamed or widened): an enabled approve rule covers the proposed one.
+      .filter(({ rule }) => !policies.some((r) => r.enabled && r.action === 'approve' && matchCovers(r.match, rule.match)))
+      .map(({ entry, rule }) => ({ entry, rule, dryRun: dryRun(rule, history) }));
     return { threshold, proposals };
   };
 

@@ -4,6 +4,9 @@
  */
 import type { Approval, PolicyDraft, PolicyMatch, PolicyRule, Proposal } from './types.js';
 import type { ApprovalKind, Risk } from './types.js';
+import { matchCovers } from '../shared/match.js';
+
+export { matchCovers };
 
 const AGENT = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const MAX_AMOUNT = 1e12;
@@ -151,27 +154,10 @@ export function exampleVerdict(action: 'approve' | 'reject', a: Pick<Approval, '
   return agrees ? 'agrees' : 'differs';
 }
 
-const within = <T>(inner: readonly T[] | undefined, outer: readonly T[] | undefined) => outer === undefined || (inner !== undefined && inner.every((x) => outer.includes(x)));
-
-/**
- * Whether every request `inner` matches is matched by `outer` too (each of outer's conditions is
- * at least as wide). An amount bound matches only requests with an amount, so inner needs one too.
- */
-export function matchCovers(outer: PolicyMatch, inner: PolicyMatch): boolean {
-  return (
-    within(inner.kinds, outer.kinds) &&
-    within(inner.agents, outer.agents) &&
-    within(inner.products, outer.products) &&
-    within(inner.risks, outer.risks) &&
-    (outer.maxAmountUsd === undefined || (inner.maxAmountUsd !== undefined && inner.maxAmountUsd <= outer.maxAmountUsd)) &&
-    (outer.minAmountUsd === undefined || (inner.minAmountUsd !== undefined && inner.minAmountUsd >= outer.minAmountUsd))
-  );
-}
-
 /**
  * The proposals still open: one whose rule an enabled rule with the same action already covers
- * (it was adopted, perhaps renamed) is not proposed again. The host's check counts only rules
- * without risk or amount conditions, so an adopted proposal (it names its risks) stayed listed.
+ * (it was adopted, perhaps renamed) is not proposed again. The host answers the same way; this
+ * drops an adopted proposal at once, before the list is read again.
  */
 export function openProposals(proposals: readonly Proposal[] | null, policies: readonly PolicyRule[] | null): Proposal[] {
   if (!proposals) return [];
