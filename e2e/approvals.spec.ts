@@ -6,7 +6,7 @@
  */
 import type { APIRequestContext, Page } from '@playwright/test';
 import path from 'node:path';
-import { createAgentToken, REPO_ROOT, type ReefProcess } from '../test/harness/reef-process.js';
+import { createAgentToken, REPO_ROOT, startReef, type ReefProcess } from '../test/harness/reef-process.js';
 import { expect, test, type ShellPage } from './fixtures.js';
 
 const IMAGES = path.join(REPO_ROOT, 'docs', 'images');
@@ -96,15 +96,21 @@ test.describe.serial('the Approvals panel', () => {
   let http: Http;
   let context: APIRequestContext;
 
-  test.beforeAll(async ({ reef, playwright }) => {
+  // A host of its own, as approvals-admin.spec.ts has: the worker's host is shared with the files
+  // after this one, and the tasks enqueued here would change their counts (queue.spec.ts's total).
+  let reef: ReefProcess;
+
+  test.beforeAll(async ({ playwright }) => {
+    reef = await startReef();
     context = await playwright.request.newContext();
     http = new Http(context, reef, createAgentToken(reef, 'forge'));
   });
   test.afterAll(async () => {
     await context.dispose();
+    await reef?.stop();
   });
 
-  test('the operator clears the inbox by keyboard alone; the blocked tasks move', async ({ reef, shell, page }) => {
+  test('the operator clears the inbox by keyboard alone; the blocked tasks move', async ({ shell, page }) => {
     const [deployTask, refundTask, gpuTask] = [await http.enqueue('deploy'), await http.enqueue('refund'), await http.enqueue('rent-gpu')] as [Task, Task, Task];
     // Most urgent first: each expires a minute after the one before.
     const deploy = await http.ask({ kind: 'deploy', title: 'Deploy web 1.2 to production', risk: 'high', blocks: [deployTask.id], expiresAt: inMinutes(60), product: 'acme' });
@@ -209,7 +215,7 @@ test.describe.serial('the Approvals panel', () => {
     expect((await http.task(refundTask.id)).lastError).toContain('too expensive this month');
   });
 
-  test('a task held by an approval links to it, and the approval back to the task', async ({ reef, shell, page }) => {
+  test('a task held by an approval links to it, and the approval back to the task', async ({ shell, page }) => {
     const task = await http.enqueue('publish');
     const a = await http.ask({ kind: 'comms', title: 'Publish the release notes', blocks: [task.id], expiresAt: inMinutes(90) });
     await shell.open(reef);
@@ -222,7 +228,7 @@ test.describe.serial('the Approvals panel', () => {
     await expect(page.getByTestId('queue-detail')).toHaveAttribute('data-task', task.id);
   });
 
-  test('an escalation raises a desktop notification naming the request, whose click opens it; a screenshot of the inbox for the docs', async ({ reef, shell, page }) => {
+  test('an escalation raises a desktop notification naming the request, whose click opens it; a screenshot of the inbox for the docs', async ({ shell, page }) => {
     // Notifications allowed, and recorded instead of shown; a test clicks one through `clickNote`.
     await page.context().grantPermissions(['notifications'], { origin: reef.origin });
     await page.addInitScript(() => {
