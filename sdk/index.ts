@@ -13,5 +13,6 @@ export * from './version.js';
 export * from './validate.js';
 export * from './leader.js';
 export * from './metrics.js';
+export * from './ids.js';
 // What a plugin learns about the host through its API.
 export type { BusLink, HostInfo, ManifestProblem, PluginStatus, Tier } from './host-types.js';

@@ -261,6 +261,22 @@ export declare const ManifestProblemSchema: z.ZodObject<{
 /** @since 0.1.0 */
 export type ManifestProblem = z.infer<typeof ManifestProblemSchema>;
 
+// ---- sdk/ids.d.ts ----
+/** Ids and hashing inputs every module needs the same way. Portable: no Node modules. */
+/**
+ * A sortable id: `<prefix>_`, the time (ms, base36), a counter within the millisecond, then 48
+ * random bits. Ids made by one process sort in the order they were made (a list's cursor can be
+ * the id); ids from different hosts in one millisecond sort by their random part.
+ * @since 0.2.0
+ */
+export declare function sortableId(prefix: string, now?: number): string;
+/**
+ * JSON with object keys sorted at every depth (undefined members left out), so equal values
+ * give equal text: for idempotency keys' body hashes and hash chains.
+ * @since 0.2.0
+ */
+export declare function canonicalJson(value: unknown): string;
+
 // ---- sdk/index.d.ts ----
 /**
  * `reef/sdk`: the public plugin API of Reef, host side. Plugins import from here (and their
@@ -277,6 +293,7 @@ export * from './version.js';
 export * from './validate.js';
 export * from './leader.js';
 export * from './metrics.js';
+export * from './ids.js';
 export type { BusLink, HostInfo, ManifestProblem, PluginStatus, Tier } from './host-types.js';
 
 // ---- sdk/leader.d.ts ----

@@ -3,7 +3,8 @@
  * asserted the same way for every backend (a real SQLite file, a real PostgreSQL). Test-only code.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { canonicalJson, sha256 } from '../../plugins/approvals/host/audit.js';
+import { canonicalJson } from '../../sdk/index.js';
+import { sha256 } from '../../plugins/approvals/host/audit.js';
 import { newId } from '../../plugins/approvals/host/rows.js';
 import { ListSchema, RequestSchema, type Approval } from '../../plugins/approvals/host/schemas.js';
 import type { ApprovalStore, AutoDecision, NewApproval } from '../../plugins/approvals/host/store.js';

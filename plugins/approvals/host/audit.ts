@@ -10,7 +10,7 @@
  * every hash after it, and the head. Comparing an exported hash with a copy kept elsewhere does.
  */
 import { createHash } from 'node:crypto';
-import type { Row, SqlExecutor } from '../../../sdk/index.js';
+import { canonicalJson, type Row, type SqlExecutor } from '../../../sdk/index.js';
 import type { AuditEntry, AuditVerdict } from './schemas.js';
 
 /** One entry to append: seq, hashes are the chain's. */
@@ -28,18 +28,6 @@ export interface AuditRecord {
 export interface ChainHead {
   seq: number;
   hash: string;
-}
-
-/** JSON with object keys sorted at every depth, so equal values hash equal. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value ?? null);
 }
 
 export const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');

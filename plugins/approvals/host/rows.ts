@@ -1,24 +1,10 @@
 /** Rows of the approvals' tables to and from the wire shapes; ids. */
-import { randomBytes } from 'node:crypto';
-import type { Row } from '../../../sdk/index.js';
+import { sortableId, type Row } from '../../../sdk/index.js';
 import type { Approval, ApprovalKind, ApprovalStatus, Decision, Grant, GrantScope, LedgerEntry, OnExpiry, PolicyMatch, PolicyRule, Risk } from './schemas.js';
 
-let lastMs = 0;
-let sequence = 0;
-
-/**
- * Sortable ids (`ap_`, `gr_`, `po_`): time (ms, base36), a counter within the millisecond, then
- * randomness, so ids made by one host sort in the order they were made (the list's cursor).
- */
+/** Sortable ids (`ap_`, `gr_`, `po_`): the order they were made is the list's cursor order. */
 export function newId(prefix: string, now: number = Date.now()): string {
-  if (now <= lastMs) {
-    sequence++;
-    now = lastMs;
-  } else {
-    lastMs = now;
-    sequence = 0;
-  }
-  return `${prefix}_${now.toString(36).padStart(9, '0')}${sequence.toString(36).padStart(4, '0')}${randomBytes(6).toString('hex')}`;
+  return sortableId(prefix, now);
 }
 
 const iso = (ms: unknown) => new Date(Number(ms)).toISOString();

@@ -3,8 +3,8 @@
  * revert. Parses, checks who may (an agent acts only as itself and sees only its own; deciding
  * is the operator's), calls the store, then the effects (events, long polls, queue gates).
  */
-import { ReefError, parseBody, requireOperator, requireSelf, type RequestInfo } from '../../../sdk/index.js';
-import { canonicalJson, sha256 } from './audit.js';
+import { ReefError, canonicalJson, parseBody, requireOperator, requireSelf, type RequestInfo } from '../../../sdk/index.js';
+import { sha256 } from './audit.js';
 import { editProblems } from './edit-schema.js';
 import { gateName, type Effects, type QueueGates } from './effects.js';
 import { firstMatch } from './policy.js';

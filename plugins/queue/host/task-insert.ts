@@ -1,40 +1,14 @@
 /** Enqueueing: task ids, the idempotency key's body hash, and the INSERT of one task with its gates and event. */
-import { createHash, randomBytes } from 'node:crypto';
-import { ReefError, type Row, type SqlExecutor } from '../../../sdk/index.js';
+import { createHash } from 'node:crypto';
+import { ReefError, canonicalJson, sortableId, type Row, type SqlExecutor } from '../../../sdk/index.js';
 import { placeholders, recordEvents } from './claim-sql.js';
 import { checkDepth, type LimitCache } from './limits.js';
 import type { EnqueueInput, Task } from './schemas.js';
 import { json, taskFromRow } from './task-row.js';
 
-let lastMs = 0;
-let sequence = 0;
-
-/**
- * Sortable ids: time (ms, base36), a counter within the millisecond, then randomness. Ids made
- * by one process sort in the order they were made; ids from different hosts in one
- * millisecond sort by their random part.
- */
+/** Task ids: sortable (see sortableId), `t_…`. */
 export function newTaskId(now: number = Date.now()): string {
-  if (now <= lastMs) {
-    sequence++;
-    now = lastMs;
-  } else {
-    lastMs = now;
-    sequence = 0;
-  }
-  return `t_${now.toString(36).padStart(9, '0')}${sequence.toString(36).padStart(4, '0')}${randomBytes(6).toString('hex')}`;
-}
-
-/** JSON with object keys sorted at every depth, so equal bodies hash equal. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value ?? null);
+  return sortableId('t', now);
 }
 
 export function bodyHash(input: EnqueueInput): string {
