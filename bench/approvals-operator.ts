@@ -8,18 +8,10 @@
 import { chromium } from '@playwright/test';
 import { chromiumPath } from '../test/harness/preflight.js';
 import { createAgentToken, startReef, type ReefProcess } from '../test/harness/reef-process.js';
+import { v1 } from './http.js';
 import { percentile, table } from './stats.js';
 
-async function call(host: ReefProcess, token: string, method: string, url: string, body?: unknown): Promise<Record<string, unknown>> {
-  const res = await fetch(`${host.origin}${url}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, ...(body !== undefined && { 'content-type': 'application/json' }) },
-    ...(body !== undefined && { body: JSON.stringify(body) }),
-  });
-  const json = (await res.json()) as Record<string, unknown>;
-  if (!res.ok) throw new Error(`${method} ${url}: ${res.status} ${JSON.stringify(json)}`);
-  return json;
-}
+const call = (host: ReefProcess, token: string, method: string, url: string, body?: unknown) => v1(host.origin, token, method, url, body);
 
 async function ask(host: ReefProcess, agent: string, count: number, tag: string): Promise<string[]> {
   const ids: string[] = [];

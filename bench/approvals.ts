@@ -24,6 +24,7 @@ import { SQLITE_APPROVALS, SqlApprovalStore } from '../plugins/approvals/host/sq
 import { ApprovalWaiters } from '../plugins/approvals/host/waiters.js';
 import { createAgentToken, startReef } from '../test/harness/reef-process.js';
 import { tempDir } from '../test/harness/tmp.js';
+import { v1 } from './http.js';
 import { percentile, table } from './stats.js';
 
 const PARTS = new Set((process.env.BENCH_PARTS ?? 'resume,replay,operator').split(','));
@@ -41,16 +42,7 @@ async function resume(): Promise<void> {
   const host = await startReef();
   try {
     const agent = createAgentToken(host, 'bench-agent');
-    const call = async (token: string, method: string, url: string, body?: unknown) => {
-      const res = await fetch(`${host.origin}${url}`, {
-        method,
-        headers: { authorization: `Bearer ${token}`, ...(body !== undefined && { 'content-type': 'application/json' }) },
-        ...(body !== undefined && { body: JSON.stringify(body) }),
-      });
-      const json = (await res.json()) as Record<string, unknown>;
-      if (!res.ok) throw new Error(`${method} ${url}: ${res.status} ${JSON.stringify(json)}`);
-      return json;
-    };
+    const call = (token: string, method: string, url: string, body?: unknown) => v1(host.origin, token, method, url, body);
     const request = async (i: number) =>
       ((await call(agent, 'POST', '/v1/approvals', { kind: 'deploy', title: `bench ${i}`, agent: 'bench-agent', risk: 'low' })).approval as Approval).id;
 
