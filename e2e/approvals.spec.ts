@@ -297,4 +297,65 @@ test.describe.serial('the Approvals panel', () => {
     expect(await clickNote('High-risk approval: Deploy api to prod (forge)')).toBe(true);
     await inbox.expectActive(deploy);
   });
+
+  test('1,000 pending requests: the inbox renders only what is in view, scrolls smoothly and moves by keyboard', async ({ shell, page }) => {
+    const before = (await http.pending()).length;
+    const asks: Array<Promise<Approval>> = [];
+    for (let i = 0; i < 1000; i++) {
+      asks.push(http.ask({ kind: (['spend', 'deploy', 'comms', 'other'] as const)[i % 4], title: `Routine request ${i + 1}`, risk: 'low', product: `p${i % 9}`, expiresAt: inMinutes(90 + i) }));
+      if (asks.length % 50 === 0) await Promise.all(asks.slice(-50));
+    }
+    await Promise.all(asks);
+    const total = before + 1000;
+    const inbox = new Inbox(page);
+    await page.setViewportSize({ width: 1440, height: 900 });
+    await inbox.open(shell, reef);
+    await expect(page.getByTestId('nav-badge-approvals-inbox')).toHaveAttribute('data-count', String(total));
+    const rows = inbox.root.locator('[data-testid^="approvals-row-"]');
+    await expect(rows.first()).toBeVisible();
+    const rendered = await rows.count();
+    expect(rendered).toBeGreaterThan(10);
+    expect(rendered).toBeLessThan(100); // virtualized: a window of the 1,000, not all of them
+
+    // Frame times while the wheel scrolls the whole list, beside the idle page in the same run.
+    const frames = (ms: number) =>
+      page.evaluate(
+        (dur) =>
+          new Promise<number[]>((resolve) => {
+            const gaps: number[] = [];
+            let last = performance.now();
+            const end = last + dur;
+            const step = (t: number) => {
+              gaps.push(t - last);
+              last = t;
+              if (t < end) requestAnimationFrame(step);
+              else resolve(gaps);
+            };
+            requestAnimationFrame(step);
+          }),
+        ms,
+      );
+    const p95 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length * 0.95)] ?? 0;
+    const idle = await frames(1000);
+    const table = inbox.root.getByTestId('approvals-table');
+    const box = await table.boundingBox();
+    if (!box) throw new Error('no table box');
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    const scrolling = frames(3000);
+    for (let i = 0; i < 60; i++) {
+      await page.mouse.wheel(0, 700);
+      await page.waitForTimeout(20);
+    }
+    const gaps = await scrolling;
+    console.log(`[approvals 1,000] rows rendered ${rendered} of ${total}; frame p95 idle ${p95(idle).toFixed(1)} ms, scrolling ${p95(gaps).toFixed(1)} ms, longest ${Math.max(...gaps).toFixed(1)} ms`);
+    expect(await rows.count()).toBeLessThan(100);
+    await expect(inbox.root.getByText(/Routine request 1000$/)).toBeVisible();
+    expect(p95(gaps)).toBeLessThan(200); // a stall, not a figure: the figures are in PERFORMANCE.md
+
+    // The keyboard walks it too.
+    await page.keyboard.press('Escape');
+    const start = await inbox.detail.getAttribute('data-approval');
+    for (let i = 0; i < 30; i++) await page.keyboard.press('j');
+    await expect(inbox.detail).not.toHaveAttribute('data-approval', start ?? '');
+  });
 });
