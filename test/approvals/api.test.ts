@@ -109,6 +109,16 @@ describe('approvals over HTTP', () => {
     expect((await operator.decide(a.id, { decision: 'edit' })).json.error.message).toMatch(/^edits: is required/);
     const badSchema = await forge.call<ErrorReply>('POST', '/v1/approvals', { kind: 'spend', title: 'x', agent: 'forge', editSchema: { type: 'nope' } });
     expect([badSchema.status, badSchema.json.error.message]).toEqual([400, expect.stringMatching(/^editSchema: is not a usable JSON Schema/)]);
+    // A pattern that could take exponential time is refused before it ever runs on the host's thread.
+    for (const editSchema of [
+      { type: 'object', properties: { host: { type: 'string', pattern: '^(a+)+$' } } },
+      { type: 'object', patternProperties: { '^(\\w+\\s?)*$': { type: 'string' } } },
+    ]) {
+      const evil = await forge.call<ErrorReply>('POST', '/v1/approvals', { kind: 'spend', title: 'x', agent: 'forge', responses: ['edit'], editSchema });
+      expect([evil.status, evil.json.error.message]).toEqual([400, expect.stringMatching(/^editSchema: .*exponential time/)]);
+    }
+    const safe = await forge.call<ErrorReply>('POST', '/v1/approvals', { kind: 'spend', title: 'x', agent: 'forge', responses: ['edit'], editSchema: { type: 'object', properties: { host: { type: 'string', pattern: '^[a-z0-9.-]+$' } } } });
+    expect(safe.status).toBe(200);
     const good = await operator.decide(a.id, { decision: 'edit', edits: { replicas: 3 }, comment: 'fewer' });
     expect(good.json.approval).toMatchObject({ status: 'approved', decision: 'edit', edits: { replicas: 3 } });
     const r = await forge.request({ responses: ['respond'] });
