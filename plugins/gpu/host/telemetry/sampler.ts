@@ -48,6 +48,7 @@ const MAX_GPUS = 64;
 const realTimers: SamplerTimers = {
   setTimeout: (fn, ms) => {
     const t = setTimeout(fn, ms);
+    t.unref(); // a sampler never keeps the process alive
     return { dispose: () => clearTimeout(t) };
   },
 };
