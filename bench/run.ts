@@ -4,6 +4,7 @@ const benches: Record<string, () => Promise<{ run(): Promise<void> }>> = {
   queue: () => import('./queue.js'),
   bus: () => import('./bus.js'),
   approvals: () => import('./approvals.js'),
+  swap: () => import('./swap.js'),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
