@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { GPU_QUERY_FIELDS, parseComputeApps, parseGpuQuery } from '../../plugins/gpu/host/telemetry/parse.js';
 import { problemOfRun, recognizeError, type RunOutcome } from '../../plugins/gpu/host/telemetry/problems.js';
+import { parseXmlReport } from '../../plugins/gpu/host/telemetry/xml.js';
 import { fixture, fixtureNames, fixturePath } from './fixtures.js';
 
 const ok = <T>(r: { ok: true; value: T } | { ok: false; problem: unknown }): T => {
@@ -205,7 +206,7 @@ describe('error outputs become a typed reason', () => {
   });
 });
 
-describe('what is not CSV is refused, never read as numbers', () => {
+describe('what is not CSV is refused by the CSV parsers, never read as numbers', () => {
   const others = fixtureNames().filter((f) => f.startsWith('xml-') || f.startsWith('table-'));
   it('covers every XML report and default table', () => expect(others).toHaveLength(8));
   it.each(others)('%s → not_csv', (name) => {
@@ -229,10 +230,69 @@ describe('what is not CSV is refused, never read as numbers', () => {
 
   it('takes every fixture without throwing, with either readings or a problem', () => {
     for (const name of fixtureNames()) {
-      for (const parse of [(t: string) => parseGpuQuery(t, GPU_QUERY_FIELDS), parseComputeApps]) {
+      for (const parse of [(t: string) => parseGpuQuery(t, GPU_QUERY_FIELDS), parseComputeApps, parseXmlReport]) {
         const r = parse(fixture(name));
-        expect(r.ok ? Array.isArray(r.value) : typeof r.problem.message).toBeTruthy();
+        expect(r.ok ? typeof r.value === 'object' : typeof r.problem.message === 'string').toBe(true);
       }
     }
+  });
+});
+
+describe('parseXmlReport on recorded XML reports (-q -x, DTD v11 to v13)', () => {
+  const gpu = (name: string) => {
+    const r = parseXmlReport(fixture(name));
+    if (!r.ok) throw new Error(JSON.stringify(r.problem));
+    expect(r.warnings).toEqual([]);
+    return r.value;
+  };
+
+  it('reads an A100 with MIG (535, gpu_power_readings): utilization N/A, memory, power, clocks', () => {
+    expect(gpu('xml-a100-sxm4-80gb-mig-535.54.03.xml')).toEqual({
+      gpus: [
+        {
+          index: 0,
+          uuid: 'GPU-513536b6-7d19-9063-b049-1e69664bb298',
+          name: 'NVIDIA A100-SXM4-80GB',
+          driverVersion: '535.54.03',
+          utilizationGpu: null,
+          utilizationMemory: null,
+          memoryUsedMiB: 50,
+          memoryTotalMiB: 81920,
+          temperatureC: 27,
+          powerDrawW: 67.03,
+          powerLimitW: 500,
+          clockSmMHz: 1275,
+          clockMemMHz: 1593,
+        },
+      ],
+      processes: [],
+    });
+  });
+
+  it('reads the 525 layout (power_readings with power_limit) and v11 (T4), keeping compute processes only', () => {
+    expect(gpu('xml-rtx3090-525.147.05.xml').gpus[0]).toMatchObject({ name: 'NVIDIA GeForce RTX 3090', driverVersion: '525.147.05', memoryTotalMiB: 24576, powerDrawW: 27.23, powerLimitW: 200, clockSmMHz: 0, clockMemMHz: 405 });
+    const t4 = gpu('xml-tesla-t4-515.105.01-v11.xml');
+    expect(t4.gpus[0]).toMatchObject({ name: 'Tesla T4', memoryUsedMiB: 1032, memoryTotalMiB: 15360, temperatureC: 40, powerDrawW: 26.78, powerLimitW: 70, clockSmMHz: 585, clockMemMHz: 5000 });
+    // Xorg (type G) is left out, as --query-compute-apps would.
+    expect(t4.processes).toEqual([{ gpuUuid: 'GPU-d37e67a5-91dd-3774-a5cb-99096249601a', pid: 5762, processName: 'python', usedMemoryMiB: 1005 }]);
+  });
+
+  it('reads v13 (595: average_power_draw, deprecated clocks as words) with C and C+G processes', () => {
+    expect(gpu('xml-rtx3080-595.58.03-v13.xml').gpus[0]).toMatchObject({ utilizationGpu: 65, utilizationMemory: 9, memoryUsedMiB: 9184, memoryTotalMiB: 10240, powerDrawW: 139.62, powerLimitW: 320, clockSmMHz: 1950, clockMemMHz: 9251 });
+    const ada = gpu('xml-rtx4000-sff-ada-595.84-v13.xml');
+    expect(ada.gpus[0]).toMatchObject({ name: 'NVIDIA RTX 4000 SFF Ada Generation', powerDrawW: 8.81, powerLimitW: 70, utilizationMemory: 37 });
+    expect(ada.processes.map((p) => [p.pid, p.processName, p.usedMemoryMiB])).toEqual([
+      [4937, 'python', 160],
+      [34626, '/usr/lib/chromium/chromium', 183],
+    ]);
+  });
+
+  it('refuses CSV, tables, errors and broken XML with a typed problem', () => {
+    expect(parseXmlReport(fixture('query-gpu-h100-80gb-hbm3-590.48.01.csv'))).toMatchObject({ ok: false, problem: { code: 'bad_output', message: /not an XML report/ } });
+    expect(parseXmlReport(fixture('table-h100x8-550.90.07.txt'))).toMatchObject({ ok: false, problem: { code: 'bad_output' } });
+    expect(parseXmlReport(fixture('error-nvml-driver-library-mismatch-535.161-exit18-gputil-issue55.txt'))).toMatchObject({ ok: false, problem: { code: 'driver_mismatch' } });
+    const cut = fixture('xml-tesla-t4-515.105.01-v11.xml').slice(0, 5000);
+    expect(parseXmlReport(cut)).toMatchObject({ ok: false, problem: { code: 'bad_output', message: /not well-formed: <\w+> is never closed/ } });
+    expect(parseXmlReport('<?xml version="1.0" ?>\n<nvidia_smi_log><gpu></driver_version></nvidia_smi_log>')).toMatchObject({ ok: false, problem: { message: /<\/driver_version> closes <gpu>/ } });
   });
 });
