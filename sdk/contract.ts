@@ -39,7 +39,8 @@ export const rendererContract = {
     reply: z.object({}),
   },
   notify: {
-    request: z.object({ title: z.string().min(1).max(120), body: z.string().max(500).optional() }).strict(),
+    /** `tag` (since 0.2.0): when the person clicks a native notification, the host sends `notification-clicked` with it. */
+    request: z.object({ title: z.string().min(1).max(120), body: z.string().max(500).optional(), tag: z.string().min(1).max(200).optional() }).strict(),
     reply: z.object({ shown: z.boolean() }),
   },
 } as const;
@@ -64,6 +65,8 @@ export const HostEventSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('notification'), title: z.string(), body: z.string().optional() }),
   /** The host's NATS link changed state. @since 0.2.0 */
   z.object({ type: z.literal('bus-link'), link: BusLinkSchema }),
+  /** A native notification this window asked for (with its `tag`) was clicked. @since 0.2.0 */
+  z.object({ type: z.literal('notification-clicked'), tag: z.string() }),
 ]);
 /** @since 0.1.0 */
 export type HostEvent = z.infer<typeof HostEventSchema>;

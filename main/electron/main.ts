@@ -71,10 +71,13 @@ async function run(config: HostConfig, renderer: string): Promise<void> {
   let quitting = false;
   let toldAboutTray = false;
 
-  const notify = (title: string, body?: string): void => {
+  const notify = (title: string, body?: string, onClick?: () => void): void => {
     if (!Notification.isSupported()) return;
     const note = new Notification({ title, ...(body !== undefined ? { body } : {}) });
-    note.on('click', () => showWindow());
+    note.on('click', () => {
+      showWindow();
+      onClick?.();
+    });
     note.show();
   };
 

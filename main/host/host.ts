@@ -29,7 +29,7 @@ import { StatusCache } from './status-cache.js';
 export interface HostOptions {
   mode: 'electron' | 'browser';
   /** Native notifications (Electron); absent in browser mode. */
-  notify?: (title: string, body?: string) => void;
+  notify?: (title: string, body?: string, onClick?: () => void) => void;
   logger?: Logger;
   builtinPluginsDir?: string;
   rendererDir?: string | undefined;
@@ -247,9 +247,9 @@ async function assemble(config: HostConfig, options: HostOptions, releaseLock: (
     manifestProblems: () => plugins.manifestProblems(),
     onPluginsChanged: (l) => plugins.onChange(l),
     ...(natsLink && { onBusLink: (l: (link: BusLink) => void) => natsLink.onStatus((state, server) => l({ state, server })) }),
-    notify: (title, body) => {
+    notify: (title, body, onClick) => {
       if (!options.notify) return false;
-      options.notify(title, body);
+      options.notify(title, body, onClick);
       return true;
     },
   };

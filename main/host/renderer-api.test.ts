@@ -22,6 +22,7 @@ describe('RendererSession', () => {
   let events: HostEvent[];
   let pluginListeners: Set<() => void>;
   let notified: Array<[string, string | undefined]>;
+  let clicks: Array<(() => void) | undefined>;
   let session: RendererSession;
   let host: RendererHost;
 
@@ -30,6 +31,7 @@ describe('RendererSession', () => {
     events = [];
     pluginListeners = new Set();
     notified = [];
+    clicks = [];
     host = {
       bus,
       hostInfo: () => info,
@@ -39,8 +41,9 @@ describe('RendererSession', () => {
         pluginListeners.add(l);
         return () => pluginListeners.delete(l);
       },
-      notify: (title, body) => {
+      notify: (title, body, onClick) => {
         notified.push([title, body]);
+        clicks.push(onClick);
         return true;
       },
     };
@@ -167,5 +170,15 @@ describe('RendererSession', () => {
   it('notify asks the host and says whether it was shown', async () => {
     expect(await session.call('notify', { title: 'Build done', body: 'all green' })).toEqual({ shown: true });
     expect(notified).toEqual([['Build done', 'all green']]);
+    expect(clicks).toEqual([undefined]); // no tag: nothing to say on a click
+  });
+
+  it('a click on a tagged notification comes back to that window as notification-clicked, not after it closed', async () => {
+    await session.call('notify', { title: 'High-risk approval', tag: 'n7' });
+    clicks[0]?.();
+    expect(events).toEqual([{ type: 'notification-clicked', tag: 'n7' }]);
+    await session.close();
+    clicks[0]?.();
+    expect(events).toHaveLength(1);
   });
 });

@@ -17,7 +17,8 @@ export interface RendererHost {
   /** Where the host talks NATS: calls `listener` when that link changes state. */
   onBusLink?(listener: (link: BusLink) => void): () => void;
   /** Raises a native notification where there is one (Electron); false in browser mode. */
-  notify(title: string, body?: string): boolean;
+  /** A native notification; `onClick` runs when the person clicks it. False where there are none (browser mode). */
+  notify(title: string, body?: string, onClick?: () => void): boolean;
 }
 
 const MAX_SUBSCRIPTIONS = 256;
@@ -93,7 +94,11 @@ export class RendererSession {
       await sub.unsubscribe();
       return {};
     },
-    notify: async (p) => ({ shown: this.host.notify(p.title, p.body) }),
+    notify: async (p) => {
+      const tag = p.tag;
+      const onClick = tag === undefined ? undefined : () => void (!this.closed && this.push({ type: 'notification-clicked', tag }));
+      return { shown: this.host.notify(p.title, p.body, onClick) };
+    },
   };
 
   async close(): Promise<void> {
