@@ -83,9 +83,9 @@ describe('the sampler with a GPU (the stand-in answering recorded outputs)', () 
     await until('more samples with one watcher left', () => events.length >= before + 2);
     model.dispose();
     expect(s.sampling).toBe(false);
-    await sleep(100); // a run on its way ends
+    await sleep(400); // a run on its way ends
     const runs = fake.gpuRuns();
-    await sleep(300);
+    await sleep(400);
     expect(fake.gpuRuns()).toBe(runs);
 
     const again = s.watch('window');
@@ -221,5 +221,16 @@ describe('the rolling series', () => {
     expect(snap.series.gpus[0]?.points.map((p) => p.at)).toEqual([1_003_000, 1_004_000, 1_005_000, 1_006_000, 1_007_000]);
     now += 3000; // points older than historyMs are left out
     expect(s.snapshot().series.host.map((p) => p.at)).toEqual([1_006_000, 1_007_000]);
+  });
+});
+
+describe('one nvidia-smi run (runCommand)', () => {
+  it('gives the exit code and both streams, ENOENT for a missing binary, and cuts a flood', async () => {
+    const done = await runCommand('/bin/sh', ['-c', 'echo out; echo err >&2; exit 9'], { timeoutMs: 5000 });
+    expect(done).toMatchObject({ stdout: 'out\n', stderr: 'err\n', exitCode: 9, timedOut: false });
+    expect(await runCommand('reef-no-such-binary', [], { timeoutMs: 5000 })).toMatchObject({ spawnError: { code: 'ENOENT' }, exitCode: null });
+    const flood = await runCommand('/bin/sh', ['-c', 'while :; do echo 0123456789; done'], { timeoutMs: 5000, maxBytes: 4096 });
+    expect(flood.stdout.length).toBe(4096);
+    expect(flood.timedOut).toBe(false); // killed for its output, long before the timeout
   });
 });
