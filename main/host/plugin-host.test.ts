@@ -168,6 +168,27 @@ describe('PluginHost', () => {
     await expect(bus.request('reef.v1.late.x', {})).rejects.toMatchObject({ code: 'unavailable' });
   });
 
+  it('a timeout that fired, or was cancelled, is no longer held: a plugin re-arming timeouts does not grow the host', async () => {
+    await start([
+      {
+        id: 'rearm',
+        manifest: { permissions: {} },
+        host: `export async function activate(ctx) {
+  let n = 0;
+  await new Promise((done) => {
+    const tick = () => (++n < 300 ? ctx.timers.setTimeout(tick, 0) : done());
+    ctx.timers.setTimeout(tick, 0);
+  });
+  for (let i = 0; i < 100; i++) ctx.timers.setTimeout(() => {}, 60_000).dispose();
+  globalThis.rearmTicks = n;
+}`,
+      },
+    ]);
+    expect(states()).toEqual({ rearm: 'active' });
+    expect((globalThis as { rearmTicks?: number }).rearmTicks).toBe(300);
+    expect(host.heldCount('rearm')).toBeLessThan(5);
+  });
+
   it('deactivate disposes everything the plugin registered: served subjects, subscriptions, timers and routes', async () => {
     await start([everythingPlugin('alpha', 10)]);
     const ticks: unknown[] = [];

@@ -72,6 +72,11 @@ export class PluginHost {
     return [...this.problems];
   }
 
+  /** How many things the plugin holds for undoing at deactivate (diagnostics: it must not grow with time). */
+  heldCount(id: string): number {
+    return this.records.get(id)?.disposables.length ?? 0;
+  }
+
   list(): PluginStatus[] {
     return [...this.records.values()].map((r) => {
       const m = r.discovered.manifest;
@@ -196,6 +201,11 @@ export class PluginHost {
       record.disposables.push(d);
       return d;
     };
+    /** Done with before deactivation (a timeout that fired, a route removed): off the list, so it does not grow. */
+    const untrack = (d: Disposable): void => {
+      const i = record.disposables.indexOf(d);
+      if (i >= 0) record.disposables.splice(i, 1);
+    };
     const subscription = (sub: { unsubscribe(): Promise<void> }): Disposable => track({ dispose: () => sub.unsubscribe() });
     const log = this.deps.log.child({ plugin: manifest.id });
     const settings: Record<string, string | number | boolean> = {};
@@ -242,9 +252,18 @@ export class PluginHost {
           return track({ dispose: () => clearInterval(t) });
         },
         setTimeout: (fn, ms) => {
-          const t = setTimeout(fn, ms);
+          const handle: Disposable = {
+            dispose: () => {
+              clearTimeout(t);
+              untrack(handle);
+            },
+          };
+          const t = setTimeout(() => {
+            untrack(handle);
+            fn();
+          }, ms);
           t.unref();
-          return track({ dispose: () => clearTimeout(t) });
+          return track(handle);
         },
       },
       http: {
