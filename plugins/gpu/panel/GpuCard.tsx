@@ -48,15 +48,15 @@ export function GpuCard({ gpu, series, processes, windowSeconds }: { gpu: GpuRea
       </h3>
       <div className="gp-stats">
         <StatCard testId={`${id}-utilization`} label="Utilization" value={formatPercent(gpu.utilizationGpu)}>
-          <span className="gp-dim">memory bus {formatPercent(gpu.utilizationMemory)}</span>
+          <span className="gp-sub">memory bus {formatPercent(gpu.utilizationMemory)}</span>
         </StatCard>
         <StatCard testId={`${id}-memory`} label="Memory" value={formatMemory(gpu.memoryUsedMiB, gpu.memoryTotalMiB)} tone={loadTone(memShare)}>
-          <span className="gp-dim">{memShare === null ? '' : formatPercent(memShare)}</span>
+          <span className="gp-sub">{memShare === null ? '' : formatPercent(memShare)}</span>
         </StatCard>
         <StatCard testId={`${id}-temperature`} label="Temperature" value={formatTemperature(gpu.temperatureC)} tone={temperatureTone(gpu.temperatureC)} />
         <StatCard testId={`${id}-power`} label="Power" value={formatPower(gpu.powerDrawW, gpu.powerLimitW)} />
-        <StatCard testId={`${id}-clocks`} label="Clocks" value={formatClock(gpu.clockSmMHz)}>
-          <span className="gp-dim">SM · memory {formatClock(gpu.clockMemMHz)}</span>
+        <StatCard testId={`${id}-clocks`} label="SM clock" value={formatClock(gpu.clockSmMHz)}>
+          <span className="gp-sub">memory {formatClock(gpu.clockMemMHz)}</span>
         </StatCard>
       </div>
       <div className="gp-charts">

@@ -24,10 +24,10 @@ export function HostSection({ host, points, windowSeconds }: { host: HostReading
       <h3 className="gp-card__title">Host</h3>
       <div className="gp-stats">
         <StatCard testId="gpu-host-cpu" label="CPU" value={formatPercent(host?.cpuPercent)}>
-          <span className="gp-dim">{host ? `${host.cpuCount} cores · load ${host.loadAverage1m.toFixed(2)}` : ''}</span>
+          <span className="gp-sub">{host ? `${host.cpuCount} cores · load ${host.loadAverage1m.toFixed(2)}` : ''}</span>
         </StatCard>
         <StatCard testId="gpu-host-memory" label="Memory" value={host ? formatMemory(host.memoryUsedMiB, host.memoryTotalMiB) : formatMiB(null)} tone={loadTone(memShare)}>
-          <span className="gp-dim">{memShare === null ? '' : formatPercent(memShare)}</span>
+          <span className="gp-sub">{memShare === null ? '' : formatPercent(memShare)}</span>
         </StatCard>
       </div>
       <div className="gp-charts">

@@ -1,6 +1,6 @@
 // The GPU panel's figures as written (nulls, units, scales), its advice per reason, and the rolling series merge.
 import { describe, expect, it } from 'vitest';
-import { adviceFor, formatClock, formatIn, formatMemory, formatMiB, formatPercent, formatPower, formatTemperature, loadTone, processProgram, retryLine, share } from './format.js';
+import { adviceFor, chartWindowSeconds, formatClock, formatIn, formatMemory, formatMiB, formatPercent, formatPower, formatTemperature, loadTone, processProgram, retryLine, share } from './format.js';
 import { appendSample, EMPTY_SERIES, mergeReply } from './series.js';
 import type { GpuProblemCode, GpuReading, GpuStatus, TelemetryReply, TelemetrySample } from './types.js';
 
@@ -45,6 +45,14 @@ describe('figures', () => {
     expect(processProgram('C:\\Program Files\\Ollama\\ollama.exe')).toBe('ollama.exe');
     expect(processProgram(null)).toBe('(unknown)');
     expect(processProgram('llama-server')).toBe('llama-server');
+  });
+
+  it('spans a chart over its points, from a minute up to the host history', () => {
+    expect(chartWindowSeconds([], 600_000)).toBe(60);
+    expect(chartWindowSeconds([0, 5_000], 600_000)).toBe(60);
+    expect(chartWindowSeconds([0, 61_000], 600_000)).toBe(120);
+    expect(chartWindowSeconds([0, 3_600_000], 600_000)).toBe(600);
+    expect(chartWindowSeconds([0, 1000], 30_000)).toBe(30);
   });
 
   it('warns as memory runs out', () => {

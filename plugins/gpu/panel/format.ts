@@ -114,3 +114,13 @@ export function retryLine(status: GpuStatus, now: number): string | undefined {
   const wait = status.nextAttemptAt - now;
   return wait > 0 ? `Failed ${tries}; tried again in ${formatIn(wait)}.` : `Failed ${tries}; trying again now.`;
 }
+
+/**
+ * The seconds a chart spans: the points' own span, at least a minute and at most the host's
+ * history, so a panel just opened is not a few dots at the edge of ten empty minutes.
+ */
+export function chartWindowSeconds(times: readonly number[], historyMs: number): number {
+  const history = Math.max(1, Math.round(historyMs / 1000));
+  const span = times.length > 1 ? (times[times.length - 1]! - times[0]!) / 1000 : 0;
+  return Math.min(history, Math.max(60, Math.ceil(span / 60) * 60));
+}

@@ -5,6 +5,7 @@ import { useEffect, useMemo, useState } from 'react';
 import { useStore } from 'zustand';
 import type { PanelProps } from '../../../sdk/panel/index.js';
 import { EmptyState, StatusBadge } from '../../../sdk/panel/index.js';
+import { chartWindowSeconds } from './format.js';
 import { GpuCard } from './GpuCard.js';
 import { GpuClient } from './gpu-client.js';
 import { createGpuStore } from './gpu-store.js';
@@ -44,7 +45,7 @@ export default function GpuPanel({ api }: PanelProps) {
   const historyMs = useStore(store, (s) => s.historyMs);
   const intervalMs = useStore(store, (s) => s.intervalMs);
   const leaseId = useStore(store, (s) => s.leaseId);
-  const windowSeconds = Math.round(historyMs / 1000);
+  const windowSeconds = chartWindowSeconds(series.host.map((p) => p.at), historyMs);
   const gpus = useMemo(() => latest?.gpus ?? [], [latest]);
   const live = leaseId !== null && latest !== null && now - latest.at < Math.max(5000, intervalMs * 5);
 
@@ -54,7 +55,7 @@ export default function GpuPanel({ api }: PanelProps) {
         <div>
           <h2 className="gp-head__title">GPU</h2>
           <div className="gp-dim">
-            {gpus.length > 0 ? `${gpus.length} GPU${gpus.length === 1 ? '' : 's'} · ` : ''}sampled every {intervalMs >= 1000 ? `${intervalMs / 1000} s` : `${intervalMs} ms`} while this panel is open · last {Math.round(windowSeconds / 60)} min
+            {gpus.length > 0 ? `${gpus.length} GPU${gpus.length === 1 ? '' : 's'} · ` : ''}sampled every {intervalMs >= 1000 ? `${intervalMs / 1000} s` : `${intervalMs} ms`} while this panel is open · up to {Math.round(historyMs / 60_000)} min back
           </div>
         </div>
         <StatusBadge testId="gpu-live" tone={live ? 'ok' : 'neutral'} glyph={live ? '●' : '○'} data={{ live }}>
