@@ -124,6 +124,7 @@ export class SwapScheduler {
     let at = Infinity;
     for (const t of this.projection.urgentAt.values()) if (t > now) at = Math.min(at, t);
     for (const m of this.models.values()) {
+      // The same sum as in decide(), so that the wake-up finds it due (floating point).
       if (m.state === 'loaded' && !m.pinned && this.idle(m)) at = Math.min(at, m.lastUsedAt + m.keepAliveMs);
     }
     for (const [name, h] of this.hints) {
@@ -203,7 +204,7 @@ export class SwapScheduler {
   private decide(now: number, out: SchedulerAction[]): void {
     for (const [name, h] of this.hints) if (h.expiresAt <= now) this.hints.delete(name);
     for (const m of this.models.values()) {
-      if (m.state === 'loaded' && !m.pinned && this.idle(m) && now - m.lastUsedAt >= m.keepAliveMs) {
+      if (m.state === 'loaded' && !m.pinned && this.idle(m) && m.lastUsedAt + m.keepAliveMs <= now) {
         m.state = 'unloaded';
         out.push({ type: 'unload', model: m.name, reason: 'idle' });
       }

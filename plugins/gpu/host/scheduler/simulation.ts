@@ -192,12 +192,14 @@ export function simulate(makePolicy: (now: () => number) => Policy, workload: Wo
   for (const a of workload.initial()) agenda.push({ at: a.at, kind: 'arrive', arrival: a });
   for (const c of options.controls ?? []) agenda.push({ at: c.at, kind: 'control', control: c.event });
   let steps = 0;
+  let sameTime = 0;
   while (agenda.size > 0) {
-    if (++steps > 5_000_000) {
-      violations.push('the simulation did not settle');
+    const e = agenda.pop() as SimEvent;
+    sameTime = e.at === now ? sameTime + 1 : 0;
+    if (++steps > 5_000_000 || sameTime > 10_000) {
+      violations.push(`the policy did not settle (at ${now} ms, ${steps} events)`);
       break;
     }
-    const e = agenda.pop() as SimEvent;
     now = e.at;
     switch (e.kind) {
       case 'arrive': {
