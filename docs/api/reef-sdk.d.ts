@@ -929,7 +929,21 @@ export interface HttpRoute {
      * @since 0.2.0
      */
     timeoutMs?: number;
+    /**
+     * The route may answer with server-sent events (`text/event-stream`) when the request body has
+     * `"stream": true`. The gateway then sets `streamTo` in the body (a subject under
+     * `STREAM_SUBJECT_PREFIX`, replacing any the client sent); the handler publishes each event
+     * on it as `{seq, data}` (`seq` 0, 1, 2, …; `data` any JSON, written as `data: <json>`), then
+     * replies `{streamed: <events published>}`. The gateway writes the events in `seq` order, then
+     * `data: [DONE]`, and ends. A failure before the first event is the usual JSON error reply;
+     * after it, a last event `data: {"error": {...}}`. The plugin needs `permissions.bus.publish`
+     * on `reef.v1.streams.>`. `timeoutMs` bounds the whole stream.
+     * @since 0.2.0
+     */
+    stream?: boolean;
 }
+/** Where a streaming route's events are published (see `HttpRoute.stream`). @since 0.2.0 */
+export declare const STREAM_SUBJECT_PREFIX = "reef.v1.streams.";
 /** The gateway's wait for a route without its own `timeoutMs`. @since 0.2.0 */
 export declare const DEFAULT_ROUTE_TIMEOUT_MS = 15000;
 /** The longest `timeoutMs` a route may ask for. @since 0.2.0 */

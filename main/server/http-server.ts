@@ -1,9 +1,10 @@
 /** HTTP and WebSocket on one port: /healthz, the /v1 gateway, the renderer RPC socket and the built renderer. */
+import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { DEFAULT_ROUTE_TIMEOUT_MS, ReefError, type Bus, type Caller } from '../../sdk/index.js';
+import { DEFAULT_ROUTE_TIMEOUT_MS, ReefError, STREAM_SUBJECT_PREFIX, type Bus, type Caller } from '../../sdk/index.js';
 import { WsClientFrameSchema, type HostEvent, type Tier, type WsServerFrame } from '../../sdk/contract.js';
 import type { Logger } from '../host/log.js';
 import { RendererSession, type RendererHost } from '../host/renderer-api.js';
@@ -288,10 +289,68 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     };
     res.once('close', onClose);
     try {
+      if (route.stream && merged.stream === true) {
+        await streamGateway(res, route.subject, merged, caller, route.timeoutMs ?? DEFAULT_ROUTE_TIMEOUT_MS, gone.signal);
+        return;
+      }
       const reply = await bus.request(route.subject, merged, { caller, timeoutMs: route.timeoutMs ?? DEFAULT_ROUTE_TIMEOUT_MS, signal: gone.signal });
       sendJson(res, 200, reply);
     } finally {
       res.off('close', onClose);
+    }
+  }
+
+  /**
+   * A streaming route (`HttpRoute.stream`): the handler publishes `{seq, data}` events on a subject
+   * of this request's own, written as server-sent events in `seq` order (the bus may deliver them
+   * out of order, or after the reply), then `data: [DONE]` once the reply says how many there were.
+   */
+  async function streamGateway(res: http.ServerResponse, subject: string, merged: Record<string, unknown>, caller: Caller, timeoutMs: number, signal: AbortSignal): Promise<void> {
+    const streamTo = `${STREAM_SUBJECT_PREFIX}${randomUUID().replaceAll('-', '')}`;
+    merged.streamTo = streamTo;
+    const pending = new Map<number, unknown>();
+    let next = 0;
+    let started = false;
+    let caughtUp: (() => void) | undefined;
+    const start = () => {
+      if (started) return;
+      started = true;
+      res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', 'x-accel-buffering': 'no' });
+    };
+    const sub = await bus.subscribe(streamTo, (message) => {
+      const { seq, data } = (message ?? {}) as { seq?: unknown; data?: unknown };
+      if (typeof seq !== 'number' || !Number.isInteger(seq) || seq < next || pending.has(seq) || pending.size > 10_000) return;
+      pending.set(seq, data);
+      while (pending.has(next)) {
+        start();
+        res.write(`data: ${JSON.stringify(pending.get(next) ?? null)}\n\n`);
+        pending.delete(next);
+        next++;
+      }
+      caughtUp?.();
+    });
+    try {
+      const reply = (await bus.request(subject, merged, { caller, timeoutMs, signal })) as { streamed?: unknown } | null;
+      const streamed = typeof reply?.streamed === 'number' ? reply.streamed : next;
+      // Events published before the reply may arrive after it: wait for them, briefly.
+      if (next < streamed) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, 5000);
+          caughtUp = () => {
+            if (next >= streamed) {
+              clearTimeout(timer);
+              resolve();
+            }
+          };
+        });
+      }
+      start();
+      res.end('data: [DONE]\n\n');
+    } catch (err) {
+      if (!started) throw err;
+      res.end(`data: ${JSON.stringify(ReefError.from(err).toBody())}\n\n`);
+    } finally {
+      await sub.unsubscribe();
     }
   }
 
