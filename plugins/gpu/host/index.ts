@@ -3,13 +3,15 @@
  * through what its start function returns:
  *
  * - telemetry/ (now): nvidia-smi and host CPU/memory sampled while watched, `reef.v1.gpu.telemetry`.
- * - the inference engine, the scheduler and the OpenAI-compatible routes (to come): they keep
- *   telemetry on while a model is loaded with `telemetry.watch('model')`.
+ * - engine/ and openai/: local inference, one process per loaded model, and the OpenAI-compatible
+ *   routes and `reef.v1.inference.*`; they keep telemetry on while a model is loaded.
+ * - scheduler/ (to be wired in at engine/engine.ts's SCHEDULER SEAM).
  */
 import type { PluginContext } from '../../../sdk/index.js';
+import { startInference } from './openai/index.js';
 import { startTelemetry } from './telemetry/index.js';
 
 export async function activate(ctx: PluginContext): Promise<void> {
-  // The engine, when it lands, takes this handle: telemetry.watch('model') while a model is loaded.
-  await startTelemetry(ctx);
+  const telemetry = await startTelemetry(ctx);
+  await startInference(ctx, telemetry);
 }
