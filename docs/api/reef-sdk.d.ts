@@ -941,6 +941,13 @@ export interface HttpRoute {
      * @since 0.2.0
      */
     stream?: boolean;
+    /**
+     * Request headers copied into the body: header name (lower case) → body field, e.g.
+     * `{'x-reef-agent': 'reefAgent'}`. A header that is present replaces the field the client may
+     * have put in the body; the handler decides what to believe (callers can send any header).
+     * @since 0.2.0
+     */
+    headers?: Readonly<Record<string, string>>;
 }
 /** Where a streaming route's events are published (see `HttpRoute.stream`). @since 0.2.0 */
 export declare const STREAM_SUBJECT_PREFIX = "reef.v1.streams.";

@@ -282,6 +282,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       if (k in merged && merged[k] !== v) throw new ReefError('invalid_request', `${k}: differs between the path and the body`);
       merged[k] = v;
     }
+    for (const [header, field] of Object.entries(route.headers ?? {})) {
+      const value = req.headers[header.toLowerCase()];
+      if (typeof value === 'string') merged[field] = value;
+    }
     // A client that hangs up (a long poll given up on) aborts the request, so nothing is taken for it.
     const gone = new AbortController();
     const onClose = () => {

@@ -76,3 +76,18 @@ it('a failure before any event is the usual JSON error; after one, a last error 
   expect(after.status).toBe(200);
   expect(await after.text()).toBe('data: {"n":0}\n\ndata: {"n":1}\n\ndata: {"error":{"code":"unavailable","message":"broke mid-stream"}}\n\n');
 });
+
+it('a route copies the request headers it names into the body', async () => {
+  const routes = new RouteTable();
+  routes.add({ method: 'POST', path: '/v1/echo', subject: 'reef.v1.echo', scopes: ['operator'], headers: { 'x-reef-agent': 'reefAgent' } }, 'demo');
+  await bus.serve('reef.v1.echo', (body) => body);
+  const echo = await startServer({ host: '127.0.0.1', port: 0, operatorToken: token, routes, bus, rendererHost: {} as RendererHost, rendererDir: undefined, pluginDir: () => undefined, log: silentLogger(), version: '0.1.0', tier: () => 'single-box' });
+  try {
+    const call = (headers: Record<string, string>, body: object) =>
+      fetch(`${echo.url}/v1/echo`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) }).then((r) => r.json());
+    expect(await call({ 'X-Reef-Agent': 'scout' }, { reefAgent: 'other', a: 1 })).toEqual({ reefAgent: 'scout', a: 1 });
+    expect(await call({}, { a: 1 })).toEqual({ a: 1 });
+  } finally {
+    await echo.close();
+  }
+});
