@@ -11,6 +11,7 @@ import { Engine } from '../engine/engine.js';
 import { ModelsDirectory } from '../engine/models.js';
 import type { Telemetry } from '../telemetry/index.js';
 import { InferenceService } from './service.js';
+import { UsageMeter } from './usage.js';
 
 export interface Inference {
   engine: Engine;
@@ -53,12 +54,14 @@ export async function startInference(ctx: PluginContext, telemetry: Pick<Telemet
   ctx.onDispose(() => engine.close());
   ctx.log.info(`models directory: ${dir}`);
 
+  const usage = new UsageMeter();
+  ctx.metrics.collect(() => usage.metrics());
   const service = new InferenceService({
     engine,
     models,
     publish: (subject, body) => ctx.bus.publish(subject, body),
     now: () => ctx.now(),
-    onUsage: (u) => ctx.log.debug('inference', { ...u }),
+    onUsage: (u) => usage.record(u),
   });
   const subjects: Array<[string, RequestHandler]> = [
     ['reef.v1.inference.models', service.models],
@@ -69,11 +72,13 @@ export async function startInference(ctx: PluginContext, telemetry: Pick<Telemet
   for (const [subject, handler] of subjects) await ctx.bus.serve(subject, handler, { queue: 'reef.inference' });
   // A first request may load a model, and a long answer takes a while: the longest wait a route may have.
   const long = 600_000;
+  // X-Reef-Agent says whom an operator's call is for (service.ts `attribution`).
+  const headers = { 'x-reef-agent': 'reefAgent' };
   const routes: HttpRoute[] = [
     { method: 'GET', path: '/v1/models', subject: 'reef.v1.inference.models', scopes: ['operator', 'agent'] },
-    { method: 'POST', path: '/v1/chat/completions', subject: 'reef.v1.inference.chat', scopes: ['operator', 'agent'], timeoutMs: long, stream: true },
-    { method: 'POST', path: '/v1/completions', subject: 'reef.v1.inference.completions', scopes: ['operator', 'agent'], timeoutMs: long, stream: true },
-    { method: 'POST', path: '/v1/embeddings', subject: 'reef.v1.inference.embeddings', scopes: ['operator', 'agent'], timeoutMs: long },
+    { method: 'POST', path: '/v1/chat/completions', subject: 'reef.v1.inference.chat', scopes: ['operator', 'agent'], timeoutMs: long, stream: true, headers },
+    { method: 'POST', path: '/v1/completions', subject: 'reef.v1.inference.completions', scopes: ['operator', 'agent'], timeoutMs: long, stream: true, headers },
+    { method: 'POST', path: '/v1/embeddings', subject: 'reef.v1.inference.embeddings', scopes: ['operator', 'agent'], timeoutMs: long, headers },
   ];
   for (const route of routes) ctx.http.route(route);
   return { engine, models };

@@ -18,8 +18,12 @@ const streamTo = z
   .refine((s) => s.startsWith(STREAM_SUBJECT_PREFIX), 'set by the gateway')
   .optional();
 
+/** From the X-Reef-Agent header (the gateway copies it here): whom an operator's call is for. */
+const reefAgent = z.string().min(1).max(100).optional();
+
 const sampling = {
   model,
+  reefAgent,
   temperature: z.number().min(0).max(2).nullish(),
   seed: z.number().int().min(0).max(2 ** 32 - 1).nullish(),
   stop,
@@ -64,6 +68,7 @@ export const EmbeddingRequestSchema = z
     model,
     input: z.union([z.string().max(maxText), z.array(z.string().max(maxText)).min(1).max(2048)]),
     encoding_format: z.enum(['float', 'base64']).nullish(),
+    reefAgent,
   })
   .loose();
 export type EmbeddingRequest = z.infer<typeof EmbeddingRequestSchema>;

@@ -10,9 +10,13 @@ import type { ModelsDirectory } from '../engine/models.js';
 import type { ChatMessage, GenerateParams, GenerateResult } from '../engine/protocol.js';
 import { ChatCompletionRequestSchema, CompletionRequestSchema, EmbeddingRequestSchema, type ChatCompletionRequest } from './schemas.js';
 
-/** Who a call is for: the agent of an agent token; the operator's calls as `operator`. */
-export function attribution(info: RequestInfo): string {
-  return info.caller.kind === 'agent' ? info.caller.id : info.caller.kind;
+/**
+ * Who a call is for: an agent token's own agent (its X-Reef-Agent is not believed: an agent acts
+ * only as itself); for the operator's token the X-Reef-Agent header, else `operator`.
+ */
+export function attribution(info: RequestInfo, reefAgent: string | undefined): string {
+  if (info.caller.kind === 'agent') return info.caller.id;
+  return reefAgent ?? info.caller.kind;
 }
 
 export interface UsageRecord {
@@ -121,7 +125,7 @@ export class InferenceService {
         ...(body.stream_options?.include_usage ? [{ ...head, choices: [], usage: usage(r) }] : []),
       ],
     });
-    this.o.onUsage?.({ agent: attribution(info), model: body.model, kind: 'chat', ...result });
+    this.o.onUsage?.({ agent: attribution(info, body.reefAgent), model: body.model, kind: 'chat', ...result });
     if (streamTo) return { streamed };
     return {
       id,
@@ -147,7 +151,7 @@ export class InferenceService {
         ...(body.stream_options?.include_usage ? [{ ...head, choices: [], usage: usage(r) }] : []),
       ],
     });
-    this.o.onUsage?.({ agent: attribution(info), model: body.model, kind: 'completion', ...result });
+    this.o.onUsage?.({ agent: attribution(info, body.reefAgent), model: body.model, kind: 'completion', ...result });
     if (streamTo) return { streamed };
     return { ...head, choices: [{ index: 0, text: result.text, logprobs: null, finish_reason: result.finishReason }], usage: usage(result) };
   };
@@ -156,7 +160,7 @@ export class InferenceService {
     const body = parseBody(EmbeddingRequestSchema, raw);
     const input = typeof body.input === 'string' ? [body.input] : body.input;
     const { vectors, promptTokens } = await this.o.engine.embed(body.model, input);
-    this.o.onUsage?.({ agent: attribution(info), model: body.model, kind: 'embedding', promptTokens, completionTokens: 0 });
+    this.o.onUsage?.({ agent: attribution(info, body.reefAgent), model: body.model, kind: 'embedding', promptTokens, completionTokens: 0 });
     const base64 = body.encoding_format === 'base64';
     return {
       object: 'list',
