@@ -121,6 +121,17 @@ export declare function describeIssues(issues: ReadonlyArray<{
     message: string;
 }>): string;
 
+// ---- sdk/every.d.ts ----
+import type { PluginContext } from './plugin.js';
+/**
+ * Runs `job` every `ms` on the plugin's timers (and once at once with `now`), never two runs at
+ * once, logging (not hiding) a failure as "<what> failed". Stopped when the plugin deactivates.
+ * @since 0.2.0
+ */
+export declare function every(ctx: Pick<PluginContext, 'timers' | 'log'>, ms: number, what: string, job: () => Promise<unknown>, options?: {
+    now?: boolean;
+}): void;
+
 // ---- sdk/host-types.d.ts ----
 /**
  * What the host tells about itself and its plugins: public (reef/sdk, reef/sdk/panel), since a
@@ -294,6 +305,7 @@ export * from './validate.js';
 export * from './leader.js';
 export * from './metrics.js';
 export * from './ids.js';
+export * from './every.js';
 export type { BusLink, HostInfo, ManifestProblem, PluginStatus, Tier } from './host-types.js';
 
 // ---- sdk/leader.d.ts ----

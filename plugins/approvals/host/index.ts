@@ -1,5 +1,5 @@
 /** Approvals plugin, host side: the store for this tier, the sweeper, its bus subjects and /v1 routes. */
-import { ReefError, type HttpRoute, type PluginContext, type RequestHandler, type TableExport } from '../../../sdk/index.js';
+import { ReefError, every, type HttpRoute, type PluginContext, type RequestHandler, type TableExport } from '../../../sdk/index.js';
 import { ApprovalsAdmin, DEFAULT_PROPOSAL_STREAK } from './admin.js';
 import { Effects, busGates } from './effects.js';
 import { SWEEP_EVERY_MS, expiryDefaults, sweepExpired, sweepGrants } from './expiry.js';
@@ -112,26 +112,12 @@ export async function activate(ctx: PluginContext): Promise<void> {
   for (const route of routes) ctx.http.route(route);
 
   // Expiry every second, the first sweep at once (what came due while the host was down).
-  every(ctx, SWEEP_EVERY_MS, 'expiring approvals', () => sweepExpired(store, effects, ctx.now()), true);
+  every(ctx, SWEEP_EVERY_MS, 'expiring approvals', () => sweepExpired(store, effects, ctx.now()), { now: true });
   // Grants that ran out are announced (reef.v1.events.approvals.grants, endedAt set), once across hosts.
-  every(ctx, SWEEP_EVERY_MS, 'ending grants', () => sweepGrants(store, effects, ctx.now()), true);
-  every(ctx, 5000, 'settling approval gates', () => effects.settleUnsettled(), true);
+  every(ctx, SWEEP_EVERY_MS, 'ending grants', () => sweepGrants(store, effects, ctx.now()), { now: true });
+  every(ctx, 5000, 'settling approval gates', () => effects.settleUnsettled(), { now: true });
   // Other hosts' changes reach this host's status item within 5 s (its own at once).
-  every(ctx, 5000, 'counting pending approvals', () => effects.refreshPending(), true);
+  every(ctx, 5000, 'counting pending approvals', () => effects.refreshPending(), { now: true });
   const retentionMs = setting(ctx, 'audit-retention-days', 90) * DAY;
-  every(ctx, 3_600_000, 'pruning the approvals audit log', () => store.pruneAudit(ctx.now() - retentionMs, 'host', ctx.now()), true);
-}
-
-/** Runs `job` every `ms` (and at once with `now`), never two at once, logging (not hiding) a failure. */
-function every(ctx: PluginContext, ms: number, what: string, job: () => Promise<unknown>, now = false): void {
-  let running = false;
-  const run = () => {
-    if (running) return;
-    running = true;
-    job()
-      .catch((err: unknown) => ctx.log.error(`${what} failed`, { err: String(err) }))
-      .finally(() => (running = false));
-  };
-  ctx.timers.setInterval(run, ms);
-  if (now) ctx.timers.setTimeout(run, 0);
+  every(ctx, 3_600_000, 'pruning the approvals audit log', () => store.pruneAudit(ctx.now() - retentionMs, 'host', ctx.now()), { now: true });
 }

@@ -1,6 +1,6 @@
 /** Queue plugin, host side: the task store for this tier, its bus subjects and /v1 routes. */
 import { randomUUID } from 'node:crypto';
-import { LeaderLease, ReefError, prometheusFamily, type HttpRoute, type PluginContext, type RequestHandler, type TableExport } from '../../../sdk/index.js';
+import { LeaderLease, ReefError, every, prometheusFamily, type HttpRoute, type PluginContext, type RequestHandler, type TableExport } from '../../../sdk/index.js';
 import { QUEUE_MIGRATIONS } from './migrations.js';
 import { PG_CLOCK, PostgresTaskStore } from './postgres-store.js';
 import { QueueService } from './service.js';
@@ -130,16 +130,4 @@ export async function activate(ctx: PluginContext): Promise<void> {
   });
   // The first sample at once, so the panel's depth chart is not empty for ten seconds.
   stats.sampleDepth().catch((err: unknown) => ctx.log.warn('sampling queue depth failed', { err: String(err) }));
-}
-
-/** Runs `job` every `ms`, never two at once, logging (not hiding) a failure. */
-function every(ctx: PluginContext, ms: number, what: string, job: () => Promise<unknown>): void {
-  let running = false;
-  ctx.timers.setInterval(() => {
-    if (running) return;
-    running = true;
-    job()
-      .catch((err: unknown) => ctx.log.error(`${what} failed`, { err: String(err) }))
-      .finally(() => (running = false));
-  }, ms);
 }
