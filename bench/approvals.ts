@@ -22,6 +22,7 @@ import type { Approval, ApprovalKind } from '../plugins/approvals/host/schemas.j
 import { ApprovalsService } from '../plugins/approvals/host/service.js';
 import { SQLITE_APPROVALS, SqlApprovalStore } from '../plugins/approvals/host/sql-approval-store.js';
 import { ApprovalWaiters } from '../plugins/approvals/host/waiters.js';
+import { seededRandom } from '../plugins/gpu/host/scheduler/simulation.js';
 import { createAgentToken, startReef } from '../test/harness/reef-process.js';
 import { tempDir } from '../test/harness/tmp.js';
 import { v1 } from './http.js';
@@ -109,18 +110,6 @@ const DAY = 86_400_000;
 const HOUR = 3_600_000;
 const MINUTE = 60_000;
 
-/** A seeded generator, so both passes of the replay see the same month. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 interface Planned {
   at: number;
   agent: string;
@@ -138,7 +127,7 @@ interface Planned {
  * purchases, a batch of customer replies), 0–3 sessions per product per day, more on weekdays.
  */
 function plannedMonth(days: number, seed = 7): Planned[] {
-  const r = rng(seed);
+  const r = seededRandom(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)] as T;
   const products = Array.from({ length: 100 }, (_, i) => `product-${String(i).padStart(3, '0')}`);
   const agents = Array.from({ length: 40 }, (_, i) => `agent-${String(i).padStart(2, '0')}`);

@@ -13,6 +13,7 @@
 import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { seededRandom } from '../../plugins/gpu/host/scheduler/simulation.js';
 
 export interface TinyModelOptions {
   /** general.name; also the file's stem. */
@@ -129,18 +130,6 @@ function writeMeta(w: Writer, key: string, m: Meta): void {
   }
 }
 
-/** mulberry32: small, seeded, good enough for weights. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export const TINY_VOCAB_SIZE = 260;
 
 /** The bytes of a tiny llama GGUF model. */
@@ -155,7 +144,7 @@ export function tinyGguf(options: TinyModelOptions = {}): Buffer {
   const headDim = embd / heads;
   if (!Number.isInteger(headDim)) throw new Error('embd must be a multiple of heads');
   const kvDim = headDim * headsKv;
-  const random = rng(options.seed ?? 1);
+  const random = seededRandom(options.seed ?? 1);
 
   const tokens = ['<unk>', '<s>', '</s>'];
   const types = [2, 3, 3]; // unknown, control, control
