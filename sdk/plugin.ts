@@ -140,6 +140,31 @@ export const DEFAULT_ROUTE_TIMEOUT_MS = 15_000;
 /** The longest `timeoutMs` a route may ask for. @since 0.2.0 */
 export const MAX_ROUTE_TIMEOUT_MS = 600_000;
 
+/**
+ * A process the host started to run one of a plugin's scripts, with a message channel both
+ * ways (what `child_process.fork` gives under plain Node; in the desktop app, an Electron
+ * utility process, whose script talks through `process.parentPort`).
+ * @since 0.2.0
+ */
+export interface WorkerProcess {
+  /** Undefined until the process has started, and after it has ended. */
+  readonly pid: number | undefined;
+  /** Sends a message (structured-cloneable; plain JSON is safe everywhere). Dropped once the process has ended. */
+  send(message: unknown): void;
+  /** Every message the script sends, as it sent it. */
+  onMessage(fn: (message: unknown) => void): void;
+  /** Called once, when the process has ended, however it ended; `signal` may carry why (a signal, a fatal error, stderr's end). */
+  onExit(fn: (code: number | null, signal: string | null) => void): void;
+  /** Ends the process now. */
+  kill(): void;
+}
+
+/**
+ * Starts a script (an absolute path to a built `.js` file) in a process of its own.
+ * @since 0.2.0
+ */
+export type WorkerProcessLauncher = (script: string) => WorkerProcess;
+
 /** @since 0.1.0 */
 export interface PluginContext {
   readonly manifest: Manifest;
@@ -153,6 +178,14 @@ export interface PluginContext {
     info(): HostInfo;
     plugins(): PluginStatus[];
     busStats(): BusStats;
+    /**
+     * How this host wants a plugin's worker processes started, where it has a way of its own:
+     * the desktop app (`info().mode === 'electron'`) runs them as Electron utility processes,
+     * because `child_process.fork` there would start the Electron executable, whose run-as-Node
+     * switch the packaged app turns off. Absent where `child_process.fork` is right (`reef serve`, tests).
+     * @since 0.2.0
+     */
+    readonly launchWorker?: WorkerProcessLauncher;
   };
   readonly timers: {
     setInterval(fn: () => void, ms: number): Disposable;

@@ -41,6 +41,7 @@ const fake = vi.hoisted(() => {
     exitCode: undefined as number | undefined,
     errors: [] as string[],
     app: new Emitter(),
+    hostOptions: undefined as undefined | Record<string, unknown>,
   };
   return { state, Emitter };
 });
@@ -125,6 +126,18 @@ vi.mock('electron', () => {
   };
 });
 
+// The real host, with the options main.ts starts it with kept for a look.
+vi.mock('../host/host.js', async (importOriginal) => {
+  const original = await importOriginal<typeof import('../host/host.js')>();
+  return {
+    ...original,
+    startHost: (config: Parameters<typeof original.startHost>[0], options: Parameters<typeof original.startHost>[1]) => {
+      fake.state.hostOptions = options as unknown as Record<string, unknown>;
+      return original.startHost(config, options);
+    },
+  };
+});
+
 vi.mock('../host/paths.js', async (importOriginal) => {
   const original = await importOriginal<typeof import('../host/paths.js')>();
   const tmp = fake.state.tmp ?? os.tmpdir();
@@ -196,6 +209,11 @@ describe('main.ts with a fake electron', () => {
     let prevented = false;
     state.windows[0]?.contents.emit('will-navigate', { preventDefault: () => (prevented = true) }, 'https://evil.example/');
     expect(prevented).toBe(true);
+  });
+
+  it("hands plugins the utility-process launcher for their workers (ctx.host.launchWorker)", async () => {
+    const { utilityLauncher } = await import('./utility-launcher.js');
+    expect(state.hostOptions).toMatchObject({ mode: 'electron', launchWorker: utilityLauncher });
   });
 
   it('quits cleanly: the host stops, then the app really exits', async () => {

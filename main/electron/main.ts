@@ -14,6 +14,7 @@ import { registerAppScheme, serveAppScheme } from './app-protocol-handler.js';
 import { serveContractOverIpc, type ContractIpc } from './ipc.js';
 import { chooseDataDir, parseLaunchArgs, type HostFlagLayer } from './launch-args.js';
 import { createTray, showTitleInTray } from './tray.js';
+import { utilityLauncher } from './utility-launcher.js';
 import { createReefWindow, loadReefPage, lockDownSession, lockDownWebContents } from './window.js';
 
 // Both must happen synchronously, before 'ready': Chromium reads them at startup.
@@ -83,7 +84,7 @@ async function run(config: HostConfig, renderer: string): Promise<void> {
 
   let host: Host;
   try {
-    host = await startHost(config, { mode: 'electron', notify });
+    host = await startHost(config, { mode: 'electron', notify, launchWorker: utilityLauncher });
   } catch (err) {
     fail('Reef cannot start', describe(err));
     return;

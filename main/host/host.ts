@@ -1,7 +1,7 @@
 /** Assembles a host: config, logs, bus, database, plugins and the server, and takes them down in order. */
 import { createHash } from 'node:crypto';
 import os from 'node:os';
-import { REEF_VERSION, ReefError, prometheusFamily, type Bus, type BusStats, type Caller, type KeyValue } from '../../sdk/index.js';
+import { REEF_VERSION, ReefError, prometheusFamily, type Bus, type BusStats, type Caller, type KeyValue, type WorkerProcessLauncher } from '../../sdk/index.js';
 import { type BusLink, type HostInfo, type PluginStatus, type Tier } from '../../sdk/contract.js';
 import { LocalBus } from '../bus/local-bus.js';
 import { DEFAULT_EVENT_LIMITS, ensureEventStream } from '../bus/event-stream.js';
@@ -30,6 +30,8 @@ export interface HostOptions {
   mode: 'electron' | 'browser';
   /** Native notifications (Electron); absent in browser mode. */
   notify?: (title: string, body?: string, onClick?: () => void) => void;
+  /** How plugins' worker processes start (Electron: utility processes); absent: they fork their own. */
+  launchWorker?: WorkerProcessLauncher;
   logger?: Logger;
   builtinPluginsDir?: string;
   rendererDir?: string | undefined;
@@ -224,6 +226,7 @@ async function assemble(config: HostConfig, options: HostOptions, releaseLock: (
     hostInfo: info,
     settings: config.settings,
     ...(options.now ? { now: options.now } : {}),
+    ...(options.launchWorker ? { launchWorker: options.launchWorker } : {}),
   });
   const discovery = discoverPlugins([
     { dir: options.builtinPluginsDir ?? builtinPluginsDir(), builtin: true },

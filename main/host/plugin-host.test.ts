@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { HostInfo } from '../../sdk/contract.js';
+import type { WorkerProcessLauncher } from '../../sdk/index.js';
 import { everythingPlugin, writePlugins, type TestPlugin } from '../../test/harness/plugins.js';
 import { tempDir, type TempDir } from '../../test/harness/tmp.js';
 import { LocalBus } from '../bus/local-bus.js';
@@ -82,7 +83,7 @@ describe('PluginHost', () => {
     dir.remove();
   });
 
-  async function start(plugins: TestPlugin[], options: { activationTimeoutMs?: number; settings?: Record<string, Record<string, string>> } = {}) {
+  async function start(plugins: TestPlugin[], options: { activationTimeoutMs?: number; settings?: Record<string, Record<string, string>>; launchWorker?: WorkerProcessLauncher } = {}) {
     const root = path.join(dir.path, 'plugins');
     writePlugins(root, plugins);
     const { plugins: found, problems } = discoverPlugins([{ dir: root, builtin: false }]);
@@ -97,6 +98,7 @@ describe('PluginHost', () => {
       settings: options.settings ?? {},
       now: () => 42,
       ...(options.activationTimeoutMs !== undefined ? { activationTimeoutMs: options.activationTimeoutMs } : {}),
+      ...(options.launchWorker ? { launchWorker: options.launchWorker } : {}),
     });
     for (const p of found) host.add(p);
     await host.activateAll();
@@ -417,6 +419,30 @@ export async function deactivate() { await ctxRef.bus.publish('reef.v1.events.ti
     await start([probePlugin('limited', { request: ['reef.v1.tasks.claim'] })]);
     await bus.request('reef.v1.limited.probe', { action: 'request', subject: 'reef.v1.tasks.claim' });
     expect(caller).toEqual({ kind: 'plugin', id: 'limited' });
+  });
+
+  it("ctx.host.launchWorker is the shell's launcher where it gave one (Electron), and absent otherwise (plain Node)", async () => {
+    const launcherProbe: TestPlugin = {
+      id: 'launcher',
+      manifest: { permissions: { bus: { serve: ['reef.v1.launcher.>'] } } },
+      host: `export async function activate(ctx) {
+  globalThis.reefLaunchWorker = ctx.host.launchWorker;
+  await ctx.bus.serve('reef.v1.launcher.info', () => ({ has: 'launchWorker' in ctx.host }));
+}`,
+    };
+    const g = globalThis as { reefLaunchWorker?: unknown };
+    await start([launcherProbe]);
+    expect(await bus.request('reef.v1.launcher.info', {})).toEqual({ has: false });
+    expect(g.reefLaunchWorker).toBeUndefined();
+    await host.deactivateAll();
+    await db?.close();
+    dir.remove();
+    dir = tempDir('reef-plugin-host-');
+    const launchWorker: WorkerProcessLauncher = () => ({ pid: 1, send() {}, onMessage() {}, onExit() {}, kill() {} });
+    await start([launcherProbe], { launchWorker });
+    expect(await bus.request('reef.v1.launcher.info', {})).toEqual({ has: true });
+    expect(g.reefLaunchWorker).toBe(launchWorker);
+    delete g.reefLaunchWorker;
   });
 
   it('a plugin gets a database only when its manifest asks, and its migrations run', async () => {

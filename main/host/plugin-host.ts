@@ -1,7 +1,7 @@
 /** Activates plugins, hands each a ctx scoped by its permissions, and disposes all it registered. */
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { ReefError, type Bus, type Disposable, type HttpRoute, type KeyValue, type Manifest, type PluginContext, type PluginDatabase, type PluginModule } from '../../sdk/index.js';
+import { ReefError, type Bus, type Disposable, type HttpRoute, type KeyValue, type Manifest, type PluginContext, type PluginDatabase, type PluginModule, type WorkerProcessLauncher } from '../../sdk/index.js';
 import { type HostInfo, type ManifestProblem, type PluginStatus } from '../../sdk/contract.js';
 import type { Database } from '../db/database.js';
 import { pluginDatabase } from '../db/plugin-database.js';
@@ -42,6 +42,8 @@ export interface PluginHostDeps {
   activationTimeoutMs?: number;
   /** Where plugins' metrics go (GET /metrics); without it ctx.metrics.collect keeps nothing. */
   metrics?: MetricsRegistry;
+  /** How plugins' worker processes start, where the shell has its own way (Electron); plugins see it as ctx.host.launchWorker. */
+  launchWorker?: WorkerProcessLauncher;
 }
 
 /** What ctx.kv is when the host was given no store (some tests): every call says so. */
@@ -244,6 +246,7 @@ export class PluginHost {
         info: () => this.deps.hostInfo(),
         plugins: () => this.list(),
         busStats: () => bus.stats(),
+        ...(this.deps.launchWorker ? { launchWorker: this.deps.launchWorker } : {}),
       },
       timers: {
         setInterval: (fn, ms) => {
