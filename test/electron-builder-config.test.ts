@@ -51,6 +51,20 @@ describe('electron-builder.yml', () => {
     expect(config.extraResources).toEqual(expect.arrayContaining([{ from: 'build/icon.png', to: 'icon.png' }]));
   });
 
+  it("unpacks llama.cpp's binaries whole (an addon beside its shared libraries), and keeps the engine worker's script in the asar", () => {
+    const unpack = config.asarUnpack as string[];
+    expect(unpack).toEqual(expect.arrayContaining(['node_modules/@node-llama-cpp/**', 'node_modules/node-llama-cpp/bins/**', 'node_modules/node-llama-cpp/llama/localBuilds/**']));
+    // The matcher electron-builder itself uses for these patterns (app-builder-lib's fileMatcher: minimatch, dot: true).
+    const { minimatch } = createRequire(require.resolve('app-builder-lib/package.json'))('minimatch') as { minimatch: (file: string, pattern: string, options: { dot: boolean }) => boolean };
+    const unpacked = (file: string) => unpack.some((pattern) => minimatch(file, pattern, { dot: true }));
+    expect(unpacked('node_modules/@node-llama-cpp/linux-x64/bins/linux-x64/libggml-base.so')).toBe(true);
+    expect(unpacked('node_modules/@node-llama-cpp/mac-arm64-metal/bins/mac-arm64-metal/libggml-metal.dylib')).toBe(true);
+    expect(unpacked('node_modules/@node-llama-cpp/win-x64/bins/win-x64/ggml.dll')).toBe(true);
+    // The worker resolves zod and node-llama-cpp from where it sits: outside the asar it would find neither.
+    expect(unpacked('dist/plugins/gpu/host/engine/worker.js')).toBe(false);
+    expect(unpacked('node_modules/node-llama-cpp/dist/index.js')).toBe(false);
+  });
+
   it('builds AppImage and deb, a hardened dmg, and an NSIS installer', () => {
     const linux = config.linux as Platform;
     const mac = config.mac as Platform;
