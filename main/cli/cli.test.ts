@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { freePort } from '../../test/harness/ports.js';
 import { tempDir, type TempDir } from '../../test/harness/tmp.js';
 import { rendererDir } from '../host/paths.js';
-import { main } from './index.js';
+import { buildProgram, configFromFlags, main, type HostFlags } from './index.js';
 import { sourceId } from './migrate.js';
 
 async function run(...args: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
@@ -36,6 +36,30 @@ describe('reef CLI', () => {
     expect(err[0]).toMatch(/^error: /);
     expect(err[0]).toMatch(message);
     expect(err.join('\n')).not.toMatch(/\n\s+at /);
+  });
+
+  it("serve and start take --models-dir as the gpu plugin's models-dir setting", () => {
+    const flags = (args: string[]) => {
+      const { program } = buildProgram({ log() {}, error() {} });
+      const cmd = program.commands.find((c) => c.name() === args[0]);
+      if (!cmd) throw new Error(`no command ${args[0]}`);
+      cmd.parseOptions(args.slice(1));
+      return cmd.opts<HostFlags>();
+    };
+    for (const command of ['serve', 'start']) {
+      const parsed = flags([command, '--models-dir', 'models-here', '--data-dir', dir.path]);
+      expect(parsed.modelsDir).toBe('models-here');
+      expect(configFromFlags(parsed, {}).settings).toEqual({ gpu: { 'models-dir': path.resolve('models-here') } });
+    }
+  });
+
+  it('--models-dir naming a file exits 2 saying it is not a folder', async () => {
+    dir.write('weights.gguf', 'x');
+    const file = path.join(dir.path, 'weights.gguf');
+    const { code, out, err } = await run('serve', '--data-dir', dir.path, '--port', '0', '--models-dir', file);
+    expect(code).toBe(2);
+    expect(out).toEqual([]);
+    expect(err).toEqual([`reef: --models-dir: ${file} is not a folder (it should hold the .gguf model files)`]);
   });
 
   it('a bad config.json in the data dir exits 2 naming the file and field', async () => {

@@ -29,6 +29,7 @@ export interface HostFlags {
   durability?: 'normal' | 'full';
   logLevel?: (typeof LOG_LEVELS)[number];
   pluginsDir?: string[];
+  modelsDir?: string;
   open?: boolean;
 }
 
@@ -118,7 +119,8 @@ function withHostOptions(cmd: Command): Command {
     .option('--nats-creds <file>', 'log in to NATS with this .creds file (user JWT and seed); or $REEF_NATS_CREDS')
     .addOption(new Option('--durability <mode>', 'normal survives a killed process; full also survives power loss').choices(['normal', 'full']))
     .addOption(new Option('--log-level <level>', 'log level of <data-dir>/logs/reef.log').choices([...LOG_LEVELS]))
-    .option('--plugins-dir <dir>', 'load plugins from this folder too (repeatable)', collect);
+    .option('--plugins-dir <dir>', 'load plugins from this folder too (repeatable)', collect)
+    .option('--models-dir <dir>', "the folder of .gguf models for local inference (the gpu plugin's models-dir setting; default: models in the data dir)");
 }
 
 export function configFromFlags(flags: HostFlags, env: NodeJS.ProcessEnv = process.env): HostConfig {
@@ -140,6 +142,7 @@ export function configFromFlags(flags: HostFlags, env: NodeJS.ProcessEnv = proce
       ...(flags.durability !== undefined && { durability: flags.durability }),
       ...(flags.logLevel !== undefined && { logLevel: flags.logLevel }),
       ...(flags.pluginsDir !== undefined && { pluginDirs: flags.pluginsDir }),
+      ...(flags.modelsDir !== undefined && { modelsDir: flags.modelsDir }),
     },
     env,
   );

@@ -45,6 +45,14 @@ describe('parseLaunchArgs', () => {
     expect(parseLaunchArgs(['--nats-pass'])).toEqual({ ok: false, message: '--nats-pass needs a value' });
   });
 
+  it('passes --models-dir through to resolveConfig, which makes it the gpu plugin\'s models-dir setting', () => {
+    const parsed = parseLaunchArgs(['--models-dir', '/srv/models', '--no-sandbox']);
+    expect(parsed).toEqual({ ok: true, flags: { modelsDir: '/srv/models' } });
+    if (!parsed.ok) throw new Error(parsed.message);
+    expect(resolveConfig({ ...parsed.flags, dataDir: '/tmp/reef-none' }, {}).settings).toEqual({ gpu: { 'models-dir': '/srv/models' } });
+    expect(parseLaunchArgs(['--models-dir'])).toEqual({ ok: false, message: '--models-dir needs a value' });
+  });
+
   it('leaves value checks it does not make to resolveConfig, which names the source', () => {
     const parsed = parseLaunchArgs(['--durability', 'sometimes']);
     if (!parsed.ok) throw new Error(parsed.message);

@@ -2,7 +2,7 @@
  * The host flags the desktop app accepts, the same names as `reef start` passes through
  * (--data-dir, --port, --host, --db, --nats, --connect, --connect-token, --nats-ca, the NATS logins
  * --nats-user/--nats-pass/--nats-token/--nats-nkey/--nats-creds, --durability, --log-level,
- * --plugins-dir). Unknown switches
+ * --plugins-dir, --models-dir). Unknown switches
  * are left alone: Chromium, the inspector and Playwright add their own.
  */
 import path from 'node:path';
@@ -13,7 +13,7 @@ export type { HostFlagLayer };
 
 export type LaunchArgs = { ok: true; flags: HostFlagLayer } | { ok: false; message: string };
 
-const STRING_FLAGS = ['data-dir', 'port', 'host', 'db', 'nats', 'connect', 'connect-token', 'nats-ca', 'nats-user', 'nats-pass', 'nats-token', 'nats-nkey', 'nats-creds', 'durability', 'log-level'] as const;
+const STRING_FLAGS = ['data-dir', 'port', 'host', 'db', 'nats', 'connect', 'connect-token', 'nats-ca', 'nats-user', 'nats-pass', 'nats-token', 'nats-nkey', 'nats-creds', 'durability', 'log-level', 'models-dir'] as const;
 
 function single(values: Record<string, unknown>, name: string): { value?: string; error?: string } {
   const v = values[name];
@@ -62,6 +62,8 @@ export function parseLaunchArgs(argv: readonly string[]): LaunchArgs {
   // durability and log level are checked by resolveConfig, whose message names the allowed values.
   if (raw.durability !== undefined) flags.durability = raw.durability as HostConfig['durability'];
   if (raw['log-level'] !== undefined) flags.logLevel = raw['log-level'] as HostConfig['logLevel'];
+  // Resolved, and refused when not a folder, by resolveConfig.
+  if (raw['models-dir'] !== undefined) flags.modelsDir = raw['models-dir'];
   const pluginDirs = values['plugins-dir'];
   if (Array.isArray(pluginDirs)) {
     const dirs = pluginDirs.filter((d): d is string => typeof d === 'string' && d !== '');

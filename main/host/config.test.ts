@@ -57,6 +57,24 @@ describe('resolveConfig', () => {
     expect(config.disabledPlugins).toEqual(['gpu']);
   });
 
+  it("--models-dir sets the gpu plugin's models-dir setting, resolved, over config.json, keeping the plugin's other settings", () => {
+    dir.write('config.json', { settings: { gpu: { 'models-dir': '/from/file', threads: 4 }, queue: { strict: true } } });
+    expect(resolve().settings.gpu).toEqual({ 'models-dir': '/from/file', threads: 4 });
+    const config = resolve({ modelsDir: 'relative/models' });
+    expect(config.settings).toEqual({ gpu: { 'models-dir': path.resolve('relative/models'), threads: 4 }, queue: { strict: true } });
+    dir.write('config.json', {});
+    expect(resolve({ modelsDir: path.join(dir.path, 'not-yet') }).settings).toEqual({ gpu: { 'models-dir': path.join(dir.path, 'not-yet') } });
+  });
+
+  it('--models-dir naming a file, or nothing, is refused saying so', () => {
+    dir.write('model.gguf', 'not a folder');
+    const file = path.join(dir.path, 'model.gguf');
+    expect(() => resolve({ modelsDir: file })).toThrow(ConfigError);
+    expect(() => resolve({ modelsDir: file })).toThrow(`--models-dir: ${file} is not a folder`);
+    expect(() => resolve({ modelsDir: path.join(file, 'below') })).toThrow(/--models-dir: cannot read/);
+    expect(() => resolve({ modelsDir: ' ' })).toThrow('--models-dir: needs a folder');
+  });
+
   it.each([
     ['config.json port out of range', { port: 70000 }, {}, {}, /config\.json: port: must be a whole number from 0 to 65535/],
     ['config.json port as a boolean', { port: true }, {}, {}, /config\.json: port: must be a whole number/],

@@ -1,5 +1,5 @@
 /** Host configuration: command-line flags over REEF_* environment over <dataDir>/config.json over defaults. */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
@@ -92,9 +92,29 @@ export interface HostConfig {
   settings: Record<string, Record<string, string | number | boolean>>;
 }
 
-/** What the command line (and the desktop app's arguments) may set: the config file's NATS login fields instead of natsAuth. */
+/**
+ * What the command line (and the desktop app's arguments) may set: the config file's NATS login
+ * fields instead of natsAuth, and `modelsDir` (--models-dir), the gpu plugin's setting `models-dir`.
+ */
 export type HostFlagLayer = Partial<Omit<HostConfig, 'settings' | 'natsAuth'>> &
-  Partial<Pick<ConfigFile, CredentialKey>> & { dataDir?: string };
+  Partial<Pick<ConfigFile, CredentialKey>> & { dataDir?: string; modelsDir?: string };
+
+/** The plugin and setting --models-dir sets: the folder of .gguf models local inference serves. */
+export const MODELS_DIR_SETTING = { plugin: 'gpu', key: 'models-dir' } as const;
+
+/** --models-dir as an absolute path; refused when it names something that is not a folder (a missing one is fine: no models yet). */
+function modelsDirFlag(value: string): string {
+  if (value.trim() === '') throw new ConfigError('--models-dir: needs a folder');
+  const dir = path.resolve(value);
+  let stat;
+  try {
+    stat = statSync(dir, { throwIfNoEntry: false });
+  } catch (err) {
+    throw new ConfigError(`--models-dir: cannot read ${dir} (${err instanceof Error ? err.message : String(err)})`);
+  }
+  if (stat && !stat.isDirectory()) throw new ConfigError(`--models-dir: ${dir} is not a folder (it should hold the .gguf model files)`);
+  return dir;
+}
 
 export const DEFAULT_PORT = 7420;
 
@@ -210,7 +230,8 @@ export function resolveConfig(flags: HostFlagLayer, env: NodeJS.ProcessEnv = pro
   const dataDir = path.resolve(flags.dataDir ?? defaultDataDir(env));
   const file = readConfigFile(path.join(dataDir, 'config.json'));
   const environment = parseLayer(fromEnv(env), 'environment (REEF_*)');
-  const { dataDir: _ignored, ...flagLayer } = flags;
+  const { dataDir: _ignored, modelsDir: modelsDirValue, ...flagLayer } = flags;
+  const modelsDir = modelsDirValue === undefined ? undefined : modelsDirFlag(modelsDirValue);
   const cli = parseLayer(
     Object.fromEntries(Object.entries(flagLayer).filter(([, v]) => v !== undefined)),
     'command-line flags',
@@ -235,8 +256,18 @@ export function resolveConfig(flags: HostFlagLayer, env: NodeJS.ProcessEnv = pro
       path.resolve(d),
     ),
     disabledPlugins: merged.disabledPlugins ?? [],
-    settings: file.settings ?? {},
+    settings: withSetting(file.settings ?? {}, MODELS_DIR_SETTING, modelsDir),
   };
+}
+
+/** The settings with one plugin's setting replaced, when a flag gives it (flags beat config.json). */
+function withSetting(
+  settings: HostConfig['settings'],
+  { plugin, key }: { plugin: string; key: string },
+  value: string | undefined,
+): HostConfig['settings'] {
+  if (value === undefined) return settings;
+  return { ...settings, [plugin]: { ...settings[plugin], [key]: value } };
 }
 
 export function isLoopback(host: string): boolean {
