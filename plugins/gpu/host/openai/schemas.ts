@@ -21,9 +21,13 @@ const streamTo = z
 /** From the X-Reef-Agent header (the gateway copies it here): whom an operator's call is for. */
 const reefAgent = z.string().min(1).max(100).optional();
 
+/** From the X-Reef-Max-Wait-Ms header: the longest this request may wait for its model before it goes to the fallback or is refused. */
+const reefMaxWaitMs = z.coerce.number({ message: 'X-Reef-Max-Wait-Ms must be a number of milliseconds' }).int().min(0).max(3_600_000).optional();
+
 const sampling = {
   model,
   reefAgent,
+  reefMaxWaitMs,
   temperature: z.number().min(0).max(2).nullish(),
   seed: z.number().int().min(0).max(2 ** 32 - 1).nullish(),
   stop,
@@ -69,6 +73,7 @@ export const EmbeddingRequestSchema = z
     input: z.union([z.string().max(maxText), z.array(z.string().max(maxText)).min(1).max(2048)]),
     encoding_format: z.enum(['float', 'base64']).nullish(),
     reefAgent,
+    reefMaxWaitMs,
   })
   .loose();
 export type EmbeddingRequest = z.infer<typeof EmbeddingRequestSchema>;

@@ -4,10 +4,11 @@
  * streamed request publishes OpenAI's chunk objects as events (see `HttpRoute.stream`).
  */
 import { randomUUID } from 'node:crypto';
-import { parseBody, type RequestInfo } from '../../../../sdk/index.js';
-import type { Engine } from '../engine/engine.js';
+import { parseBody, ReefError, type RequestInfo } from '../../../../sdk/index.js';
+import { FallbackNeeded, type Engine } from '../engine/engine.js';
 import type { ModelsDirectory } from '../engine/models.js';
-import type { ChatMessage, GenerateParams, GenerateResult } from '../engine/protocol.js';
+import type { ChatMessage, EmbedResult, GenerateParams, GenerateResult } from '../engine/protocol.js';
+import type { Upstream } from './upstream.js';
 import { ChatCompletionRequestSchema, CompletionRequestSchema, EmbeddingRequestSchema, type ChatCompletionRequest } from './schemas.js';
 
 /**
@@ -25,11 +26,17 @@ export interface UsageRecord {
   kind: 'chat' | 'completion' | 'embedding';
   promptTokens: number;
   completionTokens: number;
+  /** Where it was served: here, or by the fallback upstream. */
+  servedBy: 'local' | 'remote';
+  /** Generation time on the engine (local completions): tokens per second. */
+  ms?: number;
 }
 
 export interface InferenceServiceOptions {
   engine: Engine;
   models: ModelsDirectory;
+  /** Where requests the scheduler sends away go; without one they are refused with the reason. */
+  upstream?: Upstream;
   publish: (subject: string, body: unknown) => Promise<void>;
   now: () => number;
   onUsage?: (usage: UsageRecord) => void;
@@ -78,24 +85,64 @@ export class InferenceService {
     };
   };
 
-  /** Runs a generation, streamed as events on `streamTo` when asked; `chunk` makes one event's data. */
+  /** The engine's scheduling inputs for a request: who asks, and how long it may wait. */
+  private requestOptions(body: { reefAgent?: string | undefined; reefMaxWaitMs?: number | undefined }, info: RequestInfo) {
+    return { agent: attribution(info, body.reefAgent), ...(body.reefMaxWaitMs !== undefined ? { maxWaitMs: body.reefMaxWaitMs } : {}), signal: info.signal };
+  }
+
+  /**
+   * Runs a generation here, streamed as events on `streamTo` when asked (`chunk` makes one
+   * event's data); when the scheduler sends it away, the upstream answers it instead (`remote`).
+   */
   private async run(
-    model: string,
+    body: Record<string, unknown> & { model: string; reefAgent?: string | undefined; reefMaxWaitMs?: number | undefined; stream_options?: { include_usage?: boolean | null | undefined } | null | undefined },
+    path: string,
     params: Omit<GenerateParams, 'stream'>,
     streamTo: string | undefined,
     info: RequestInfo,
     events: { first?: unknown; chunk: (text: string) => unknown; last: (r: GenerateResult) => unknown[] },
-  ): Promise<{ result: GenerateResult; streamed: number }> {
+  ): Promise<{ result: GenerateResult; streamed: number; remote?: Record<string, unknown> }> {
     let seq = 0;
     const publishes: Array<Promise<void>> = [];
     const emit = (data: unknown) => {
       if (streamTo) publishes.push(this.o.publish(streamTo, { seq: seq++, data }));
     };
-    if (streamTo && events.first !== undefined) emit(events.first);
-    const result = await this.o.engine.generate(model, { ...params, stream: streamTo !== undefined }, streamTo ? (t) => emit(events.chunk(t)) : undefined, info.signal);
-    if (streamTo) for (const e of events.last(result)) emit(e);
-    await Promise.all(publishes);
-    return { result, streamed: seq };
+    try {
+      let first = streamTo !== undefined && events.first !== undefined;
+      const onText = (t: string) => {
+        if (first) emit(events.first);
+        first = false;
+        emit(events.chunk(t));
+      };
+      const result = await this.o.engine.generate(body.model, { ...params, stream: streamTo !== undefined }, streamTo ? onText : undefined, this.requestOptions(body, info));
+      if (first) emit(events.first);
+      if (streamTo) for (const e of events.last(result)) emit(e);
+      await Promise.all(publishes);
+      return { result, streamed: seq };
+    } catch (err) {
+      if (!(err instanceof FallbackNeeded)) throw err;
+      const upstream = this.upstream(err);
+      if (!streamTo) {
+        const remote = await upstream.json(path, body, info.signal);
+        return { result: { ...usageOf(remote), text: '', finishReason: 'stop', ms: 0 }, streamed: 0, remote };
+      }
+      let counted = { promptTokens: 0, completionTokens: 0 };
+      for await (const chunk of upstream.stream(path, body, info.signal)) {
+        const choices = chunk.choices;
+        if (chunk.usage && Array.isArray(choices) && choices.length === 0) {
+          counted = usageOf(chunk);
+          if (!body.stream_options?.include_usage) continue;
+        }
+        emit(chunk);
+      }
+      await Promise.all(publishes);
+      return { result: { ...counted, text: '', finishReason: 'stop', ms: 0 }, streamed: seq, remote: {} };
+    }
+  }
+
+  private upstream(err: FallbackNeeded): Upstream {
+    if (this.o.upstream) return this.o.upstream;
+    throw new ReefError('unavailable', err.message, { reason: err.reason });
   }
 
   private common(body: { model: string; max_tokens?: number | null; temperature?: number | null; seed?: number | null; stop?: string | string[] | null }) {
@@ -105,6 +152,18 @@ export class InferenceService {
       ...(body.seed !== null && body.seed !== undefined ? { seed: body.seed } : {}),
       stop: body.stop === null || body.stop === undefined ? [] : typeof body.stop === 'string' ? [body.stop] : body.stop,
     };
+  }
+
+  private used(body: { model: string; reefAgent?: string | undefined }, info: RequestInfo, kind: UsageRecord['kind'], r: { promptTokens: number; completionTokens: number; ms?: number }, remote: boolean): void {
+    this.o.onUsage?.({
+      agent: attribution(info, body.reefAgent),
+      model: body.model,
+      kind,
+      promptTokens: r.promptTokens,
+      completionTokens: r.completionTokens,
+      servedBy: remote ? 'remote' : 'local',
+      ...(!remote && r.ms !== undefined ? { ms: r.ms } : {}),
+    });
   }
 
   chat = async (raw: unknown, info: RequestInfo): Promise<unknown> => {
@@ -117,7 +176,7 @@ export class InferenceService {
     const head = { id, object: 'chat.completion.chunk', created, model: body.model };
     const streamTo = body.stream ? body.streamTo : undefined;
     const params = { mode: 'chat' as const, messages, ...this.common({ ...body, max_tokens: body.max_completion_tokens ?? body.max_tokens }) };
-    const { result, streamed } = await this.run(body.model, params, streamTo, info, {
+    const { result, streamed, remote } = await this.run(body, 'chat/completions', params, streamTo, info, {
       first: { ...head, choices: [{ index: 0, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }] },
       chunk: (text) => ({ ...head, choices: [{ index: 0, delta: { content: text }, logprobs: null, finish_reason: null }] }),
       last: (r) => [
@@ -125,8 +184,9 @@ export class InferenceService {
         ...(body.stream_options?.include_usage ? [{ ...head, choices: [], usage: usage(r) }] : []),
       ],
     });
-    this.o.onUsage?.({ agent: attribution(info, body.reefAgent), model: body.model, kind: 'chat', ...result });
+    this.used(body, info, 'chat', result, remote !== undefined);
     if (streamTo) return { streamed };
+    if (remote) return remote;
     return {
       id,
       object: 'chat.completion',
@@ -144,23 +204,33 @@ export class InferenceService {
     const created = this.created();
     const head = { id, object: 'text_completion', created, model: body.model };
     const streamTo = body.stream ? body.streamTo : undefined;
-    const { result, streamed } = await this.run(body.model, { mode: 'completion', prompt, ...this.common(body) }, streamTo, info, {
+    const { result, streamed, remote } = await this.run(body, 'completions', { mode: 'completion', prompt, ...this.common(body) }, streamTo, info, {
       chunk: (text) => ({ ...head, choices: [{ index: 0, text, logprobs: null, finish_reason: null }] }),
       last: (r) => [
         { ...head, choices: [{ index: 0, text: '', logprobs: null, finish_reason: r.finishReason }] },
         ...(body.stream_options?.include_usage ? [{ ...head, choices: [], usage: usage(r) }] : []),
       ],
     });
-    this.o.onUsage?.({ agent: attribution(info, body.reefAgent), model: body.model, kind: 'completion', ...result });
+    this.used(body, info, 'completion', result, remote !== undefined);
     if (streamTo) return { streamed };
+    if (remote) return remote;
     return { ...head, choices: [{ index: 0, text: result.text, logprobs: null, finish_reason: result.finishReason }], usage: usage(result) };
   };
 
   embeddings = async (raw: unknown, info: RequestInfo): Promise<unknown> => {
     const body = parseBody(EmbeddingRequestSchema, raw);
     const input = typeof body.input === 'string' ? [body.input] : body.input;
-    const { vectors, promptTokens } = await this.o.engine.embed(body.model, input);
-    this.o.onUsage?.({ agent: attribution(info, body.reefAgent), model: body.model, kind: 'embedding', promptTokens, completionTokens: 0 });
+    let result: EmbedResult;
+    try {
+      result = await this.o.engine.embed(body.model, input, this.requestOptions(body, info));
+    } catch (err) {
+      if (!(err instanceof FallbackNeeded)) throw err;
+      const remote = await this.upstream(err).json('embeddings', body, info.signal);
+      this.used(body, info, 'embedding', { promptTokens: usageOf(remote).promptTokens, completionTokens: 0 }, true);
+      return remote;
+    }
+    const { vectors, promptTokens } = result;
+    this.used(body, info, 'embedding', { promptTokens, completionTokens: 0 }, false);
     const base64 = body.encoding_format === 'base64';
     return {
       object: 'list',
@@ -174,4 +244,11 @@ export class InferenceService {
       usage: { prompt_tokens: promptTokens, total_tokens: promptTokens },
     };
   };
+}
+
+/** An OpenAI answer's token counts (0 where it says none). */
+function usageOf(answer: Record<string, unknown>): { promptTokens: number; completionTokens: number } {
+  const u = answer.usage as { prompt_tokens?: unknown; completion_tokens?: unknown } | undefined;
+  const n = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : 0);
+  return { promptTokens: n(u?.prompt_tokens), completionTokens: n(u?.completion_tokens) };
 }

@@ -5,7 +5,7 @@
  * the simulation (simulation.ts) drive it the same way. Rules: docs/ARCHITECTURE.md "Local inference".
  */
 import { drainEnd, memoryUsed, project, type ModelRecord, type Projection, type Queued } from './projection.js';
-import type { EndReason, InferenceRequest, LoadReason, ModelView, PreloadHint, SchedulerAction, SchedulerEvent, SchedulerOptions } from './types.js';
+import type { EndReason, InferenceRequest, LoadReason, ModelSpec, ModelView, PreloadHint, SchedulerAction, SchedulerEvent, SchedulerOptions } from './types.js';
 
 const DEFAULTS = { maxWaitMs: 60_000, keepAliveMs: 300_000, queueLimit: 64, concurrency: 1, loadBytesPerSec: 512 * 2 ** 20, serviceMs: 2_000, swapWorkRatio: 1 };
 /** A hint with a time is dropped this long after it; one with only a task count after HINT_TTL_MS. */
@@ -33,27 +33,39 @@ export class SwapScheduler {
   private projection: Projection = { start: new Map(), urgentAt: new Map() };
   private seq = 0;
 
+  private memoryBytes: number;
+
   constructor(private readonly options: SchedulerOptions) {
     this.now = options.now;
-    const at = options.now();
-    for (const spec of options.models) {
-      this.models.set(spec.name, {
-        name: spec.name,
-        sizeBytes: spec.sizeBytes,
-        concurrency: Math.max(1, spec.concurrency ?? options.concurrency ?? DEFAULTS.concurrency),
-        queueLimit: spec.queueLimit ?? options.queueLimit ?? DEFAULTS.queueLimit,
-        keepAliveMs: spec.keepAliveMs ?? options.keepAliveMs ?? DEFAULTS.keepAliveMs,
-        state: 'unloaded',
-        pinned: false,
-        loadMs: spec.loadMs ?? (spec.sizeBytes / (options.loadBytesPerSec ?? DEFAULTS.loadBytesPerSec)) * 1000,
-        loadSamples: [],
-        serviceMs: spec.serviceMs ?? options.serviceMs ?? DEFAULTS.serviceMs,
-        loadStartedAt: 0,
-        lastUsedAt: at,
-        queue: [],
-        running: new Map(),
-      });
+    this.memoryBytes = options.memoryBytes;
+    for (const spec of options.models) this.define(spec);
+  }
+
+  /** Adds a model, or updates one: its size only while it is unloaded (a loaded one holds what it took). */
+  private define(spec: ModelSpec): void {
+    const o = this.options;
+    const known = this.models.get(spec.name);
+    if (known) {
+      if (known.state === 'unloaded') known.sizeBytes = spec.sizeBytes;
+      if (spec.keepAliveMs !== undefined) known.keepAliveMs = spec.keepAliveMs;
+      return;
     }
+    this.models.set(spec.name, {
+      name: spec.name,
+      sizeBytes: spec.sizeBytes,
+      concurrency: Math.max(1, spec.concurrency ?? o.concurrency ?? DEFAULTS.concurrency),
+      queueLimit: spec.queueLimit ?? o.queueLimit ?? DEFAULTS.queueLimit,
+      keepAliveMs: spec.keepAliveMs ?? o.keepAliveMs ?? DEFAULTS.keepAliveMs,
+      state: 'unloaded',
+      pinned: false,
+      loadMs: spec.loadMs ?? (spec.sizeBytes / (o.loadBytesPerSec ?? DEFAULTS.loadBytesPerSec)) * 1000,
+      loadSamples: [],
+      serviceMs: spec.serviceMs ?? o.serviceMs ?? DEFAULTS.serviceMs,
+      loadStartedAt: 0,
+      lastUsedAt: this.now(),
+      queue: [],
+      running: new Map(),
+    });
   }
 
   /** Applies one event and returns what the driver must do now, in order. */
@@ -111,6 +123,25 @@ export class SwapScheduler {
       case 'hint':
         this.hint(event.hint, now);
         break;
+      case 'model':
+        this.define(event.spec);
+        break;
+      case 'memory':
+        this.memoryBytes = event.bytes;
+        break;
+      case 'load':
+        this.operatorLoad(event.model, now, out);
+        break;
+      case 'unload': {
+        const m = this.models.get(event.model);
+        if (!m) break;
+        m.pinned = false;
+        if (m.state === 'loaded' && this.idle(m)) {
+          m.state = 'unloaded';
+          out.push({ type: 'unload', model: m.name, reason: 'operator' });
+        }
+        break;
+      }
       case 'tick':
         break;
     }
@@ -163,7 +194,7 @@ export class SwapScheduler {
   private admit(r: InferenceRequest, now: number, out: SchedulerAction[]): boolean {
     const m = this.models.get(r.model);
     if (!m) return this.refuse(r.id, 'not_local', `no local model ${r.model}`, 'not_found', out);
-    if (m.sizeBytes > this.options.memoryBytes) return this.refuse(r.id, 'too_big', `model ${r.model} (${m.sizeBytes} bytes) is larger than the device's ${this.options.memoryBytes}`, 'unavailable', out);
+    if (m.sizeBytes > this.memoryBytes) return this.refuse(r.id, 'too_big', `model ${r.model} (${m.sizeBytes} bytes) is larger than the device's ${this.memoryBytes}`, 'unavailable', out);
     if (m.queue.length >= m.queueLimit) {
       // Room in the queue comes back when its head starts.
       const head = this.projection.start.get((m.queue[0] as Queued).request.id) ?? now;
@@ -189,6 +220,20 @@ export class SwapScheduler {
   private end(id: string, reason: EndReason, message: string, retryAfterMs: number | undefined, out: SchedulerAction[]): void {
     this.where.delete(id);
     this.refuse(id, reason, message, reason === 'load_failed' ? 'unavailable' : 'busy', out, retryAfterMs);
+  }
+
+  /** Loads `name` now if it fits, or if only idle unpinned models need to go; nothing while another load runs. */
+  private operatorLoad(name: string, now: number, out: SchedulerAction[]): void {
+    const m = this.models.get(name);
+    if (!m || m.state !== 'unloaded' || [...this.models.values()].some((x) => x.state === 'loading')) return;
+    const models = [...this.models.values()];
+    const free = this.memoryBytes - memoryUsed(models);
+    const evict = m.sizeBytes <= free ? [] : this.victims(m, models, free, false);
+    if (!evict) return;
+    for (const v of evict) v.state = 'unloaded';
+    m.state = 'loading';
+    m.loadStartedAt = now;
+    out.push({ type: 'load', model: m.name, evict: evict.map((v) => v.name), reason: 'operator', for: m.queue.slice(0, 20).map((q) => q.request.id) });
   }
 
   private hint(h: PreloadHint, now: number): void {
@@ -221,13 +266,13 @@ export class SwapScheduler {
         out.push({ type: 'run', request: q.request.id, model: m.name });
       }
     }
-    this.projection = project([...this.models.values()], this.options.memoryBytes, now);
+    this.projection = project([...this.models.values()], this.memoryBytes, now);
   }
 
   /** Requests expected to start after their bound leave now (fallback or `busy`), not after waiting in vain. */
   private guard(now: number, out: SchedulerAction[]): void {
     const models = [...this.models.values()];
-    this.projection = project(models, this.options.memoryBytes, now);
+    this.projection = project(models, this.memoryBytes, now);
     for (const m of models) {
       const late = m.queue.filter((q) => (this.projection.start.get(q.request.id) ?? now) > q.deadline + SLACK_MS);
       if (late.length === 0) continue;
@@ -238,12 +283,12 @@ export class SwapScheduler {
         else this.end(q.request.id, 'expected_wait', `expected to start in ${Math.round(start - now)} ms, after its maximum wait`, Math.ceil(start - now), out);
       }
     }
-    this.projection = project(models, this.options.memoryBytes, now);
+    this.projection = project(models, this.memoryBytes, now);
   }
 
   private chooseLoad(now: number, out: SchedulerAction[]): void {
     const models = [...this.models.values()];
-    const free = () => this.options.memoryBytes - memoryUsed(models);
+    const free = () => this.memoryBytes - memoryUsed(models);
     const load = (m: ModelRecord, evict: ModelRecord[], reason: LoadReason) => {
       for (const v of evict) v.state = 'unloaded';
       m.state = 'loading';

@@ -73,6 +73,14 @@ export type SchedulerEvent =
   | { type: 'pin'; model: string; pinned: boolean }
   | { type: 'keep-alive'; model: string; ms: number }
   | { type: 'hint'; hint: PreloadHint }
+  /** A model appeared in (or changed on) the device's catalogue: added, or its size updated while unloaded. */
+  | { type: 'model'; spec: ModelSpec }
+  /** The memory the loaded models may take changed (on CPU: what is free, plus what they hold). */
+  | { type: 'memory'; bytes: number }
+  /** The operator asks for a model now: loaded if it fits or only idle, unpinned models need to go. */
+  | { type: 'load'; model: string }
+  /** The operator asks for a model to go: unpinned and unloaded if it is idle. */
+  | { type: 'unload'; model: string }
   | { type: 'tick' };
 
 /** Why a request left the local queue without running here. */
@@ -89,11 +97,12 @@ export type LoadReason =
   | 'fits' // room was free
   | 'grouped' // the swap serving the most queued work per second of swap
   | 'urgent' // a request's wait bound forced it
-  | 'preload'; // a hint, while the device was idle
+  | 'preload' // a hint, while the device was idle
+  | 'operator'; // the operator asked for it
 
 export type SchedulerAction =
   | { type: 'load'; model: string; evict: string[]; reason: LoadReason; for: string[] }
-  | { type: 'unload'; model: string; reason: 'idle' }
+  | { type: 'unload'; model: string; reason: 'idle' | 'operator' }
   | { type: 'run'; request: string; model: string }
   | { type: 'fallback'; request: string; reason: EndReason; message: string }
   | { type: 'reject'; request: string; code: 'busy' | 'not_found' | 'unavailable'; reason: EndReason; retryAfterMs?: number; message: string };
