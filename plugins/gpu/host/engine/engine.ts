@@ -357,7 +357,7 @@ export class Engine {
     const sizeBytes = estimateMemoryBytes(info, contextSize);
     this.slot(model).info = info;
     const budget = this.memoryBudget();
-    this.handle({ type: 'model', spec: { name: model, sizeBytes } });
+    this.handle({ type: 'model', spec: { name: model, sizeBytes, loadMs: firstLoadEstimateMs(sizeBytes) } });
     this.handle({ type: 'memory', bytes: budget });
     // Larger than all the memory there is: the reason in numbers, as a load would give it.
     if (sizeBytes > budget && !this.options.fallback) throw insufficientMemory(info, sizeBytes, budget, this.options.memoryLimitBytes, this.loadedModels().reduce((a, m) => a + m.estimateBytes, 0));
@@ -372,7 +372,10 @@ export class Engine {
     const agent = opts.agent ?? 'operator';
     const arrivedAt = this.now();
     const signal = opts.signal;
-    if (signal?.aborted) throw cancelled();
+    if (signal?.aborted) {
+      this.options.onOutcome?.({ model, agent, kind: 'cancelled', waitMs: 0 });
+      throw cancelled();
+    }
     return new Promise((resolve, reject) => {
       const onAbort = () => {
         if (!this.waiters.delete(id)) return;
@@ -504,7 +507,8 @@ export class Engine {
     for (const info of models) {
       const contextSize = Math.min(this.contextSize, info.contextLength ?? this.contextSize);
       this.slot(info.id).info = info;
-      this.handle({ type: 'model', spec: { name: info.id, sizeBytes: estimateMemoryBytes(info, contextSize) } });
+      const sizeBytes = estimateMemoryBytes(info, contextSize);
+      this.handle({ type: 'model', spec: { name: info.id, sizeBytes, loadMs: firstLoadEstimateMs(sizeBytes) } });
     }
     this.handle({ type: 'memory', bytes: this.memoryBudget() });
   }
@@ -521,6 +525,14 @@ export class Engine {
     for (const [model, slot] of this.slots) if (slot.loaded) this.stopModel(model, 'unload');
     await Promise.all([...this.stopping]);
   }
+}
+
+/**
+ * A model's first load estimate, until one is measured: starting its process and the library
+ * (about a second here) and reading the weights at 512 MiB/s.
+ */
+function firstLoadEstimateMs(sizeBytes: number): number {
+  return 1000 + (sizeBytes / (512 * 2 ** 20)) * 1000;
 }
 
 function notFound(model: string, dir: string): ReefError {

@@ -274,7 +274,11 @@ export class SwapScheduler {
     const models = [...this.models.values()];
     this.projection = project(models, this.memoryBytes, now);
     for (const m of models) {
-      const late = m.queue.filter((q) => (this.projection.start.get(q.request.id) ?? now) > q.deadline + SLACK_MS);
+      // Without a fallback, a late request that can start now does: refusing it would only make it later.
+      const late = m.queue.filter((q) => {
+        const start = this.projection.start.get(q.request.id) ?? now;
+        return start > q.deadline + SLACK_MS && (this.options.fallback || start > now + SLACK_MS);
+      });
       if (late.length === 0) continue;
       m.queue = m.queue.filter((q) => !late.includes(q));
       for (const q of late) {
