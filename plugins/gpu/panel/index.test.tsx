@@ -48,12 +48,25 @@ const reply = (status: GpuStatus, latest: TelemetrySample): TelemetryReply => ({
   series: { host: [{ at: latest.at, cpuPercent: 12.5, memoryUsedMiB: 3000, memoryTotalMiB: 8000 }], gpus: [] },
 });
 
+const noModels = {
+  at: 1000,
+  modelsDir: '/data/models',
+  models: [],
+  unreadable: [],
+  swaps: [],
+  totals: { local: { prompt: 0, completion: 0, requests: 0 }, remote: { prompt: 0, completion: 0, requests: 0 }, localShare: null, remoteCost: 0, savedCost: 0 },
+  memory: { budgetBytes: 0, usedBytes: 0 },
+  upstream: null,
+  scheduling: { maxWaitMs: 60_000, keepAliveMs: 300_000, queueLimit: 64 },
+};
+
 function setup(first: TelemetryReply) {
   let leases = 0;
   const fake = fakePanelApi((subject, body) => {
     if (subject === 'reef.v1.gpu.telemetry') return first;
     if (subject === 'reef.v1.gpu.watch') return { leaseId: (body.leaseId as string | undefined) ?? `lease-${++leases}`, expiresAt: Date.now() + 1500, renewEveryMs: 500 };
     if (subject === 'reef.v1.gpu.unwatch') return { released: true };
+    if (subject === 'reef.v1.inference.status') return noModels;
     throw new Error(subject);
   });
   const view = render(<GpuPanel api={fake.api} pluginId="gpu" panelId="gpus" React={React} ui={ui} />);
@@ -86,7 +99,7 @@ describe('GPU panel', () => {
     expect(none.textContent).toMatch(/Local models run on the CPU here \(2 cores\)/);
     expect(screen.getByTestId('gpu-host-cpu').textContent).toMatch(/13 %/);
     expect(screen.getByTestId('gpu-host-memory').textContent).toMatch(/2\.9 \/ 7\.8 GiB/);
-    expect(screen.getByTestId('gpu-inference-models').textContent).toMatch(/No models loaded yet/);
+    expect((await screen.findByTestId('gpu-models-empty')).textContent).toMatch(/Put \.gguf model files in \/data\/models/);
   });
 
   it('shows a GPU, its figures and its processes once samples say it answers', async () => {

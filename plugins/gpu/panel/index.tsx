@@ -1,6 +1,6 @@
 // GPU panel: each GPU's figures, charts and compute processes, the host's CPU and memory, live while
-// open (a watch lease keeps the host sampling); without a GPU, why and what to do. Places for the
-// inference engine's views (models, queues, swap log, playground) are kept in InferenceSlots.
+// open (a watch lease keeps the host sampling); without a GPU, why and what to do. Local
+// inference's views (models, queues, swap log, local share, playground) are in InferenceSection.
 import { useEffect, useMemo, useState } from 'react';
 import { useStore } from 'zustand';
 import type { PanelProps } from '../../../sdk/panel/index.js';
@@ -10,7 +10,7 @@ import { GpuCard } from './GpuCard.js';
 import { GpuClient } from './gpu-client.js';
 import { createGpuStore } from './gpu-store.js';
 import { HostSection } from './HostSection.js';
-import { InferenceSlots } from './InferenceSlots.js';
+import { InferenceSection } from './InferenceSection.js';
 import { NoGpu } from './NoGpu.js';
 import type { ComputeProcess, GpuReading } from './types.js';
 import { useTelemetry } from './use-telemetry.js';
@@ -85,7 +85,7 @@ export default function GpuPanel({ api }: PanelProps) {
             <NoGpu status={status} cpuCount={latest?.host.cpuCount} now={now} />
           )}
           <HostSection host={latest?.host} points={series.host} windowSeconds={windowSeconds} />
-          <InferenceSlots />
+          <InferenceSection api={api} />
         </>
       )}
     </div>
