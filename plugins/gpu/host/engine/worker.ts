@@ -113,7 +113,9 @@ async function generate(id: string, params: GenerateParams): Promise<GenerateRes
   let sent = 0;
   let text = '';
   let finishReason: GenerateResult['finishReason'] = 'length';
-  for await (const token of sequence.evaluate(input, { temperature: params.temperature, seed: params.seed })) {
+  // yieldEogToken: without it the library ends the loop at an end-of-generation token silently, and
+  // the answer would say `length` for a model that stopped.
+  for await (const token of sequence.evaluate(input, { temperature: params.temperature, seed: params.seed, yieldEogToken: true })) {
     if (cancelled.delete(id)) break;
     if (m.isEogToken(token)) {
       finishReason = 'stop';
