@@ -1,12 +1,13 @@
 /**
  * The engine process's protocol and the BUILT worker (dist/plugins/gpu/host/engine/worker.js:
- * `npm run build` first) driven directly through EngineProcess: the finish reason of a generation
- * the model itself ended.
+ * `npm run build` first) driven directly through EngineProcess: GPU layers asked or not, and the
+ * finish reason of a generation the model itself ended.
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { EngineProcess } from '../../plugins/gpu/host/engine/process.js';
+import { LoadParamsSchema } from '../../plugins/gpu/host/engine/protocol.js';
 import { TINY_MODELS, writeTinyModel } from '../harness/gguf.js';
 import { REPO_ROOT } from '../harness/reef-process.js';
 import { tempDir } from '../harness/tmp.js';
@@ -31,7 +32,34 @@ afterEach(async () => {
 });
 afterAll(() => dir.remove());
 
+describe('LoadParamsSchema.gpuLayers', () => {
+  const base = { modelPath: '/m.gguf', contextSize: 256, threads: 1 };
+  test('absent (the CPU), a count, max or auto', () => {
+    expect(LoadParamsSchema.parse(base)).toEqual(base);
+    for (const gpuLayers of [0, 33, 'max', 'auto'] as const) expect(LoadParamsSchema.parse({ ...base, gpuLayers }).gpuLayers).toBe(gpuLayers);
+  });
+  test('anything else is refused', () => {
+    for (const gpuLayers of [-1, 1.5, 'all', '12', null, true]) expect(LoadParamsSchema.safeParse({ ...base, gpuLayers }).success).toBe(false);
+  });
+});
+
 describe('the worker', () => {
+  test('without gpuLayers it loads on the CPU and says nothing of a GPU', async () => {
+    const loaded = await engine().load({ modelPath: model, contextSize: 256, threads: 1 });
+    expect(loaded.gpu).toBeUndefined();
+    expect(loaded.gpuLayers).toBeUndefined();
+  });
+
+  test('with gpuLayers it says which backend it got (false here without a GPU) and generates', async () => {
+    const p = engine();
+    const loaded = await p.load({ modelPath: model, contextSize: 256, threads: 1, gpuLayers: 'auto' });
+    expect(loaded.gpu === false || typeof loaded.gpu === 'string').toBe(true);
+    expect(loaded.gpuLayers).toBeGreaterThanOrEqual(0);
+    if (loaded.gpu === false) expect(loaded.gpuLayers).toBe(0);
+    const r = await p.generate({ mode: 'completion', prompt: 'Hello', maxTokens: 8, temperature: 0, seed: 1, stop: [], stream: false });
+    expect(r.completionTokens).toBeGreaterThan(0);
+  });
+
   test('a generation the model ended (its end-of-generation token) finishes with stop, one cut by max_tokens with length', async () => {
     const p = engine();
     await p.load({ modelPath: model, contextSize: 512, threads: 1 });

@@ -32,6 +32,11 @@ export const LoadParamsSchema = z.object({
   modelPath: z.string().min(1).max(4096),
   contextSize: z.number().int().min(16).max(1_048_576),
   threads: z.number().int().min(1).max(1024),
+  /**
+   * Layers to put on the GPU: a count, `max` (all of them; fails where they do not fit) or `auto`
+   * (as many as fit, node-llama-cpp's estimate). Absent: the CPU only, with no GPU backend loaded.
+   */
+  gpuLayers: z.union([z.number().int().min(0).max(100_000), z.literal('max'), z.literal('auto')]).optional(),
 });
 export type LoadParams = z.infer<typeof LoadParamsSchema>;
 
@@ -57,7 +62,15 @@ export const GenerateResultSchema = z.object({
 });
 export type GenerateResult = z.infer<typeof GenerateResultSchema>;
 
-export const LoadResultSchema = z.object({ loadMs: z.number().min(0), contextSize: z.number().int(), embeddingLength: z.number().int() });
+export const LoadResultSchema = z.object({
+  loadMs: z.number().min(0),
+  contextSize: z.number().int(),
+  embeddingLength: z.number().int(),
+  /** The backend the library loaded (`cuda`, `vulkan`, `metal`), false for the CPU; sent when `gpuLayers` was asked. */
+  gpu: z.union([z.string().max(100), z.literal(false)]).optional(),
+  /** Layers on the GPU (when `gpuLayers` was asked). */
+  gpuLayers: z.number().int().min(0).optional(),
+});
 export type LoadResult = z.infer<typeof LoadResultSchema>;
 
 export const EmbedResultSchema = z.object({ vectors: z.array(z.array(z.number())), promptTokens: z.number().int().min(0) });

@@ -1,5 +1,5 @@
 /**
- * One model's engine process: node-llama-cpp on the CPU (GPU layers come with the GPU check),
+ * One model's engine process: node-llama-cpp, on the CPU unless the load asks for GPU layers,
  * driven by the host over IPC with the messages of protocol.ts. It holds one context with one
  * sequence and serves one request at a time in arrival order; the host queues in front of it.
  *
@@ -54,14 +54,22 @@ let chain: Promise<void> = Promise.resolve();
 
 async function load(params: LoadParams) {
   const started = performance.now();
+  const gpu = params.gpuLayers !== undefined;
   // build: 'never': use the prebuilt binaries from npm, never download or compile llama.cpp at run time.
-  const llama = await getLlama({ gpu: false, build: 'never', logLevel: 'error' as never });
-  model = await llama.loadModel({ modelPath: params.modelPath, gpuLayers: 0 });
+  // Without gpuLayers no GPU backend is even tried; with them the library picks what the machine has
+  // (CUDA, Vulkan, Metal) and falls back to the CPU.
+  const llama = await getLlama({ gpu: gpu ? 'auto' : false, build: 'never', logLevel: 'error' as never });
+  model = await llama.loadModel({ modelPath: params.modelPath, gpuLayers: params.gpuLayers ?? 0 });
   threads = params.threads;
   contextSize = Math.min(params.contextSize, model.trainContextSize);
   context = await model.createContext({ contextSize, threads, sequences: 1 });
   sequence = context.getSequence();
-  return { loadMs: performance.now() - started, contextSize, embeddingLength: model.embeddingVectorSize };
+  return {
+    loadMs: performance.now() - started,
+    contextSize,
+    embeddingLength: model.embeddingVectorSize,
+    ...(gpu && { gpu: llama.gpu, gpuLayers: model.gpuLayers }),
+  };
 }
 
 function chatHistory(messages: ChatMessage[]): ChatHistoryItem[] {
