@@ -70,7 +70,7 @@ test.describe.serial('GPU panel', () => {
       const before = await points(page, 'gpu-host-cpu-chart');
       await expect.poll(() => points(page, 'gpu-host-cpu-chart'), { timeout: 10_000 }).toBeGreaterThan(before + 1);
       await expect(panel.getByTestId('gpu-live')).toHaveAttribute('data-live', 'true');
-      await expect(panel.getByTestId('gpu-inference-models')).toContainText('No models loaded yet');
+      await expect(panel.getByTestId('gpu-models-empty')).toContainText('Put .gguf model files in');
     });
 
     await test.step('the stand-in answers as an H100: its figures and processes', async () => {
@@ -92,9 +92,9 @@ test.describe.serial('GPU panel', () => {
       await expect(processes).toContainText('15.3 GiB');
       await expect(processes).toContainText('memhog');
       await expect.poll(() => points(page, 'gpu-0-utilization-chart'), { timeout: 10_000 }).toBeGreaterThan(2);
-      // The whole window down to the engine's places, without the empty space below them.
-      const end = await panel.getByTestId('gpu-inference').boundingBox();
-      if (!end) throw new Error('no inference section to end the screenshot at');
+      // The whole window down to the host's section (local inference has its own, gpu-inference.png).
+      const end = await panel.getByTestId('gpu-host').boundingBox();
+      if (!end) throw new Error('no host section to end the screenshot at');
       await page.screenshot({ path: path.join(IMAGES, 'gpu-panel.png'), clip: { x: 0, y: 0, width: 1280, height: Math.ceil(end.y + end.height + 16) }, animations: 'disabled' });
     });
 

@@ -55,13 +55,19 @@ export function InferenceSection({ api }: { api: PanelApi }) {
       )}
       {!status ? (
         phase === 'loading' && <EmptyState testId="gpu-inference-loading" title="Reading the models…" />
+      ) : status.models.length === 0 ? (
+        // A new user: where models go and how to use them; the rest once there is something to show.
+        <div data-testid="gpu-inference-models">
+          <NoModels modelsDir={status.modelsDir} onRescan={rescan} />
+          {(status.upstream !== null || status.totals.remote.requests > 0) && <LocalShare status={status} />}
+        </div>
       ) : (
         <>
           <div data-testid="gpu-inference-models">
             <h4 className="gp-chart__title">
               Models <span className="gp-count">{status.models.length}</span>
             </h4>
-            {status.models.length === 0 ? <NoModels modelsDir={status.modelsDir} onRescan={rescan} /> : <ModelsTable status={status} busy={busy} actions={actions} />}
+            <ModelsTable status={status} busy={busy} actions={actions} />
           </div>
           <div className="gp-charts">
             <QueueChart queues={queues} />

@@ -5,6 +5,8 @@ import { formatPercent } from './format.js';
 import { formatCost, formatCount, reasonWords, sumByReason } from './inference-format.js';
 import type { InferenceStatus } from './inference-types.js';
 
+const requests = (n: number) => `${n} request${n === 1 ? '' : 's'}`;
+
 function Reasons({ counts, tone, testId, none }: { counts: Record<string, number>; tone: 'warn' | 'error'; testId: string; none: string }) {
   const entries = Object.entries(counts).sort((a, b) => b[1] - a[1]);
   return (
@@ -32,10 +34,10 @@ export function LocalShare({ status }: { status: InferenceStatus }) {
     <div className="gp-share-section" data-testid="gpu-local-share">
       <div className="gp-stats">
         <StatCard testId="gpu-share-local" label="Served here" value={`${formatCount(local)} tok`}>
-          <span className="gp-sub">{totals.local.requests} requests</span>
+          <span className="gp-sub">{requests(totals.local.requests)}</span>
         </StatCard>
         <StatCard testId="gpu-share-remote" label="Served by the fallback" value={`${formatCount(remote)} tok`}>
-          <span className="gp-sub">{totals.remote.requests} requests</span>
+          <span className="gp-sub">{requests(totals.remote.requests)}</span>
         </StatCard>
         <StatCard testId="gpu-share-percent" label="Local share" value={totals.localShare === null ? '—' : formatPercent(totals.localShare * 100)} tone={totals.localShare !== null && totals.localShare < 0.5 ? 'warn' : 'neutral'} />
         <StatCard testId="gpu-share-cost" label="Fallback cost (est.)" value={formatCost(totals.remoteCost)}>

@@ -41,7 +41,7 @@ export function ShareBar({ part, whole, dim, testId, label }: { part: number; wh
       <span className={`gp-share__track${dim ? ' gp-share__track--dim' : ''}`}>
         <span className={`gp-share__fill gp-share__fill--${tone}`} style={{ width: `${share * 100}%` }} />
       </span>
-      <span className="gp-share__text">{whole > 0 ? `${Math.round(share * 100)} %` : NONE}</span>
+      <span className="gp-share__text">{whole <= 0 ? NONE : share > 0 && share < 0.01 ? '< 1 %' : `${Math.round(share * 100)} %`}</span>
     </span>
   );
 }
@@ -76,7 +76,7 @@ function columns(budget: number, busy: Record<string, Busy>, actions: ModelActio
         );
       },
       size: 80,
-      minSize: 96,
+      minSize: 112,
     },
     {
       id: 'memory',
@@ -90,15 +90,15 @@ function columns(budget: number, busy: Record<string, Busy>, actions: ModelActio
       size: 110,
       minSize: 110,
     },
-    { id: 'queue', header: 'Queued / running', value: (m) => `${m.queued} / ${m.running}`, size: 70, minSize: 80 },
+    { id: 'queue', header: 'Queued / running', value: (m) => `${m.queued} / ${m.running}`, size: 80, minSize: 124 },
     { id: 'wait', header: 'Wait p50 / p95', value: (m) => `${formatMs(m.waitP50Ms)} / ${formatMs(m.waitP95Ms)}`, size: 100, minSize: 120 },
     { id: 'speed', header: 'Speed', value: (m) => formatRate(m.tokensPerSecond), size: 60, minSize: 76 },
     {
       id: 'details',
       header: 'Quant · params · size',
       value: (m) => [m.quantization ?? NONE, formatParameters(m.parameters), formatBytes(m.fileBytes ?? m.sizeBytes)].join(' · '),
-      size: 140,
-      minSize: 150,
+      size: 150,
+      minSize: 180,
     },
     {
       id: 'actions',

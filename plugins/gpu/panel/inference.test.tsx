@@ -130,7 +130,10 @@ describe('local inference: models', () => {
     expect(within(empty).getByTestId('gpu-models-dir').textContent).toBe('/data/models');
     expect(within(empty).getByTestId('gpu-base-url').textContent).toMatch(/\/v1$/);
     expect(empty.textContent).toMatch(/agent token/);
-    expect(screen.getByTestId('gpu-swaps-empty')).toBeTruthy();
+    // Nothing else to show yet but what the fallback served (one request here).
+    expect(screen.queryByTestId('gpu-playground')).toBeNull();
+    expect(screen.queryByTestId('gpu-swaps-empty')).toBeNull();
+    expect(screen.getByTestId('gpu-share-remote').textContent).toMatch(/1 request$/);
     const before = bodies(calls, 'reef.v1.inference.status').length;
     fireEvent.click(within(empty).getByTestId('gpu-models-rescan'));
     await waitFor(() => expect(bodies(calls, 'reef.v1.inference.status').length).toBe(before + 1));
@@ -169,7 +172,7 @@ describe('local inference: swap log and local share', () => {
     setup(status());
     const share = await screen.findByTestId('gpu-local-share');
     expect(within(share).getByTestId('gpu-share-local').textContent).toMatch(/900 tok.*9 requests/);
-    expect(within(share).getByTestId('gpu-share-remote').textContent).toMatch(/100 tok.*1 requests/);
+    expect(within(share).getByTestId('gpu-share-remote').textContent).toMatch(/100 tok.*1 request$/);
     expect(within(share).getByTestId('gpu-share-percent').textContent).toMatch(/90 %/);
     expect(within(share).getByTestId('gpu-share-cost').textContent).toMatch(/0\.50.*saved 4\.25/);
     expect(within(share).getByTestId('gpu-fallbacks').textContent).toBe('it would have waited too long: 2');
