@@ -141,7 +141,7 @@ describe('swap-aware scheduling through the engine', () => {
     expect(err).toBeInstanceOf(FallbackNeeded);
     expect(err).toMatchObject({ reason: 'expected_wait' });
     await Promise.all(busy);
-    expect(trace.outcomes.filter((o) => o.kind === 'fallback').map((o) => o.reason)).toEqual(['expected_wait']);
+    expect(trace.outcomes.filter((o) => o.kind === 'fallback').map((o) => o.reason)).toEqual(['not_local', 'not_local', 'expected_wait']);
   });
 
   test('pin keeps a model through an idle keep-alive; unpinned it is unloaded when idle; the operator loads and unloads', async () => {

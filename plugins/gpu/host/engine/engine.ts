@@ -77,6 +77,8 @@ export interface RequestOptions {
   agent?: string;
   /** This request's own bound on its wait. */
   maxWaitMs?: number;
+  /** Its expected service time, where known (generate: max tokens at the model's measured speed). */
+  estimatedMs?: number;
   signal?: AbortSignal;
 }
 
@@ -105,6 +107,8 @@ interface Slot {
   loadError?: unknown;
   loads: number;
   info?: ModelInfo;
+  /** Measured generation time per token (running average), for a request's expected service time. */
+  msPerToken?: number;
 }
 
 interface Waiter {
@@ -367,9 +371,14 @@ export class Engine {
   /** Waits for the scheduler to start the request on its model; the caller must `finish` it. */
   private async acquire(model: string, opts: RequestOptions): Promise<{ id: string; loaded: LoadedModel }> {
     if (this.closed) throw new ReefError('unavailable', 'the inference engine is shutting down');
-    await this.define(model);
-    const id = randomUUID();
     const agent = opts.agent ?? 'operator';
+    try {
+      await this.define(model);
+    } catch (err) {
+      if (err instanceof FallbackNeeded) this.options.onOutcome?.({ model, agent, kind: 'fallback', waitMs: 0, reason: err.reason });
+      throw err;
+    }
+    const id = randomUUID();
     const arrivedAt = this.now();
     const signal = opts.signal;
     if (signal?.aborted) {
@@ -384,7 +393,14 @@ export class Engine {
         reject(cancelled());
       };
       signal?.addEventListener('abort', onAbort, { once: true });
-      const request: InferenceRequest = { id, model, agent, arrivedAt, ...(opts.maxWaitMs !== undefined ? { maxWaitMs: opts.maxWaitMs } : {}) };
+      const request: InferenceRequest = {
+        id,
+        model,
+        agent,
+        arrivedAt,
+        ...(opts.maxWaitMs !== undefined ? { maxWaitMs: opts.maxWaitMs } : {}),
+        ...(opts.estimatedMs !== undefined ? { estimatedMs: opts.estimatedMs } : {}),
+      };
       this.waiters.set(id, {
         model,
         agent,
@@ -432,11 +448,22 @@ export class Engine {
           onChunk(text);
         }
       : undefined;
+    // At most maxTokens at the speed measured so far: the scheduler plans with it (else with the model's average).
+    const speed = this.slots.get(model)?.msPerToken;
+    const estimate = speed !== undefined ? { estimatedMs: params.maxTokens * speed } : {};
     // Once text has gone out, a retry would send it again: such a request fails instead.
     return this.run(
       model,
-      opts,
-      async (m) => ({ ...(await m.process.generate({ ...params, stream: chunk !== undefined }, chunk, opts.signal)), model }),
+      { ...estimate, ...opts },
+      async (m) => {
+        const result = await m.process.generate({ ...params, stream: chunk !== undefined }, chunk, opts.signal);
+        if (result.completionTokens > 0 && result.ms > 0) {
+          const slot = this.slot(model);
+          const sample = result.ms / result.completionTokens;
+          slot.msPerToken = slot.msPerToken === undefined ? sample : slot.msPerToken + 0.2 * (sample - slot.msPerToken);
+        }
+        return { ...result, model };
+      },
       () => !streamed,
     );
   }

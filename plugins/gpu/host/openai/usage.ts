@@ -1,4 +1,4 @@
-/** Requests and tokens served, per agent, model and kind, for /metrics (`reef_gpu_inference_*`). */
+/** Requests and tokens served (here or upstream), per agent, model and kind, for /metrics (`reef_gpu_inference_*`). */
 import { prometheusFamily, type MetricSample } from '../../../../sdk/index.js';
 import type { UsageRecord } from './service.js';
 
@@ -27,8 +27,8 @@ export class UsageMeter {
       { labels: { ...labels(r), type: 'completion' }, value: r.completion },
     ]);
     return [
-      prometheusFamily('reef_gpu_inference_requests_total', 'counter', 'Inference requests served locally, by agent, model and kind (chat, completion, embedding)', rows.map((r) => ({ labels: labels(r), value: r.requests }))),
-      prometheusFamily('reef_gpu_inference_tokens_total', 'counter', 'Tokens served locally, by agent, model, kind and type (prompt, completion)', tokens),
+      prometheusFamily('reef_gpu_inference_requests_total', 'counter', 'Inference requests served (here or by the fallback upstream), by agent, model and kind (chat, completion, embedding)', rows.map((r) => ({ labels: labels(r), value: r.requests }))),
+      prometheusFamily('reef_gpu_inference_tokens_total', 'counter', 'Tokens served (here or by the fallback upstream), by agent, model, kind and type (prompt, completion)', tokens),
     ].join('\n');
   }
 }
