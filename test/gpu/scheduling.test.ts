@@ -8,6 +8,7 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { Engine, FallbackNeeded, type EngineOptions, type RequestOutcome, type SwapRecord } from '../../plugins/gpu/host/engine/engine.js';
 import { ModelsDirectory, estimateMemoryBytes } from '../../plugins/gpu/host/engine/models.js';
+import { freeVram, gpuLayersSetting } from '../../plugins/gpu/host/openai/index.js';
 import { TINY_MODELS, writeTinyModel } from '../harness/gguf.js';
 import { REPO_ROOT } from '../harness/reef-process.js';
 import { tempDir } from '../harness/tmp.js';
@@ -194,3 +195,28 @@ async function waitFor(check: () => boolean, timeoutMs = 15_000): Promise<void> 
     await new Promise((r) => setTimeout(r, 25));
   }
 }
+
+describe('offloading to a GPU', () => {
+  test('with a GPU known, the VRAM free is what a model must fit in, and the refusal says VRAM', async () => {
+    const { engine: e } = makeEngine({ memoryLimitBytes: undefined, gpu: { layers: 'auto', freeBytes: () => 32 * 2 ** 20 } });
+    const err = await e.load('tiny-a').catch((x: unknown) => x);
+    expect(err).toMatchObject({ code: 'conflict', details: { reason: 'insufficient_memory', memory: 'vram', availableBytes: 32 * 2 ** 20 } });
+    expect((err as Error).message).toMatch(/needs about \d+ MiB of VRAM/);
+    expect(e.memory()).toMatchObject({ kind: 'vram', budgetBytes: 32 * 2 ** 20 });
+    expect(e.loadCount('tiny-a')).toBe(0);
+  });
+
+  test('free VRAM is read from a recent telemetry sample, summed over GPUs; the gpu-layers setting is checked', () => {
+    const gpu = (used: number | null, total: number | null) => ({ memoryUsedMiB: used, memoryTotalMiB: total }) as never;
+    const sample = (at: number, gpus: unknown[]) => ({ at, host: {} as never, gpus, processes: [] }) as never;
+    expect(freeVram(sample(1000, [gpu(1000, 81920), gpu(0, 81920)]), 2000)).toBe((80920 + 81920) * 2 ** 20);
+    expect(freeVram(sample(1000, [gpu(null, null)]), 2000)).toBeUndefined();
+    expect(freeVram(sample(1000, []), 2000)).toBeUndefined();
+    expect(freeVram(sample(1000, [gpu(0, 1024)]), 60_000)).toBeUndefined(); // too old
+    expect(freeVram(undefined, 0)).toBeUndefined();
+    const warnings: string[] = [];
+    const ctx = (v: unknown) => ({ settings: v === undefined ? {} : { 'gpu-layers': v }, log: { warn: (m: string) => warnings.push(m) } }) as never;
+    expect([undefined, 'auto', 'max', 'cpu', '0', '24', 'lots'].map((v) => gpuLayersSetting(ctx(v)))).toEqual(['auto', 'auto', 'max', undefined, undefined, 24, 'auto']);
+    expect(warnings).toEqual(['setting gpu.gpu-layers must be auto, max, cpu or a number of layers: auto']);
+  });
+});

@@ -136,7 +136,7 @@ export function ModelsTable({ status, busy, actions }: { status: InferenceStatus
   return (
     <>
       <div className="gp-budget" data-testid="gpu-memory-budget">
-        <span className="gp-dim">Memory budget</span>
+        <span className="gp-dim">{status.memory.kind === 'vram' ? 'VRAM budget' : 'RAM budget (CPU inference)'}</span>
         <ShareBar part={status.memory.usedBytes} whole={budget} label={`${formatBytes(status.memory.usedBytes)} of ${formatBytes(budget)} in use`} />
         <span>
           {formatBytes(status.memory.usedBytes)} / {formatBytes(budget)} · {loaded} loaded of {status.models.length}

@@ -43,7 +43,7 @@ const status = (over: Partial<InferenceStatus> = {}): InferenceStatus => ({
     { at: new Date(2026, 0, 1, 9, 1, 0).getTime(), model: 'qwen-b', evicted: [], reason: 'operator', agents: {}, requests: 0, error: 'bad magic' },
   ],
   totals: { local: { prompt: 600, completion: 300, requests: 9 }, remote: { prompt: 80, completion: 20, requests: 1 }, localShare: 0.9, remoteCost: 0.5, savedCost: 4.25 },
-  memory: { budgetBytes: 8 * GiB, usedBytes: 2 * GiB },
+  memory: { budgetBytes: 8 * GiB, usedBytes: 2 * GiB, kind: 'ram' },
   upstream: null,
   scheduling: { maxWaitMs: 60_000, keepAliveMs: 300_000, queueLimit: 64 },
   ...over,

@@ -56,6 +56,17 @@ export interface EngineOptions {
   contextSize?: number;
   /** What models may use in all, in bytes; by default the memory free plus what loaded models hold. */
   memoryLimitBytes?: number;
+  /**
+   * Offload to the GPU: the layers to put there (a count, `max`, or `auto`: what fits), and the
+   * VRAM free now (undefined while unknown; then RAM is planned with). Absent: the CPU only.
+   */
+  gpu?: {
+    layers: number | 'max' | 'auto';
+    /** VRAM free now in bytes; undefined where no GPU is known (then the model loads on the CPU). */
+    freeBytes: () => number | undefined;
+    /** Called before a load, so that `freeBytes` is current (a telemetry sample). */
+    refresh?: () => Promise<void>;
+  };
   /** Free memory now, in bytes (tests replace it). */
   freeMemory?: () => number;
   /** The clock (ms); Date.now by default. */
@@ -173,9 +184,9 @@ export class Engine {
     });
   }
 
-  /** The memory budget the scheduler plans with, and what loaded models are estimated to hold. */
-  memory(): { budgetBytes: number; usedBytes: number } {
-    return { budgetBytes: this.memoryBudget(), usedBytes: this.loadedModels().reduce((a, m) => a + m.estimateBytes, 0) };
+  /** The memory budget the scheduler plans with (VRAM or RAM), and what loaded models are estimated to hold. */
+  memory(): { budgetBytes: number; usedBytes: number; kind: 'vram' | 'ram' } {
+    return { budgetBytes: this.memoryBudget(), usedBytes: this.loadedModels().reduce((a, m) => a + m.estimateBytes, 0), kind: this.device().kind === 'VRAM' ? 'vram' : 'ram' };
   }
 
   /** The models directory's entries the engine has read (for the panel: file size, quantization…). */
@@ -185,9 +196,15 @@ export class Engine {
 
   // ─── the scheduler's driver ───────────────────────────────────────────────────────────────
 
+  /** The memory models are loaded into now: VRAM when offloading and known, else RAM. */
+  private device(): { kind: 'VRAM' | 'RAM'; free: number } {
+    const vram = this.options.gpu?.freeBytes();
+    return vram !== undefined ? { kind: 'VRAM', free: vram } : { kind: 'RAM', free: (this.options.freeMemory ?? os.freemem)() };
+  }
+
   /** What loaded models may take: the limit, else what is free plus what they hold. */
   private memoryBudget(): number {
-    const free = (this.options.freeMemory ?? os.freemem)();
+    const free = this.device().free;
     const held = this.loadedModels().reduce((a, m) => a + m.estimateBytes, 0);
     const available = free + held;
     return this.options.memoryLimitBytes === undefined ? available : Math.min(this.options.memoryLimitBytes, available);
@@ -302,12 +319,14 @@ export class Engine {
     if (!info) throw notFound(model, this.options.models.dir);
     const contextSize = Math.min(this.contextSize, info.contextLength ?? this.contextSize);
     const estimateBytes = estimateMemoryBytes(info, contextSize);
+    await this.options.gpu?.refresh?.().catch(() => undefined);
     this.checkFit(info, estimateBytes);
+    const offload = this.options.gpu && this.options.gpu.freeBytes() !== undefined ? { gpuLayers: this.options.gpu.layers } : {};
     const proc = new EngineProcess(model, this.options.workerScript, this.options.launch, (m) => this.options.log?.(m));
     slot.loads++;
     let load: LoadResult;
     try {
-      load = await proc.load({ modelPath: info.path, contextSize, threads: this.threads });
+      load = await proc.load({ modelPath: info.path, contextSize, threads: this.threads, ...offload });
     } catch (err) {
       proc.kill();
       throw err;
@@ -343,11 +362,11 @@ export class Engine {
   }
 
   private checkFit(info: ModelInfo, needed: number): void {
-    const free = (this.options.freeMemory ?? os.freemem)();
+    const { kind, free } = this.device();
     const inUse = this.loadedModels().reduce((a, m) => a + m.estimateBytes, 0);
     const limit = this.options.memoryLimitBytes;
     const available = limit === undefined ? free : Math.min(free, limit - inUse);
-    if (needed > available) throw insufficientMemory(info, needed, available, limit, inUse);
+    if (needed > available) throw insufficientMemory(info, needed, available, limit, inUse, kind);
   }
 
   /** Tells the scheduler about a model (its size as loaded here), reading the directory. */
@@ -364,7 +383,7 @@ export class Engine {
     this.handle({ type: 'model', spec: { name: model, sizeBytes, loadMs: firstLoadEstimateMs(sizeBytes) } });
     this.handle({ type: 'memory', bytes: budget });
     // Larger than all the memory there is: the reason in numbers, as a load would give it.
-    if (sizeBytes > budget && !this.options.fallback) throw insufficientMemory(info, sizeBytes, budget, this.options.memoryLimitBytes, this.loadedModels().reduce((a, m) => a + m.estimateBytes, 0));
+    if (sizeBytes > budget && !this.options.fallback) throw insufficientMemory(info, sizeBytes, budget, this.options.memoryLimitBytes, this.loadedModels().reduce((a, m) => a + m.estimateBytes, 0), this.device().kind);
     return info;
   }
 
@@ -570,13 +589,13 @@ function cancelled(): ReefError {
   return new ReefError('unavailable', 'the request was cancelled before it started (its caller went away)', { reason: 'cancelled' });
 }
 
-function insufficientMemory(info: ModelInfo, needed: number, available: number, limit: number | undefined, inUse: number): ReefError {
+function insufficientMemory(info: ModelInfo, needed: number, available: number, limit: number | undefined, inUse: number, kind: 'VRAM' | 'RAM'): ReefError {
   const mib = (b: number) => `${Math.round(b / 2 ** 20)} MiB`;
   return new ReefError(
     'conflict',
-    `model ${info.id} needs about ${mib(needed)} of RAM (weights ${mib(info.sizeBytes)}, KV cache and working memory) but ${mib(Math.max(0, available))} is available` +
+    `model ${info.id} needs about ${mib(needed)} of ${kind} (weights ${mib(info.sizeBytes)}, KV cache and working memory) but ${mib(Math.max(0, available))} is available` +
       (limit !== undefined ? ` (limit ${mib(limit)}, ${mib(inUse)} used by loaded models)` : '') +
       ': unload a model or choose a smaller one',
-    { reason: 'insufficient_memory', model: info.id, neededBytes: needed, availableBytes: Math.max(0, available) },
+    { reason: 'insufficient_memory', model: info.id, neededBytes: needed, availableBytes: Math.max(0, available), memory: kind.toLowerCase() },
   );
 }

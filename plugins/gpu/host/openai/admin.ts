@@ -47,7 +47,7 @@ export interface InferenceStatus {
   unreadable: Array<{ id: string; error: string }>;
   swaps: SwapRecord[];
   totals: TokenTotals;
-  memory: { budgetBytes: number; usedBytes: number };
+  memory: { budgetBytes: number; usedBytes: number; kind: 'vram' | 'ram' };
   upstream: { url: string } | null;
   scheduling: { maxWaitMs: number; keepAliveMs: number; queueLimit: number };
 }

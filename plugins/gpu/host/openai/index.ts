@@ -13,6 +13,7 @@ import type { Disposable, HttpRoute, PluginContext, RequestHandler } from '../..
 import { Engine, type SchedulingOptions } from '../engine/engine.js';
 import { ModelsDirectory } from '../engine/models.js';
 import type { Telemetry } from '../telemetry/index.js';
+import type { TelemetrySample } from '../telemetry/schemas.js';
 import { INFERENCE_EVENT, InferenceAdmin, STATUS_EVENT } from './admin.js';
 import { startPreload } from './preload.js';
 import { InferenceService } from './service.js';
@@ -53,7 +54,30 @@ export function pairsSetting<T>(ctx: PluginContext, key: string, parse: (v: stri
   return out;
 }
 
-export async function startInference(ctx: PluginContext, telemetry: Pick<Telemetry, 'watch'>): Promise<Inference> {
+/** `gpu-layers`: `cpu` (or 0) for none, `auto`, `max`, or a count; undefined: the CPU only. */
+export function gpuLayersSetting(ctx: PluginContext): number | 'max' | 'auto' | undefined {
+  const v = String(ctx.settings['gpu-layers'] ?? 'auto').trim();
+  if (v === 'cpu' || v === '0') return undefined;
+  if (v === 'auto' || v === 'max') return v;
+  if (/^\d+$/.test(v) && Number(v) <= 100_000) return Number(v);
+  ctx.log.warn('setting gpu.gpu-layers must be auto, max, cpu or a number of layers: auto', { value: v });
+  return 'auto';
+}
+
+/** Free VRAM on all GPUs of the latest sample, if it is recent and has GPUs with memory readings. */
+export function freeVram(sample: TelemetrySample | undefined, now: number): number | undefined {
+  if (!sample || now - sample.at > 30_000) return undefined;
+  let free = 0;
+  let known = false;
+  for (const g of sample.gpus) {
+    if (g.memoryTotalMiB === null || g.memoryUsedMiB === null) continue;
+    known = true;
+    free += Math.max(0, g.memoryTotalMiB - g.memoryUsedMiB) * 2 ** 20;
+  }
+  return known ? free : undefined;
+}
+
+export async function startInference(ctx: PluginContext, telemetry: Pick<Telemetry, 'watch' | 'sampler'>): Promise<Inference> {
   const setting = ctx.settings['models-dir'];
   const dir = typeof setting === 'string' && setting !== '' ? path.resolve(setting) : path.join(ctx.host.info().dataDir, 'models');
   const models = new ModelsDirectory(dir);
@@ -87,6 +111,7 @@ export async function startInference(ctx: PluginContext, telemetry: Pick<Telemet
     outputPerMillion: numberSetting(ctx, 'price-output-per-million', 0, 1e6) ?? 0,
   });
   let changed = true;
+  const gpuLayers = gpuLayersSetting(ctx);
   const engine = new Engine({
     models,
     workerScript: fileURLToPath(new URL('../engine/worker.js', import.meta.url)),
@@ -94,6 +119,16 @@ export async function startInference(ctx: PluginContext, telemetry: Pick<Telemet
     threads: numberSetting(ctx, 'threads', 1, 1024) ?? 1,
     contextSize: numberSetting(ctx, 'context-size', 16, 1_048_576) ?? 2048,
     ...(memoryLimitMiB !== undefined ? { memoryLimitBytes: memoryLimitMiB * 2 ** 20 } : {}),
+    ...(gpuLayers !== undefined
+      ? {
+          gpu: {
+            layers: gpuLayers,
+            freeBytes: () => freeVram(telemetry.sampler.latest(), ctx.now()),
+            // One nvidia-smi run at most every 10 s (none where it is missing: that is quick to say).
+            refresh: () => telemetry.sampler.fresh(10_000, 3_000),
+          },
+        }
+      : {}),
     now: () => ctx.now(),
     scheduling,
     fallback: upstream !== undefined,
