@@ -140,17 +140,21 @@ describe('the openai client against Reef', () => {
     await expect(anonymous.models.list()).rejects.toBeInstanceOf(OpenAI.AuthenticationError);
   });
 
-  test('calls are attributed to X-Reef-Agent for the operator, to its own agent for an agent token, and counted on /metrics', async () => {
+  test('calls are attributed to X-Reef-Agent (else `user`) for the operator, to its own agent for an agent token, and counted on /metrics', async () => {
     const operatorForScout = new OpenAI({ baseURL: `${reef.origin}/v1`, apiKey: reef.token, maxRetries: 0, defaultHeaders: { 'X-Reef-Agent': 'scout' } });
     await operatorForScout.chat.completions.create({ model: 'tiny-b', messages: [{ role: 'user', content: 'x' }], max_tokens: 3 });
     await operatorForScout.embeddings.create({ model: 'tiny-b', input: 'x' });
     const pretender = new OpenAI({ baseURL: `${reef.origin}/v1`, apiKey: createAgentToken(reef, 'mason'), maxRetries: 0, defaultHeaders: { 'X-Reef-Agent': 'scout' } });
-    const reply = await pretender.completions.create({ model: 'tiny-b', prompt: 'x', max_tokens: 3 });
+    const reply = await pretender.completions.create({ model: 'tiny-b', prompt: 'x', max_tokens: 3, user: 'scout' });
+    // OpenAI's `user` names the agent for the operator's token when there is no header.
+    const operator = new OpenAI({ baseURL: `${reef.origin}/v1`, apiKey: reef.token, maxRetries: 0 });
+    await operator.completions.create({ model: 'tiny-b', prompt: 'x', max_tokens: 3, user: 'ranger' });
     const metrics = await (await fetch(`${reef.origin}/metrics`, { headers: { authorization: `Bearer ${reef.token}` } })).text();
     expect(metrics).toContain('reef_gpu_inference_requests_total{agent="scout",model="tiny-b",kind="chat"} 1');
     expect(metrics).toContain('reef_gpu_inference_requests_total{agent="scout",model="tiny-b",kind="embedding"} 1');
     expect(metrics).toContain('reef_gpu_inference_requests_total{agent="mason",model="tiny-b",kind="completion"} 1');
     expect(metrics).not.toContain('agent="scout",model="tiny-b",kind="completion"');
+    expect(metrics).toContain('reef_gpu_inference_requests_total{agent="ranger",model="tiny-b",kind="completion"} 1');
     expect(metrics).toContain(`reef_gpu_inference_tokens_total{agent="mason",model="tiny-b",kind="completion",type="completion"} ${reply.usage!.completion_tokens}`);
   });
 });

@@ -1,6 +1,6 @@
 /**
  * OpenAI's request shapes for the endpoints Reef serves, as much of them as local inference
- * honours. Unknown fields are tolerated (OpenAI clients send extras: `user`, `logit_bias`,
+ * honours. Unknown fields are tolerated (OpenAI clients send extras: `logit_bias`,
  * `response_format`…) and ignored; fields we read are checked and bounded.
  */
 import { z } from 'zod';
@@ -21,12 +21,16 @@ const streamTo = z
 /** From the X-Reef-Agent header (the gateway copies it here): whom an operator's call is for. */
 const reefAgent = z.string().min(1).max(100).optional();
 
+/** OpenAI's end-user field: for the operator's token, whom the call is for when X-Reef-Agent is absent. */
+const user = z.string().min(1).max(100).nullish();
+
 /** From the X-Reef-Max-Wait-Ms header: the longest this request may wait for its model before it goes to the fallback or is refused. */
 const reefMaxWaitMs = z.coerce.number({ message: 'X-Reef-Max-Wait-Ms must be a number of milliseconds' }).int().min(0).max(3_600_000).optional();
 
 const sampling = {
   model,
   reefAgent,
+  user,
   reefMaxWaitMs,
   temperature: z.number().min(0).max(2).nullish(),
   seed: z.number().int().min(0).max(2 ** 32 - 1).nullish(),
@@ -73,6 +77,7 @@ export const EmbeddingRequestSchema = z
     input: z.union([z.string().max(maxText), z.array(z.string().max(maxText)).min(1).max(2048)]),
     encoding_format: z.enum(['float', 'base64']).nullish(),
     reefAgent,
+    user,
     reefMaxWaitMs,
   })
   .loose();

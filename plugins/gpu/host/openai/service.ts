@@ -13,7 +13,8 @@ import { ChatCompletionRequestSchema, CompletionRequestSchema, EmbeddingRequestS
 
 /**
  * Who a call is for: an agent token's own agent (its X-Reef-Agent is not believed: an agent acts
- * only as itself); for the operator's token the X-Reef-Agent header, else `operator`.
+ * only as itself); for the operator's token the X-Reef-Agent header, else the body's `user`
+ * (OpenAI's field for the end user), else `operator`.
  */
 export function attribution(info: RequestInfo, reefAgent: string | undefined): string {
   if (info.caller.kind === 'agent') return info.caller.id;
@@ -86,8 +87,8 @@ export class InferenceService {
   };
 
   /** The engine's scheduling inputs for a request: who asks, and how long it may wait. */
-  private requestOptions(body: { reefAgent?: string | undefined; reefMaxWaitMs?: number | undefined }, info: RequestInfo) {
-    return { agent: attribution(info, body.reefAgent), ...(body.reefMaxWaitMs !== undefined ? { maxWaitMs: body.reefMaxWaitMs } : {}), signal: info.signal };
+  private requestOptions(body: { reefAgent?: string | undefined; user?: string | null | undefined; reefMaxWaitMs?: number | undefined }, info: RequestInfo) {
+    return { agent: attribution(info, body.reefAgent ?? body.user ?? undefined), ...(body.reefMaxWaitMs !== undefined ? { maxWaitMs: body.reefMaxWaitMs } : {}), signal: info.signal };
   }
 
   /**
@@ -154,9 +155,9 @@ export class InferenceService {
     };
   }
 
-  private used(body: { model: string; reefAgent?: string | undefined }, info: RequestInfo, kind: UsageRecord['kind'], r: { promptTokens: number; completionTokens: number; ms?: number }, remote: boolean): void {
+  private used(body: { model: string; reefAgent?: string | undefined; user?: string | null | undefined }, info: RequestInfo, kind: UsageRecord['kind'], r: { promptTokens: number; completionTokens: number; ms?: number }, remote: boolean): void {
     this.o.onUsage?.({
-      agent: attribution(info, body.reefAgent),
+      agent: attribution(info, body.reefAgent ?? body.user ?? undefined),
       model: body.model,
       kind,
       promptTokens: r.promptTokens,
