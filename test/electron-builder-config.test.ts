@@ -61,6 +61,7 @@ describe('electron-builder.yml', () => {
     expect(unpacked('node_modules/@node-llama-cpp/mac-arm64-metal/bins/mac-arm64-metal/libggml-metal.dylib')).toBe(true);
     expect(unpacked('node_modules/@node-llama-cpp/win-x64/bins/win-x64/ggml.dll')).toBe(true);
     // The worker resolves zod and node-llama-cpp from where it sits: outside the asar it would find neither.
+    expect(unpacked('node_modules/sqlite-vec-linux-x64/vec0.so')).toBe(true);
     expect(unpacked('dist/plugins/gpu/host/engine/worker.js')).toBe(false);
     expect(unpacked('node_modules/node-llama-cpp/dist/index.js')).toBe(false);
   });

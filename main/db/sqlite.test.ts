@@ -66,3 +66,16 @@ describe('SQLite specifics', () => {
     expect(existsSync(file)).toBe(true);
   });
 });
+
+describe('sqlite-vec', () => {
+  it('is loaded into every connection: vec0 tables and vector distances work', async () => {
+    const db = new SqliteDatabase({ file: ':memory:' });
+    expect(db.vectorExtensionError).toBeUndefined();
+    expect(await db.query('SELECT vec_version() AS v')).toEqual([{ v: 'v0.1.9' }]);
+    await db.script('CREATE VIRTUAL TABLE v USING vec0(embedding float[2])');
+    await db.execute('INSERT INTO v(rowid, embedding) VALUES (1, ?), (2, ?)', [Buffer.from(new Float32Array([1, 0]).buffer), Buffer.from(new Float32Array([0, 1]).buffer)]);
+    const near = await db.query('SELECT rowid AS id FROM v WHERE embedding MATCH ? AND k = 1', [Buffer.from(new Float32Array([0.9, 0.1]).buffer)]);
+    expect(near).toEqual([{ id: 1 }]);
+    await db.close();
+  });
+});

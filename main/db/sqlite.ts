@@ -1,6 +1,7 @@
 /** SQLite backend: better-sqlite3 in WAL mode with a busy timeout; async around a sync driver. */
 import { existsSync } from 'node:fs';
 import BetterSqlite3 from 'better-sqlite3';
+import * as sqliteVec from 'sqlite-vec';
 import { createPrivateFile } from '../host/data-dir.js';
 import type { Database, Durability, Row, TxExecutor } from './database.js';
 import { resolveSqliteBinding } from './sqlite-binding.js';
@@ -35,6 +36,22 @@ const BACKGROUND_CHECKPOINT_AFTER = 200;
 /** The host connection's own automatic checkpoint once the worker does the copying: a backstop (~40 MB of WAL). */
 const BACKSTOP_CHECKPOINT_PAGES = 10_000;
 
+/**
+ * sqlite-vec (vector search: `vec0` tables, `vec_distance_cosine`…) in this connection, for the
+ * plugins that keep embeddings (memory); they probe it with `SELECT vec_version()`. Its loadable
+ * library ships as an npm package per platform; where it cannot load, the reason is returned
+ * and the database works without it.
+ */
+export function loadVectorExtension(db: BetterSqlite3.Database): string | undefined {
+  try {
+    // Under Electron the library sits outside the asar archive (electron-builder.yml asarUnpack).
+    db.loadExtension(sqliteVec.getLoadablePath().replace(/app\.asar([\\/])/, 'app.asar.unpacked$1'));
+    return undefined;
+  } catch (err) {
+    return err instanceof Error ? err.message : String(err);
+  }
+}
+
 export interface SqliteOptions {
   file: string;
   durability?: Durability;
@@ -54,6 +71,8 @@ export class SqliteDatabase implements Database {
   private writes = 0;
   private checkpointer: BackgroundCheckpointer | undefined;
   private readonly startCheckpointer: (() => void) | undefined;
+  /** Why sqlite-vec could not be loaded; undefined when it was. */
+  readonly vectorExtensionError: string | undefined;
 
   constructor(options: SqliteOptions) {
     const nativeBinding = resolveSqliteBinding();
@@ -65,6 +84,7 @@ export class SqliteDatabase implements Database {
     // NORMAL in WAL survives a killed process; FULL also survives power loss (fsync per commit).
     this.db.pragma(`synchronous = ${options.durability === 'full' ? 'FULL' : 'NORMAL'}`);
     this.db.pragma('foreign_keys = ON');
+    this.vectorExtensionError = loadVectorExtension(this.db);
     this.description = `sqlite:${options.file}`;
     this.direct = this.executor();
     const onDisk = options.file !== ':memory:' && options.file !== '' && !options.file.startsWith('file:');
