@@ -78,4 +78,16 @@ describe('the worker', () => {
     // Both kinds of ending happened, so both were checked.
     expect([...reasons].sort()).toEqual(['length', 'stop']);
   });
+
+  test('a streamed answer goes out in pieces of several tokens while tokens come fast, the same text whole', async () => {
+    const p = engine();
+    await p.load({ modelPath: model, contextSize: 512, threads: 1 });
+    const chunks: string[] = [];
+    // Greedy from this prompt the tiny model runs to max_tokens, at well over 100 tokens/s.
+    const r = await p.generate({ mode: 'completion', prompt: 'Hello', maxTokens: 300, temperature: 0, seed: 1, stop: [], stream: true }, (t) => chunks.push(t));
+    expect(r.completionTokens).toBe(300);
+    expect(chunks.join('')).toBe(r.text);
+    expect(chunks.length).toBeGreaterThan(0);
+    expect(chunks.length).toBeLessThan(r.completionTokens / 2);
+  });
 });
