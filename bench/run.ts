@@ -5,6 +5,7 @@ const benches: Record<string, () => Promise<{ run(): Promise<void> }>> = {
   bus: () => import('./bus.js'),
   approvals: () => import('./approvals.js'),
   swap: () => import('./swap.js'),
+  inference: () => import('./inference.js'),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
