@@ -13,8 +13,11 @@ export interface RequestOptions {
   timeoutMs?: number;
   caller?: Caller;
   /**
-   * Aborted when whoever asked is gone (an HTTP client closed its connection): the handler's
-   * `info.signal` aborts with it, so a long poll ends early and nothing is taken for nobody.
+   * Aborted when whoever asked is gone (an HTTP client closed its connection, a window cancelled
+   * the request or closed): the handler's `info.signal` aborts with it, so a long poll ends early
+   * and nothing is taken for nobody. On NATS it ends this side's wait at once; the serving side
+   * learns of it only for a host-signed request (the host publishes a signed cancel), otherwise
+   * it stops at the request's deadline.
    * @since 0.2.0
    */
   signal?: AbortSignal;

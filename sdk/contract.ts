@@ -12,6 +12,8 @@ import { HostInfoSchema, ManifestProblemSchema, PluginStatusSchema, BusLinkSchem
 
 const subject = z.string().refine(isValidSubject, 'must be a bus subject without wildcards');
 const pattern = z.string().refine(isValidPattern, 'must be a bus subject pattern');
+/** A window's own name for one of its requests: short, printable, unique among its requests in flight. */
+const requestId = z.string().regex(/^[A-Za-z0-9._:-]{1,64}$/, 'must be 1 to 64 letters, digits or ._:-');
 
 /** @since 0.1.0 */
 export const rendererContract = {
@@ -26,9 +28,19 @@ export const rendererContract = {
   busRequest: {
     request: z
       // body is optional: PanelApi.request(subject) sends none, and JSON drops `body: undefined` anyway.
-      .object({ subject, body: z.unknown().optional(), timeoutMs: z.number().int().min(1).max(120_000).optional() })
+      // `requestId` (since 0.2.0): the window's name for this request, so that busCancel can end it.
+      .object({ subject, body: z.unknown().optional(), timeoutMs: z.number().int().min(1).max(120_000).optional(), requestId: requestId.optional() })
       .strict(),
     reply: z.object({ body: z.unknown() }),
+  },
+  /**
+   * Ends a busRequest of this window that carried `requestId` (since 0.2.0): its handler's
+   * `info.signal` aborts and the request is answered with an error nobody waits for. An id that
+   * names nothing in flight (already answered, never sent) is ignored: `cancelled: false`.
+   */
+  busCancel: {
+    request: z.object({ requestId }).strict(),
+    reply: z.object({ cancelled: z.boolean() }),
   },
   busSubscribe: {
     request: z.object({ pattern }).strict(),

@@ -4,8 +4,16 @@ import type { PanelKit } from './panel/kit-types.js';
 
 /** @since 0.1.0 */
 export interface PanelApi {
-  /** Sends a request on a bus subject through the host. Rejects with a ReefError. */
-  request<T = unknown>(subject: string, body?: unknown, options?: { timeoutMs?: number }): Promise<T>;
+  /**
+   * Sends a request on a bus subject through the host. Rejects with a ReefError.
+   *
+   * `signal` (@since 0.2.0) cancels it: once aborted, the promise rejects at once with the
+   * signal's reason (an `AbortError` DOMException for a plain `abort()`, as `fetch` does) and
+   * the host aborts the handler's `info.signal`, so a handler that honours it (a model
+   * generating) stops there rather than at its end. A reply already on its way is dropped.
+   * Closing the window cancels its requests the same way.
+   */
+  request<T = unknown>(subject: string, body?: unknown, options?: { timeoutMs?: number; signal?: AbortSignal }): Promise<T>;
   /** Subscribes to a subject pattern; returns the function that ends the subscription. */
   subscribe(pattern: string, onMessage: (body: unknown, subject: string) => void): () => void;
   toast(message: string, tone?: 'info' | 'success' | 'error'): void;

@@ -9,6 +9,8 @@ import type { PanelApi } from './panel.js';
 export interface FakeCall {
   subject: string;
   body: Record<string, unknown>;
+  /** The request's `options.signal`, present only when the panel passed one. */
+  signal?: AbortSignal;
 }
 
 export function fakePanelApi(answer: (subject: string, body: Record<string, unknown>) => unknown) {
@@ -16,10 +18,19 @@ export function fakePanelApi(answer: (subject: string, body: Record<string, unkn
   const toasts: Array<{ message: string; tone?: string }> = [];
   const listeners = new Map<string, (body: unknown, subject: string) => void>();
   const api: PanelApi = {
-    request: async <T,>(subject: string, body?: unknown) => {
+    request: async <T,>(subject: string, body?: unknown, options?: { timeoutMs?: number; signal?: AbortSignal }) => {
       const b = (body ?? {}) as Record<string, unknown>;
-      calls.push({ subject, body: b });
-      return (await answer(subject, b)) as T;
+      const signal = options?.signal;
+      calls.push(signal ? { subject, body: b, signal } : { subject, body: b });
+      if (!signal) return (await answer(subject, b)) as T;
+      // As the real PanelApi: an aborted request rejects at once with the signal's reason.
+      if (signal.aborted) throw signal.reason;
+      return new Promise<T>((resolve, reject) => {
+        signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+        Promise.resolve()
+          .then(() => answer(subject, b))
+          .then((reply) => resolve(reply as T), reject);
+      });
     },
     subscribe: (pattern, onMessage) => {
       listeners.set(pattern, onMessage);

@@ -15,8 +15,11 @@ export interface RequestOptions {
     timeoutMs?: number;
     caller?: Caller;
     /**
-     * Aborted when whoever asked is gone (an HTTP client closed its connection): the handler's
-     * `info.signal` aborts with it, so a long poll ends early and nothing is taken for nobody.
+     * Aborted when whoever asked is gone (an HTTP client closed its connection, a window cancelled
+     * the request or closed): the handler's `info.signal` aborts with it, so a long poll ends early
+     * and nothing is taken for nobody. On NATS it ends this side's wait at once; the serving side
+     * learns of it only for a host-signed request (the host publishes a signed cancel), otherwise
+     * it stops at the request's deadline.
      * @since 0.2.0
      */
     signal?: AbortSignal;
@@ -544,9 +547,18 @@ import type { HostInfo, ManifestProblem, PluginStatus } from './host-types.js';
 import type { PanelKit } from './panel/kit-types.js';
 /** @since 0.1.0 */
 export interface PanelApi {
-    /** Sends a request on a bus subject through the host. Rejects with a ReefError. */
+    /**
+     * Sends a request on a bus subject through the host. Rejects with a ReefError.
+     *
+     * `signal` (@since 0.2.0) cancels it: once aborted, the promise rejects at once with the
+     * signal's reason (an `AbortError` DOMException for a plain `abort()`, as `fetch` does) and
+     * the host aborts the handler's `info.signal`, so a handler that honours it (a model
+     * generating) stops there rather than at its end. A reply already on its way is dropped.
+     * Closing the window cancels its requests the same way.
+     */
     request<T = unknown>(subject: string, body?: unknown, options?: {
         timeoutMs?: number;
+        signal?: AbortSignal;
     }): Promise<T>;
     /** Subscribes to a subject pattern; returns the function that ends the subscription. */
     subscribe(pattern: string, onMessage: (body: unknown, subject: string) => void): () => void;

@@ -26,6 +26,7 @@ const bridge: ReefBridge = {
   hostInfo: (request) => call('hostInfo', request),
   listPlugins: (request) => call('listPlugins', request),
   busRequest: (request) => call('busRequest', request),
+  busCancel: (request) => call('busCancel', request),
   busSubscribe: (request) => call('busSubscribe', request),
   busUnsubscribe: (request) => call('busUnsubscribe', request),
   notify: (request) => call('notify', request),

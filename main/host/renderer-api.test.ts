@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ReefError } from '../../sdk/index.js';
 import { type HostEvent, type HostInfo, type PluginStatus } from '../../sdk/contract.js';
 import { LocalBus } from '../bus/local-bus.js';
@@ -85,6 +85,10 @@ describe('RendererSession', () => {
     ['busRequest', { subject: 'reef.v1.*', body: {} }, 'busRequest: subject: must be a bus subject without wildcards'],
     ['busRequest', { subject: 'reef.v1.x', body: {}, timeoutMs: 0 }, 'busRequest: timeoutMs: '],
     ['busRequest', { subject: 'reef.v1.x', extra: 1 }, 'busRequest: (root): Unrecognized key: "extra"'],
+    ['busRequest', { subject: 'reef.v1.x', requestId: 'has space' }, 'busRequest: requestId: '],
+    ['busCancel', { requestId: 'x'.repeat(65) }, 'busCancel: requestId: '],
+    ['busCancel', { requestId: 'r1', extra: 1 }, 'busCancel: (root): Unrecognized key: "extra"'],
+    ['busCancel', {}, 'busCancel: requestId: '],
     ['busSubscribe', { pattern: 'reef.>.x' }, 'busSubscribe: pattern: must be a bus subject pattern'],
     ['busUnsubscribe', { subscriptionId: '' }, 'busUnsubscribe: subscriptionId: '],
     ['notify', { title: 'x'.repeat(121) }, 'notify: title: '],
@@ -114,6 +118,49 @@ describe('RendererSession', () => {
     expect(await session.call('busRequest', JSON.parse(JSON.stringify({ subject: 'reef.v1.overview.summary', body: undefined })))).toEqual({
       body: { received: {} },
     });
+  });
+
+  /** Serves `subject` with a handler that waits until its info.signal aborts; resolves with each signal as its request arrives. */
+  async function serveUntilAborted(subject: string): Promise<AbortSignal[]> {
+    const signals: AbortSignal[] = [];
+    await bus.serve(subject, (_body, i) => {
+      signals.push(i.signal!);
+      return new Promise((_, reject) => i.signal!.addEventListener('abort', () => reject(i.signal!.reason as Error), { once: true }));
+    });
+    return signals;
+  }
+
+  it('busCancel aborts the named request: its handler sees info.signal abort; unknown or finished ids are ignored', async () => {
+    const signals = await serveUntilAborted('reef.v1.wait');
+    const pending = session.call('busRequest', { subject: 'reef.v1.wait', body: {}, requestId: 'r1', timeoutMs: 60_000 });
+    const other = session.call('busRequest', { subject: 'reef.v1.wait', body: {}, requestId: 'r2', timeoutMs: 60_000 });
+    await vi.waitFor(() => expect(signals).toHaveLength(2));
+    // An id already in flight in this window is refused, and does not take over the first one.
+    expect((await callError('busRequest', { subject: 'reef.v1.wait', requestId: 'r1' })).code).toBe('conflict');
+    expect(await session.call('busCancel', { requestId: 'r1' })).toEqual({ cancelled: true });
+    expect(signals[0]!.aborted).toBe(true);
+    expect(signals[1]!.aborted).toBe(false);
+    await expect(pending).rejects.toMatchObject({ code: 'unavailable' });
+    expect(await session.call('busCancel', { requestId: 'r1' })).toEqual({ cancelled: false });
+    expect(await session.call('busCancel', { requestId: 'never-sent' })).toEqual({ cancelled: false });
+    // A finished request's id may be used again.
+    await bus.serve('reef.v1.quick', () => ({ ok: true }));
+    expect(await session.call('busRequest', { subject: 'reef.v1.quick', requestId: 'r1' })).toEqual({ body: { ok: true } });
+    expect(await session.call('busCancel', { requestId: 'r1' })).toEqual({ cancelled: false });
+    await session.close();
+    expect(signals[1]!.aborted).toBe(true);
+    await expect(other).rejects.toMatchObject({ code: 'unavailable' });
+  });
+
+  it('close aborts every request in flight, with or without a requestId', async () => {
+    const signals = await serveUntilAborted('reef.v1.wait');
+    const a = session.call('busRequest', { subject: 'reef.v1.wait', timeoutMs: 60_000 });
+    const b = session.call('busRequest', { subject: 'reef.v1.wait', requestId: 'b', timeoutMs: 60_000 });
+    await vi.waitFor(() => expect(signals).toHaveLength(2));
+    await session.close();
+    expect(signals.map((s) => s.aborted)).toEqual([true, true]);
+    await expect(a).rejects.toMatchObject({ code: 'unavailable' });
+    await expect(b).rejects.toMatchObject({ code: 'unavailable' });
   });
 
   it('busRequest carries bus errors with their code', async () => {

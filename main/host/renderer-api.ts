@@ -3,7 +3,7 @@
  * RendererSession, which validates each against sdk/contract.ts before acting.
  */
 import { randomUUID } from 'node:crypto';
-import { ReefError, describeIssues, type Bus, type Caller, type Subscription } from '../../sdk/index.js';
+import { ReefError, describeIssues, type Bus, type Caller, type RequestOptions, type Subscription } from '../../sdk/index.js';
 import { rendererContract, type BusLink, type HostEvent, type HostInfo, type ManifestProblem, type MethodName, type MethodParams, type MethodReply, type PluginStatus } from '../../sdk/contract.js';
 
 export interface RendererHost {
@@ -23,8 +23,20 @@ export interface RendererHost {
 
 const MAX_SUBSCRIPTIONS = 256;
 
+/**
+ * One window's calls. Each busRequest runs under an AbortController whose signal the bus hands
+ * the handler as `info.signal`: busCancel aborts the one named by its `requestId`, and closing
+ * the session (the window's socket closed, the window went away) aborts every one in flight.
+ * On the NATS bus the signal ends this host's wait and, the request being host-signed, tells
+ * the serving host (`reef.hosts.cancel`), which aborts its handler's signal; a request that
+ * reached a handler anywhere else stops only at its own deadline.
+ */
 export class RendererSession {
   private readonly subscriptions = new Map<string, Subscription>();
+  /** Every busRequest waiting for its reply, named or not. */
+  private readonly inFlight = new Set<AbortController>();
+  /** Those that carried a requestId, by that id: what busCancel can reach. */
+  private readonly cancellable = new Map<string, AbortController>();
   private readonly stopWatching: () => void;
   private closed = false;
 
@@ -61,8 +73,31 @@ export class RendererSession {
     hostInfo: async () => this.host.hostInfo(),
     listPlugins: async () => ({ plugins: this.host.plugins(), problems: this.host.manifestProblems() }),
     busRequest: async (p) => {
-      const opts = p.timeoutMs === undefined ? { caller: this.caller } : { caller: this.caller, timeoutMs: p.timeoutMs };
-      return { body: await this.host.bus.request(p.subject, p.body ?? {}, opts) };
+      // Everything up to the bus call runs before the first await: a busCancel sent right after
+      // this request (the transports keep a window's calls in order) always finds it.
+      const { requestId } = p;
+      if (requestId !== undefined && this.cancellable.has(requestId)) {
+        throw new ReefError('conflict', `busRequest: request ${requestId} is already in flight in this window`);
+      }
+      const controller = new AbortController();
+      this.inFlight.add(controller);
+      if (requestId !== undefined) this.cancellable.set(requestId, controller);
+      const opts: RequestOptions = { caller: this.caller, signal: controller.signal };
+      if (p.timeoutMs !== undefined) opts.timeoutMs = p.timeoutMs;
+      try {
+        return { body: await this.host.bus.request(p.subject, p.body ?? {}, opts) };
+      } finally {
+        this.inFlight.delete(controller);
+        if (requestId !== undefined && this.cancellable.get(requestId) === controller) this.cancellable.delete(requestId);
+      }
+    },
+    busCancel: async (p) => {
+      const controller = this.cancellable.get(p.requestId);
+      // Answered already, or never sent: nothing to do (the window cannot know which came first).
+      if (!controller) return { cancelled: false };
+      this.cancellable.delete(p.requestId);
+      controller.abort(new ReefError('unavailable', `request ${p.requestId} was cancelled by the window`));
+      return { cancelled: true };
     },
     busSubscribe: async (p) => {
       if (this.subscriptions.size >= MAX_SUBSCRIPTIONS) {
@@ -104,6 +139,11 @@ export class RendererSession {
   async close(): Promise<void> {
     this.closed = true;
     this.stopWatching();
+    // Nobody is left to receive these replies: their handlers stop (a generation, a long poll).
+    const inFlight = [...this.inFlight];
+    this.inFlight.clear();
+    this.cancellable.clear();
+    for (const c of inFlight) c.abort(new ReefError('unavailable', 'the window went away'));
     const subs = [...this.subscriptions.values()];
     this.subscriptions.clear();
     await Promise.all(subs.map((s) => s.unsubscribe()));

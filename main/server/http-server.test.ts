@@ -344,6 +344,74 @@ describe('WebSocket /rpc', () => {
     ws.close();
   });
 
+  /** Serves `subject` with a handler that waits on its info.signal; each request's signal is pushed as it arrives. */
+  async function serveUntilAborted(subject: string): Promise<{ signals: AbortSignal[]; stop(): Promise<void> }> {
+    const signals: AbortSignal[] = [];
+    const sub = await bus.serve(subject, (_body, i) => {
+      signals.push(i.signal!);
+      return new Promise((_, reject) => i.signal!.addEventListener('abort', () => reject(i.signal!.reason as Error), { once: true }));
+    });
+    return { signals, stop: () => sub.unsubscribe() };
+  }
+
+  async function until(check: () => boolean, what: string): Promise<void> {
+    for (let i = 0; i < 400; i++) {
+      if (check()) return;
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    throw new Error(`timed out waiting for ${what}`);
+  }
+
+  it('busCancel from the window aborts its request: the handler sees info.signal abort', async () => {
+    const served = await serveUntilAborted('reef.v1.cancel.wait');
+    try {
+      const { ws, frames } = await open(wsUrl(), auth());
+      ws.send(JSON.stringify({ id: 1, method: 'busRequest', params: { subject: 'reef.v1.cancel.wait', body: {}, requestId: 'chat-1', timeoutMs: 60_000 } }));
+      ws.send(JSON.stringify({ id: 2, method: 'busRequest', params: { subject: 'reef.v1.cancel.wait', body: {}, requestId: 'chat-2', timeoutMs: 60_000 } }));
+      await until(() => served.signals.length === 2, 'both requests to reach the handler');
+      expect(served.signals.some((s) => s.aborted)).toBe(false);
+      ws.send(JSON.stringify({ id: 3, method: 'busCancel', params: { requestId: 'chat-1' } }));
+      expect(await waitFor(frames, (f) => ('id' in f && f.id === 3 ? f : undefined))).toEqual({ id: 3, result: { cancelled: true } });
+      expect(served.signals[0]!.aborted).toBe(true);
+      expect(served.signals[1]!.aborted).toBe(false);
+      // The cancelled request is answered (with an error nobody waits for), and the socket goes on.
+      expect((await waitFor(frames, (f) => ('id' in f && f.id === 1 && 'error' in f ? f.error : undefined))).code).toBe('unavailable');
+      // An unknown id is ignored; a malformed one is refused like any bad input.
+      ws.send(JSON.stringify({ id: 4, method: 'busCancel', params: { requestId: 'no-such-request' } }));
+      expect(await waitFor(frames, (f) => ('id' in f && f.id === 4 ? f : undefined))).toEqual({ id: 4, result: { cancelled: false } });
+      ws.send(JSON.stringify({ id: 5, method: 'busCancel', params: { requestId: '../../etc' } }));
+      expect((await waitFor(frames, (f) => ('id' in f && f.id === 5 && 'error' in f ? f.error : undefined))).code).toBe('invalid_request');
+      ws.send(JSON.stringify({ id: 6, method: 'busCancel', params: { requestId: 'chat-1', also: 'chat-2' } }));
+      expect((await waitFor(frames, (f) => ('id' in f && f.id === 6 && 'error' in f ? f.error : undefined))).code).toBe('invalid_request');
+      expect(served.signals[1]!.aborted).toBe(false);
+      ws.close();
+      await until(() => served.signals[1]!.aborted, 'the socket closing to abort the other request');
+    } finally {
+      await served.stop();
+    }
+  });
+
+  it("the window's socket closing aborts every request it has in flight", async () => {
+    const served = await serveUntilAborted('reef.v1.cancel.close');
+    try {
+      const { ws } = await open(wsUrl(), auth());
+      const { ws: otherWindow } = await open(wsUrl(), auth());
+      ws.send(JSON.stringify({ id: 1, method: 'busRequest', params: { subject: 'reef.v1.cancel.close', body: {}, timeoutMs: 60_000 } }));
+      ws.send(JSON.stringify({ id: 2, method: 'busRequest', params: { subject: 'reef.v1.cancel.close', body: {}, requestId: 'r', timeoutMs: 60_000 } }));
+      await until(() => served.signals.length === 2, 'both requests to reach the handler');
+      // Another window's request, under the same requestId: not this socket's to end.
+      otherWindow.send(JSON.stringify({ id: 1, method: 'busRequest', params: { subject: 'reef.v1.cancel.close', body: {}, requestId: 'r', timeoutMs: 60_000 } }));
+      await until(() => served.signals.length === 3, "the other window's request");
+      ws.terminate();
+      await until(() => served.signals[0]!.aborted && served.signals[1]!.aborted, 'the closed socket to abort its requests');
+      expect(served.signals[2]!.aborted).toBe(false);
+      otherWindow.close();
+      await until(() => served.signals[2]!.aborted, 'the other window closing');
+    } finally {
+      await served.stop();
+    }
+  });
+
   it('closes the socket with 1003 on a frame that is not {id, method, params}', async () => {
     const { ws } = await open(wsUrl(), auth());
     const code = await new Promise<number>((resolve) => {

@@ -1,4 +1,4 @@
-// One prompt to a local model, its answer streaming in; Stop ends it; tokens per second at the end.
+// One prompt to a local model, its answer streaming in; Stop cancels it on the host (generation ends there); tokens per second at the end.
 import { useEffect, useRef, useState, type KeyboardEvent } from 'react';
 import { formatMs, formatRate } from './inference-format.js';
 import type { ChatResult, InferenceClient } from './inference-client.js';
@@ -81,7 +81,7 @@ export function Playground({ client, models }: { client: InferenceClient; models
         </label>
         <span className="gp-spacer" />
         {running ? (
-          <button type="button" className="reef-ui-button reef-ui-button--danger" data-testid="gpu-playground-stop" onClick={stop} title="Stop listening (Esc)">
+          <button type="button" className="reef-ui-button reef-ui-button--danger" data-testid="gpu-playground-stop" onClick={stop} title="Stop generating (Esc)">
             Stop
           </button>
         ) : (

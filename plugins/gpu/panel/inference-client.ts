@@ -41,7 +41,7 @@ export interface ChatResult {
   /** From the first streamed text to the last. */
   ms: number;
   finishReason: string | null;
-  /** Stop was pressed: the rest of the answer is not shown. */
+  /** Stop was pressed: the request was cancelled (the host stopped generating); what came is kept. */
   stopped: boolean;
 }
 
@@ -76,9 +76,9 @@ export class InferenceClient {
   }
 
   /**
-   * One prompt, its answer streamed to `onText` in order. `signal` (Stop) ends the listening at
-   * once and resolves with what came so far; the host still finishes the answer (at most
-   * `maxTokens`), since a window's request cannot be called back.
+   * One prompt, its answer streamed to `onText` in order. `signal` (Stop) cancels the request:
+   * the host aborts the handler's signal and the engine stops generating, and this resolves at
+   * once with what came so far (stragglers of the stream are no longer listened to).
    */
   async chat(req: ChatRequest, onText: (text: string) => void, signal?: AbortSignal, now: () => number = () => performance.now()): Promise<ChatResult> {
     const subject = streamSubject();
@@ -128,9 +128,10 @@ export class InferenceClient {
       const ask = this.api.request<{ streamed?: number }>(
         'reef.v1.inference.chat',
         { model: req.model, messages: [{ role: 'user', content: req.prompt }], max_tokens: req.maxTokens, temperature: req.temperature, stream: true, stream_options: { include_usage: true }, streamTo: subject },
-        { timeoutMs: LONG_MS },
+        // The signal cancels the request on the host, not just our wait for it.
+        signal ? { timeoutMs: LONG_MS, signal } : { timeoutMs: LONG_MS },
       );
-      ask.catch(() => undefined); // Stopped first: a late failure is nobody's business.
+      ask.catch(() => undefined); // Stopped first: its rejection (the abort) is nobody's business.
       const reply = await Promise.race([ask, stop]);
       if (reply === 'stopped') return result(true);
       const streamed = typeof reply.streamed === 'number' ? reply.streamed : 0;

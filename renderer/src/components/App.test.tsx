@@ -50,6 +50,7 @@ class FakeTransport implements ReefTransport {
       if (subject === 'reef.v1.overview.summary') return { body: { host: hostInfo, plugins, traffic: [] } };
       throw new ReefError('not_found', `nobody serves ${subject}`);
     },
+    busCancel: async () => ({ cancelled: false }),
     busSubscribe: async ({ pattern }) => {
       const subscriptionId = `s${this.subs.size + 1}`;
       this.subs.set(subscriptionId, pattern);

@@ -15,6 +15,7 @@ function fakePreload(): ReefPreloadApi & { emit(event: HostEvent): void } {
     listPlugins: async () => ({ plugins: [], problems: [] }),
     // The preload rejects with the wire body: Error properties do not survive the context bridge.
     busRequest: async () => Promise.reject({ error: { code: 'forbidden', message: 'operator may not call reef.v1.x' } }),
+    busCancel: async () => ({ cancelled: false }),
     busSubscribe: async () => ({ subscriptionId: 'one' }),
     busUnsubscribe: async () => ({}),
     notify: async () => ({ shown: true }),

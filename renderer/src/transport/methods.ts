@@ -5,6 +5,7 @@ const methodTable: { [M in MethodName]: true } = {
   hostInfo: true,
   listPlugins: true,
   busRequest: true,
+  busCancel: true,
   busSubscribe: true,
   busUnsubscribe: true,
   notify: true,
