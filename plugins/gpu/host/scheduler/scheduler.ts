@@ -154,9 +154,13 @@ export class SwapScheduler {
     const now = this.now();
     let at = Infinity;
     for (const t of this.projection.urgentAt.values()) if (t > now) at = Math.min(at, t);
+    const waiting = [...this.models.values()].some((m) => m.state === 'unloaded' && m.queue.length > 0);
     for (const m of this.models.values()) {
-      // The same sum as in decide(), so that the wake-up finds it due (floating point).
-      if (m.state === 'loaded' && !m.pinned && this.idle(m)) at = Math.min(at, m.lastUsedAt + m.keepAliveMs);
+      // The same sums as in decide() and stale(), so that the wake-up finds them due (floating point).
+      if (m.state === 'loaded' && !m.pinned && this.idle(m)) {
+        at = Math.min(at, m.lastUsedAt + m.keepAliveMs);
+        if (waiting && m.lastUsedAt + m.loadMs > now) at = Math.min(at, m.lastUsedAt + m.loadMs);
+      }
     }
     for (const [name, h] of this.hints) {
       const m = this.models.get(name);
@@ -246,6 +250,11 @@ export class SwapScheduler {
     return m.running.size === 0 && m.queue.length === 0;
   }
 
+  /** Idle at least as long as it takes to load: evicting it for any waiting work is no longer a loss. */
+  private stale(m: ModelRecord, now: number): boolean {
+    return this.idle(m) && m.lastUsedAt + m.loadMs <= now;
+  }
+
   private decide(now: number, out: SchedulerAction[]): void {
     for (const [name, h] of this.hints) if (h.expiresAt <= now) this.hints.delete(name);
     for (const m of this.models.values()) {
@@ -319,9 +328,12 @@ export class SwapScheduler {
     const ratio = this.options.swapWorkRatio ?? DEFAULTS.swapWorkRatio;
     for (const m of waiting) {
       if (m.sizeBytes <= free()) return load(m, [], 'fits');
-      if (work(m) < ratio * m.loadMs) continue;
       const victims = this.victims(m, models, free(), false);
-      if (victims) return load(m, victims, 'grouped');
+      if (!victims) continue;
+      if (work(m) >= ratio * m.loadMs) return load(m, victims, 'grouped');
+      // Keeping an idle model for its next request is worth it only until the wait has cost as
+      // much as loading it back would (ski rental): past that, any waiting work may take its place.
+      if (victims.every((v) => this.stale(v, now))) return load(m, victims, 'stale');
     }
 
     // Preload while nothing waits: pinned models first, then hints by time.

@@ -96,6 +96,7 @@ export type EndReason =
 export type LoadReason =
   | 'fits' // room was free
   | 'grouped' // the swap serving the most queued work per second of swap
+  | 'stale' // what it replaced had been idle longer than it takes to load it back
   | 'urgent' // a request's wait bound forced it
   | 'preload' // a hint, while the device was idle
   | 'operator'; // the operator asked for it
