@@ -13,6 +13,8 @@ import { refused } from '../harness/refusal.js';
 export interface MemoryStoreFixture {
   /** A store on empty tables, and the database under it (to look at what delete leaves). */
   fresh(): Promise<{ store: MemoryStore; db: PluginDatabase }>;
+  /** The store opened again on the current database (as a host starting after `reef migrate`). */
+  reopen(): Promise<MemoryStore>;
   close(): Promise<void>;
 }
 
@@ -441,6 +443,14 @@ export function memoryStoreConformance(name: string, makeFixture: () => Promise<
       expect((await store.audit(1, sorted[0]))[0]).toMatchObject({ action: 'reembed', detail: { model: 'new', dims: 8 } });
       expect((await refused(store.setEmbedding('me_nope', { model: 'new', vector: vec(0) }, T0))).code).toBe('not_found');
       expect((await refused(store.write([newMemory({ text: 'bad' }, { vector: [0, 0, 0] })]))).code).toBe('invalid_request');
+    });
+
+    it('rebuilds the vector index from the canonical bytes when it opens (rows copied in by reef migrate)', async () => {
+      const a = await put({ text: 'a' }, { vector: vec(0) });
+      const b = await put({ text: 'b' }, { vector: vec(1) });
+      await db.execute(db.dialect === 'sqlite' ? 'DELETE FROM memories_vec_8' : 'DELETE FROM memory_vectors');
+      const reopened = await fixture.reopen();
+      expect(ids(await reopened.vectorSearch({ model: M, vector: vec(1), k: 2, filter: filter(), now: T0 + 1 }))).toEqual([b.id, a.id]);
     });
 
     it('rolls a batch back whole when one write in it is refused', async () => {

@@ -6,6 +6,7 @@ import { pluginDatabase } from '../../main/db/plugin-database.js';
 import { SqliteDatabase } from '../../main/db/sqlite.js';
 import { MEMORY_MIGRATIONS } from '../../plugins/memory/host/migrations.js';
 import { openMemoryStore } from '../../plugins/memory/host/sql-memory-store.js';
+import type { PluginDatabase } from '../../sdk/index.js';
 import { memoryStoreConformance } from '../conformance/memory-store.js';
 import { postgresOrSkip, startPostgres } from '../harness/postgres.js';
 import { tempDir } from '../harness/tmp.js';
@@ -14,6 +15,7 @@ memoryStoreConformance('SQLite', async () => {
   const dir = tempDir('reef-memory-sqlite-');
   let n = 0;
   const open: SqliteDatabase[] = [];
+  let current: PluginDatabase | undefined;
   return {
     async fresh() {
       const raw = new SqliteDatabase({ file: path.join(dir.path, `m${n++}.db`) });
@@ -21,7 +23,12 @@ memoryStoreConformance('SQLite', async () => {
       open.push(raw);
       const db = pluginDatabase(raw, 'memory');
       await db.migrate(MEMORY_MIGRATIONS);
+      current = db;
       return { store: await openMemoryStore(db), db };
+    },
+    async reopen() {
+      if (!current) throw new Error('no store yet');
+      return openMemoryStore(current);
     },
     async close() {
       for (const db of open) await db.close();
@@ -41,6 +48,7 @@ describe.runIf(postgresOrSkip('MemoryStore conformance: PostgreSQL'))('PostgreSQ
         await raw.script('TRUNCATE memories, memory_tags, memory_entities, memory_links, memory_relations, memory_entity_merges, memory_audit, memory_vectors, memory_entity_vectors');
         return { store: await openMemoryStore(db), db };
       },
+      reopen: () => openMemoryStore(db),
       async close() {
         await raw.close();
         await server.stop();
