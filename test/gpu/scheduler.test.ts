@@ -86,17 +86,17 @@ describe('grouping by model', () => {
     for (let i = 0; i < 4; i++) expect(of(d.ask('b'), 'load')).toEqual([]); // 4 s of work < 5 s of swap
     expect(of(d.ask('b'), 'load')).toEqual([expect.objectContaining({ model: 'b', evict: ['a'], reason: 'grouped' })]);
   });
-  it('evicts an idle model for one short request once it has been idle as long as it takes to load back (ski rental)', () => {
+  it('evicts an idle model for one short request once it has been idle for two of its loads (ski rental)', () => {
     const d = device({ swapWorkRatio: 1 }, [
       { name: 'a', sizeBytes: 8 * GiB, loadMs: 10_000, serviceMs: 1_000 },
       { name: 'b', sizeBytes: 8 * GiB, loadMs: 5_000, serviceMs: 1_000 },
     ]);
     d.load('a'); // idle from t = 11 s; its load took 10 s
     expect(of(d.ask('b', { id: 'short' }), 'load')).toEqual([]); // 1 s of work < 5 s of swap
-    expect(d.s.nextWakeAt()).toBe(21_000);
-    d.at(20_999);
+    expect(d.s.nextWakeAt()).toBe(31_000);
+    d.at(30_999);
     expect(of(d.s.handle({ type: 'tick' }), 'load')).toEqual([]);
-    d.at(21_000);
+    d.at(31_000);
     expect(of(d.s.handle({ type: 'tick' }), 'load')).toEqual([expect.objectContaining({ model: 'b', evict: ['a'], reason: 'stale', for: ['short'] })]);
   });
 });

@@ -17,6 +17,11 @@ const LOAD_SAMPLES = 8;
 const SERVICE_WEIGHT = 0.2;
 /** Sums of estimates are compared with a bound to this much (floating point). */
 const SLACK_MS = 1;
+/**
+ * An idle model may be evicted for any waiting work after this many of its own load times idle
+ * (ski rental with a margin: 1 cost bench/swap 0.3x of its swap reduction, 2 none of the goal).
+ */
+const STALE_LOADS = 2;
 
 interface Hint {
   at: number;
@@ -159,7 +164,7 @@ export class SwapScheduler {
       // The same sums as in decide() and stale(), so that the wake-up finds them due (floating point).
       if (m.state === 'loaded' && !m.pinned && this.idle(m)) {
         at = Math.min(at, m.lastUsedAt + m.keepAliveMs);
-        if (waiting && m.lastUsedAt + m.loadMs > now) at = Math.min(at, m.lastUsedAt + m.loadMs);
+        if (waiting && m.lastUsedAt + STALE_LOADS * m.loadMs > now) at = Math.min(at, m.lastUsedAt + STALE_LOADS * m.loadMs);
       }
     }
     for (const [name, h] of this.hints) {
@@ -250,9 +255,9 @@ export class SwapScheduler {
     return m.running.size === 0 && m.queue.length === 0;
   }
 
-  /** Idle at least as long as it takes to load: evicting it for any waiting work is no longer a loss. */
+  /** Idle for STALE_LOADS of its loads: evicting it for any waiting work is no longer a loss. */
   private stale(m: ModelRecord, now: number): boolean {
-    return this.idle(m) && m.lastUsedAt + m.loadMs <= now;
+    return this.idle(m) && m.lastUsedAt + STALE_LOADS * m.loadMs <= now;
   }
 
   private decide(now: number, out: SchedulerAction[]): void {
@@ -331,8 +336,8 @@ export class SwapScheduler {
       const victims = this.victims(m, models, free(), false);
       if (!victims) continue;
       if (work(m) >= ratio * m.loadMs) return load(m, victims, 'grouped');
-      // Keeping an idle model for its next request is worth it only until the wait has cost as
-      // much as loading it back would (ski rental): past that, any waiting work may take its place.
+      // Keeping an idle model for its next request is worth it only until the wait has cost about
+      // what loading it back would (ski rental): past that, any waiting work may take its place.
       if (victims.every((v) => this.stale(v, now))) return load(m, victims, 'stale');
     }
 
