@@ -11,6 +11,7 @@ import { runDoctor } from './doctor.js';
 import { runMigrate } from './migrate.js';
 import { electronBinary, launchElectron } from './electron-launch.js';
 import { serve } from './serve.js';
+import { runReembed } from './memory.js';
 
 export interface HostFlags {
   dataDir?: string;
@@ -267,6 +268,27 @@ export function buildProgram(out: { log: (s: string) => void; error: (s: string)
         return settle(1);
       }
       settle(await runAuditExport(target, { ...(flags.out && { file: flags.out }), ...(flags.afterSeq !== undefined && { afterSeq: flags.afterSeq }) }, out));
+    });
+
+  const memory = program.command('memory').description('agent memory (asks the running host)');
+  auditOptions(memory.command('reembed'))
+    .description('give every memory a vector from MODEL, with a progress bar; rerun to resume after a stop')
+    .requiredOption('--model <model>', 'the embedding model (a local .gguf model, or the embedding upstream\'s)', (v: string) => {
+      if (!/^[\w.:/-]{1,256}$/.test(v)) throw new InvalidArgumentError('a model name: letters, digits, ".", "_", "-", ":", "/"');
+      return v;
+    })
+    .option('--batch <n>', 'memories per step (1-1000, default 64)', (v: string) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 1 || n > 1000) throw new InvalidArgumentError('a whole number from 1 to 1000');
+      return n;
+    })
+    .action(async (flags: AuditFlags & { model: string; batch?: number }) => {
+      const target = auditTarget(flags);
+      if (typeof target === 'string') {
+        out.error(target);
+        return settle(1);
+      }
+      settle(await runReembed(target, { model: flags.model, batch: flags.batch ?? 64 }, out));
     });
 
   program
