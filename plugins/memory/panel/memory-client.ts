@@ -85,11 +85,23 @@ export class MemoryClient {
     return this.api.request<{ merges: EntityMerge[] }>('reef.v1.entities.merges', {});
   }
 
+  private readonly listeners = new Set<(event: MemoryChanged) => void>();
+  private unsubscribe: (() => void) | null = null;
+
+  /** One subscription for the whole panel, shared by its views (the last to stop listening ends it). */
   onChanged(listener: (event: MemoryChanged) => void): () => void {
-    return this.api.subscribe(MEMORY_CHANGED, (body) => {
+    this.listeners.add(listener);
+    this.unsubscribe ??= this.api.subscribe(MEMORY_CHANGED, (body) => {
       const e = changedOf(body);
-      if (e) listener(e);
+      if (e) for (const l of [...this.listeners]) l(e);
     });
+    return () => {
+      this.listeners.delete(listener);
+      if (this.listeners.size === 0) {
+        this.unsubscribe?.();
+        this.unsubscribe = null;
+      }
+    };
   }
 
   toast(message: string, tone?: 'info' | 'success' | 'error'): void {
