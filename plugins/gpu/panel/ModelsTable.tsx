@@ -92,7 +92,7 @@ function columns(budget: number, busy: Record<string, Busy>, actions: ModelActio
     },
     { id: 'queue', header: 'Queued / running', value: (m) => `${m.queued} / ${m.running}`, size: 80, minSize: 124 },
     { id: 'wait', header: 'Wait p50 / p95', value: (m) => `${formatMs(m.waitP50Ms)} / ${formatMs(m.waitP95Ms)}`, size: 100, minSize: 120 },
-    { id: 'speed', header: 'Speed', value: (m) => formatRate(m.tokensPerSecond), size: 60, minSize: 76 },
+    { id: 'speed', header: 'Speed', value: (m) => formatRate(m.tokensPerSecond), size: 80, minSize: 96 },
     {
       id: 'details',
       header: 'Quant · params · size',

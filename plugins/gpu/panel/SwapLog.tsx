@@ -12,7 +12,7 @@ const COLUMNS: DataTableColumn<SwapRecord>[] = [
   { id: 'at', header: 'Time', value: (s) => formatTime(s.at), size: 50, minSize: 76 },
   { id: 'model', header: 'Loaded', cell: (s) => <span className="gp-strong">{s.model}</span>, size: 100, minSize: 100 },
   { id: 'evicted', header: 'Evicted', value: (s) => (s.evicted.length ? s.evicted.join(', ') : NONE), size: 100, minSize: 90 },
-  { id: 'reason', header: 'Why', cell: (s) => <span title={s.reason}>{SWAP_REASON[s.reason] ?? s.reason}</span>, size: 160, minSize: 150 },
+  { id: 'reason', header: 'Why', cell: (s) => <span title={SWAP_REASON[s.reason] ?? s.reason}>{SWAP_REASON[s.reason] ?? s.reason}</span>, size: 220, minSize: 200 },
   {
     id: 'agents',
     header: 'For',

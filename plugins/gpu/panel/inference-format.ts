@@ -58,7 +58,7 @@ export function formatTime(at: number): string {
 export const SWAP_REASON: Record<SwapRecord['reason'], string> = {
   fits: 'room was free',
   grouped: 'most queued work per second of swap',
-  stale: 'what it replaced had been idle longer than a reload',
+  stale: 'what it replaced sat idle too long',
   urgent: "a request's wait bound forced it",
   preload: 'preloaded for expected work',
   operator: 'loaded by the operator',
