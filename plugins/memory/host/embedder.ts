@@ -100,7 +100,15 @@ export class BatchingEmbedder implements Embedder {
         batch.map((p) => p.text),
       ).then(
         (vectors) => batch.forEach((p, j) => p.resolve(vectors[j] as number[])),
-        (err: unknown) => batch.forEach((p) => p.reject(err)),
+        (err: unknown) => {
+          if (batch.length === 1) return batch[0]?.reject(err);
+          // One text the model refuses (longer than its context) must not fail the other
+          // requests that shared its batch: each text again on its own, so only its caller fails.
+          for (const p of batch) {
+            this.calls++;
+            this.transport(this.model, [p.text]).then((v) => p.resolve(v[0] as number[]), (e: unknown) => p.reject(e));
+          }
+        },
       );
     }
   }
