@@ -5,46 +5,25 @@
  * through the conformance suite (stores.test.ts).
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { TINY_MODELS, writeTinyModel } from '../harness/gguf.js';
-import { createAgentToken, REPO_ROOT, startReef, type ReefProcess } from '../harness/reef-process.js';
+import { createAgentToken, REPO_ROOT, type ReefProcess } from '../harness/reef-process.js';
+import { startMemoryHost, type Json, type MemoryHost } from './client.js';
 
-/** A reply's JSON as the tests read it: fields are asserted, not typed. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the tests check shapes with expect
-type Json = any;
-
+let host: MemoryHost;
 let reef: ReefProcess;
-let dataDir: string;
 let scout: string;
 let mason: string;
 
-async function call(method: string, route: string, body?: unknown, token = reef.token): Promise<{ status: number; body: Json }> {
-  const res = await fetch(`${reef.origin}${route}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text.startsWith('{') ? JSON.parse(text) : text };
-}
+const call = (method: string, route: string, body?: unknown, token?: string) => host.call(method, route, body, token);
 
 beforeAll(async () => {
-  dataDir = mkdtempSync(path.join(os.tmpdir(), 'reef-memory-'));
-  mkdirSync(path.join(dataDir, 'models'));
-  writeTinyModel(TINY_MODELS.tiny, path.join(dataDir, 'models'));
-  writeTinyModel(TINY_MODELS.tinyB, path.join(dataDir, 'models'));
-  writeFileSync(path.join(dataDir, 'config.json'), JSON.stringify({ settings: { memory: { 'embedding-model': 'tiny-a', 'duplicate-threshold': 0.999 } } }));
-  reef = await startReef({ dataDir });
+  host = await startMemoryHost();
+  reef = host.reef;
   scout = createAgentToken(reef, 'scout');
   mason = createAgentToken(reef, 'mason');
 }, 60_000);
-afterAll(async () => {
-  await reef?.stop();
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-});
+afterAll(async () => host?.stop());
 
 describe('memory over HTTP', () => {
   test('an agent writes its own memories, embedded with the local model; never as another agent', async () => {

@@ -45,7 +45,17 @@ export async function activate(ctx: PluginContext): Promise<void> {
     }
   } else if (model) {
     // The local engine (gpu plugin), over the bus: the same model files as /v1/embeddings.
-    transport = async (m, input) => vectorsOf(await ctx.bus.request('reef.v1.inference.embeddings', { model: m, input }, { timeoutMs: 600_000 }), input.length, `the local model ${m}`);
+    transport = async (m, input) => {
+      const reply = await ctx.bus.request('reef.v1.inference.embeddings', { model: m, input }, { timeoutMs: 600_000 }).catch((err: unknown) => {
+        // The engine reports a text past the model's context as an internal error: it is the text's fault, a 400.
+        const message = err instanceof Error ? err.message : String(err);
+        if (/longer than the (usable )?context|the context holds/i.test(message)) {
+          throw new ReefError('invalid_request', `text: longer than the embedding model ${m}'s context; shorten it or split it into several memories`, { reason: 'too_long' });
+        }
+        throw err;
+      });
+      return vectorsOf(reply, input.length, `the local model ${m}`);
+    };
   }
   const embedder = transport ? new BatchingEmbedder(model, transport, numberSetting(ctx, 'embedding-batch', 64, 1, 2048)) : undefined;
   if (!embedder) ctx.log.info('memory: no embedding-model set; memories are kept without vectors and search is full text only');

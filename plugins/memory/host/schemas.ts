@@ -112,9 +112,23 @@ export const SearchSchema = z
   .strict();
 export type SearchInput = z.output<typeof SearchSchema>;
 
+/**
+ * GET routes read their fields from the query string, where every value is a string: there
+ * `true`/`false` are booleans and 5 to 16 digits are epoch milliseconds (4 digits stay an ISO year).
+ */
+const fromQuery = (v: unknown) => (v === 'true' ? true : v === 'false' ? false : typeof v === 'string' && /^\d{5,16}$/.test(v) ? Number(v) : v);
+const queryInstant = z.preprocess(fromQuery, instant);
+const queryFilterFields = {
+  ...filterFields,
+  since: queryInstant.optional(),
+  until: queryInstant.optional(),
+  asOf: queryInstant.optional(),
+  includeSuperseded: z.preprocess(fromQuery, z.boolean()).default(false),
+};
+
 export const ListSchema = z
   .object({
-    ...filterFields,
+    ...queryFilterFields,
     q: storableText(0, 200).optional(),
     limit: z.coerce.number().int().min(1).max(500).default(50),
     cursor: storableText(0, 64).optional(),
@@ -149,7 +163,7 @@ export const EntityGetSchema = z
     name: label,
     type: storableText(1, 64).optional(),
     depth: z.coerce.number().int().min(0).max(4).default(1),
-    asOf: instant.optional(),
+    asOf: queryInstant.optional(),
   })
   .strict();
 export type EntityGetInput = z.output<typeof EntityGetSchema>;
