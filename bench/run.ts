@@ -4,6 +4,7 @@ const benches: Record<string, () => Promise<{ run(): Promise<void> }>> = {
   queue: () => import('./queue.js'),
   bus: () => import('./bus.js'),
   approvals: () => import('./approvals.js'),
+  memory: () => import('./memory.js'),
   swap: () => import('./swap.js'),
   inference: () => import('./inference.js'),
 };
