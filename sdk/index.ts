@@ -15,5 +15,6 @@ export * from './leader.js';
 export * from './metrics.js';
 export * from './ids.js';
 export * from './every.js';
+export * from './tools.js';
 // What a plugin learns about the host through its API.
 export type { BusLink, HostInfo, ManifestProblem, PluginStatus, Tier } from './host-types.js';

@@ -3,6 +3,7 @@ import type { Manifest } from './manifest.js';
 import type { Caller, MessageHandler, RequestHandler, RequestOptions, BusStats } from './bus.js';
 import type { HostInfo, PluginStatus } from './host-types.js';
 import type { MetricsCollector } from './metrics.js';
+import type { PluginTools } from './tools.js';
 
 /** Something that can be undone; the host disposes all of a plugin's registrations on deactivate. @since 0.1.0 */
 export interface Disposable {
@@ -202,6 +203,12 @@ export interface PluginContext {
   readonly metrics: {
     collect(collector: MetricsCollector): Disposable;
   };
+  /**
+   * Tools and resources for agents over the Model Context Protocol (`/mcp`, `reef mcp`): each a
+   * gateway onto one of this plugin's subjects (its `serve` permission). Removed on deactivate.
+   * @since 0.2.0
+   */
+  readonly tools: PluginTools;
   /** Current time in ms; tests control it. */
   now(): number;
   /** Registers anything else to dispose on deactivate. */

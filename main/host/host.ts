@@ -11,6 +11,7 @@ import { SqlKeyValue } from '../kv/sql-kv.js';
 import type { Database } from '../db/database.js';
 import { openDatabase } from '../db/open.js';
 import { startServer, type RunningServer } from '../server/http-server.js';
+import { AgentToolTable } from '../server/agent-tools.js';
 import { RouteTable } from '../server/routes.js';
 import { MetricsRegistry } from './metrics.js';
 import { ensureOperatorToken, tokensEqual } from '../server/tokens.js';
@@ -214,6 +215,7 @@ async function assemble(config: HostConfig, options: HostOptions, releaseLock: (
     ...(natsLink && { link: { state: natsLink.status(), server: natsLink.serverUrl() } }),
   });
   const routes = new RouteTable();
+  const tools = new AgentToolTable();
   const metrics = new MetricsRegistry((msg, fields) => log.warn(fields, msg));
   const plugins = new PluginHost({
     metrics,
@@ -222,6 +224,7 @@ async function assemble(config: HostConfig, options: HostOptions, releaseLock: (
     ...(kv ? { kv } : {}),
     remote,
     routes,
+    tools,
     log,
     hostInfo: info,
     settings: config.settings,
@@ -267,6 +270,7 @@ async function assemble(config: HostConfig, options: HostOptions, releaseLock: (
       operatorToken,
       ...(agentTokens ? { verifyAgentToken: (token: string) => agentTokens.verify(token) } : {}),
       routes,
+      tools,
       bus,
       rendererHost,
       rendererDir: options.rendererDir === undefined && !('rendererDir' in options) ? rendererDir() : options.rendererDir,

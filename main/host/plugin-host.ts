@@ -11,6 +11,7 @@ import { assertAllowed } from './permissions.js';
 import { assertNoRouteShadow, assertNoServeOverlap } from './plugin-conflicts.js';
 import type { DiscoveredPlugin } from './plugin-loader.js';
 import type { MetricsRegistry } from './metrics.js';
+import type { AgentToolTable } from '../server/agent-tools.js';
 import type { RouteTable } from '../server/routes.js';
 
 type PluginState = PluginStatus['state'];
@@ -31,6 +32,8 @@ export interface PluginHostDeps {
   bus: Bus;
   db: Database | undefined;
   routes: RouteTable;
+  /** What plugins offer agents over MCP; without it ctx.tools keeps nothing. */
+  tools?: AgentToolTable;
   log: Logger;
   hostInfo: () => HostInfo;
   settings: Record<string, Record<string, string | number | boolean>>;
@@ -282,6 +285,16 @@ export class PluginHost {
             throw err;
           }
           return track(routes.add(route, manifest.id));
+        },
+      },
+      tools: {
+        register: (tool) => {
+          assertAllowed(manifest, 'serve', tool.subject);
+          return track(this.deps.tools ? this.deps.tools.add(tool, manifest.id) : { dispose: () => {} });
+        },
+        resource: (resource) => {
+          assertAllowed(manifest, 'serve', resource.subject);
+          return track(this.deps.tools ? this.deps.tools.addResource(resource, manifest.id) : { dispose: () => {} });
         },
       },
       metrics: {

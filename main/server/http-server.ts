@@ -1,4 +1,4 @@
-/** HTTP and WebSocket on one port: /healthz, the /v1 gateway, the renderer RPC socket and the built renderer. */
+/** HTTP and WebSocket on one port: /healthz, the /v1 gateway, /mcp, the renderer RPC socket and the built renderer. */
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
@@ -8,6 +8,8 @@ import { DEFAULT_ROUTE_TIMEOUT_MS, ReefError, STREAM_SUBJECT_PREFIX, type Bus, t
 import { WsClientFrameSchema, type HostEvent, type Tier, type WsServerFrame } from '../../sdk/contract.js';
 import type { Logger } from '../host/log.js';
 import { RendererSession, type RendererHost } from '../host/renderer-api.js';
+import type { AgentToolTable } from './agent-tools.js';
+import { McpGateway } from './mcp.js';
 import type { RouteTable } from './routes.js';
 import { serveStatic } from './static.js';
 import { tokensEqual } from './tokens.js';
@@ -26,6 +28,8 @@ export interface ServerOptions {
   /** Agent tokens: the caller a non-operator token stands for (HTTP /v1 only). */
   verifyAgentToken?: (token: string) => Promise<Caller | undefined>;
   routes: RouteTable;
+  /** What plugins offer agents over MCP (`/mcp`); absent: no /mcp. */
+  tools?: AgentToolTable;
   bus: Bus;
   rendererHost: RendererHost;
   rendererDir: string | undefined;
@@ -190,6 +194,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     return surface === 'api' && options.verifyAgentToken ? options.verifyAgentToken(token) : undefined;
   };
 
+  const mcp = options.tools ? new McpGateway({ tools: options.tools, bus, log, listenHost: options.host }) : undefined;
+
   const server = http.createServer((req, res) => {
     handle(req, res).catch((err: unknown) => {
       const e = ReefError.from(err);
@@ -217,7 +223,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       sendJson(res, 200, { ok: true, version: options.version, tier: options.tier() });
       return;
     }
-    const api = url.pathname.startsWith('/v1/');
+    const api = url.pathname.startsWith('/v1/') || (url.pathname === '/mcp' && mcp !== undefined);
     const caller = await authorize(req, url, api ? 'api' : 'page');
     if (!caller) {
       res.setHeader('www-authenticate', 'Bearer realm="reef"');
@@ -237,6 +243,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         location: sameHostLocation(url),
       });
       res.end();
+      return;
+    }
+    if (url.pathname === '/mcp' && mcp) {
+      const body = req.method === 'POST' ? await readJsonBody(req) : undefined;
+      await mcp.handle(req, res, caller, body);
       return;
     }
     if (api) {
@@ -463,6 +474,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     port,
     close: async () => {
       clearInterval(pinger);
+      await mcp?.close();
       for (const client of wss.clients) client.terminate();
       wss.close();
       server.closeAllConnections();

@@ -12,6 +12,7 @@ import { ReadySignal } from './ready-signal.js';
 import { FleetGate } from './fleet.js';
 import type { TaskStore } from './store.js';
 import { ClaimWaiters } from './waiters.js';
+import { registerQueueTools } from './tools.js';
 
 
 /** For `reef migrate`: the queue's tables, parents first. */
@@ -113,6 +114,7 @@ export async function activate(ctx: PluginContext): Promise<void> {
     { method: 'DELETE', path: '/v1/schedules/:name', subject: 'reef.v1.schedules.delete', scopes: ['operator'] },
   ];
   for (const route of routes) ctx.http.route(route);
+  registerQueueTools(ctx);
 
   every(ctx, 500, 'reaping expired leases', () => service.reap());
   // Hosts sharing a store take turns: only the holder of the lease ticks schedules. A unique key
