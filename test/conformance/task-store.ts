@@ -305,6 +305,12 @@ export function taskStoreConformance(name: string, makeFixture: () => Promise<St
       expect((await store.list(list({ 'tag.product': 'alpha', queue: 'even' }))).tasks).toHaveLength(5);
       expect((await store.list(list({ state: 'ready,leased', type: 'type0' }))).tasks).toHaveLength(9);
       expect((await store.list(list({ state: ['dead'] }))).tasks).toHaveLength(0);
+      // An agent's open work: what it holds now.
+      const a = await claimOne('agent-a', 30_000, ['odd']);
+      const b = await claimOne('agent-b', 30_000, ['odd']);
+      expect((await store.list(list({ worker: 'agent-a', state: 'leased' }))).tasks.map((t) => t.id)).toEqual([a.id]);
+      expect((await store.list(list({ worker: 'agent-b' }))).tasks.map((t) => t.id)).toEqual([b.id]);
+      expect((await store.list(list({ worker: 'agent-c' }))).tasks).toHaveLength(0);
       const counts = await store.counts();
       expect(counts.reduce((s, c) => s + c.count, 0)).toBe(25);
     });

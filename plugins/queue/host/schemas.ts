@@ -106,6 +106,8 @@ export const ListSchema = z
     'tag.product': storableText(0, 200).optional(),
     'tag.agent': storableText(0, 200).optional(),
     'tag.model': storableText(0, 200).optional(),
+    /** The agent holding (or that last held) the task: with state "leased", an agent's open work. */
+    worker: storableText(1, 128).optional(),
     q: storableText(0, 200).optional(),
     limit: z.coerce.number().int().min(1).max(1000).default(100),
     cursor: storableText(0, 64).optional(),

@@ -16,6 +16,7 @@ export function filterWhere(filter: BulkFilter): { sql: string; params: unknown[
     ['product', filter['tag.product']],
     ['agent', filter['tag.agent']],
     ['model', filter['tag.model']],
+    ['worker', filter.worker],
   ];
   for (const [column, value] of equal) {
     if (!value) continue;
