@@ -12,6 +12,7 @@ import { runMigrate } from './migrate.js';
 import { electronBinary, launchElectron } from './electron-launch.js';
 import { serve } from './serve.js';
 import { runReembed } from './memory.js';
+import { runMcpStdio } from './mcp.js';
 
 export interface HostFlags {
   dataDir?: string;
@@ -289,6 +290,27 @@ export function buildProgram(out: { log: (s: string) => void; error: (s: string)
         return settle(1);
       }
       settle(await runReembed(target, { model: flags.model, batch: flags.batch ?? 64 }, out));
+    });
+
+  program
+    .command('mcp')
+    .description("Reef's MCP server on stdin/stdout, forwarding to a running host's /mcp (for agent runtimes that start tools as a process)")
+    .option('--url <url>', 'the host (default http://127.0.0.1:7420, or --port)', parseUrl)
+    .option('--port <port>', "the local host's port", parsePort)
+    .option('--token <token>', "the agent's token (reef token create --scope agent); prefer $REEF_TOKEN, which other users cannot see in the process list")
+    .action(async (flags: { url?: string; port?: number; token?: string }) => {
+      const token = (flags.token ?? process.env.REEF_TOKEN ?? '').trim();
+      if (!token) {
+        out.error('reef mcp: no token: pass --token TOKEN or set $REEF_TOKEN (an agent token: reef token create --scope agent --name NAME, on the host)');
+        return settle(2);
+      }
+      if (/\s/.test(token)) {
+        out.error('reef mcp: --token must be one word (a token has no spaces)');
+        return settle(2);
+      }
+      const url = flags.url ?? `http://127.0.0.1:${flags.port ?? 7420}`;
+      // stdout is the protocol channel: diagnostics go to stderr only.
+      settle(await runMcpStdio({ url, token }, { stdin: process.stdin, stdout: process.stdout, error: (s) => process.stderr.write(`${s}\n`) }));
     });
 
   program
