@@ -7,6 +7,7 @@ import { metricsOf } from './metrics.js';
 import { APPROVALS_MIGRATIONS } from './migrations.js';
 import { ApprovalsService } from './service.js';
 import { POSTGRES_APPROVALS, SQLITE_APPROVALS, SqlApprovalStore } from './sql-approval-store.js';
+import { registerApprovalTools } from './tools.js';
 import { ApprovalWaiters } from './waiters.js';
 
 /** For `reef migrate`: the approvals' tables. */
@@ -65,6 +66,8 @@ export async function activate(ctx: PluginContext): Promise<void> {
 
   const subjects: Array<[string, RequestHandler]> = [
     ['reef.v1.approvals.request', service.request],
+    // Request and wait for the decision (the MCP tool request_approval), progress on streamTo.
+    ['reef.v1.approvals.requestAndWait', service.requestAndWait],
     ['reef.v1.approvals.get', service.get],
     ['reef.v1.approvals.decide', service.decide],
     ['reef.v1.approvals.decideMany', service.decideMany],
@@ -110,6 +113,7 @@ export async function activate(ctx: PluginContext): Promise<void> {
     { method: 'GET', path: '/v1/approvals/audit', subject: 'reef.v1.approvals.audit.export', scopes: operator, query: true, timeoutMs: 60_000 },
   ];
   for (const route of routes) ctx.http.route(route);
+  registerApprovalTools(ctx);
 
   // Expiry every second, the first sweep at once (what came due while the host was down).
   every(ctx, SWEEP_EVERY_MS, 'expiring approvals', () => sweepExpired(store, effects, ctx.now()), { now: true });

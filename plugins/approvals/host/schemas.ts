@@ -3,7 +3,7 @@
  * body, and the views the operations return. The panel imports these types (`import type`).
  */
 import { z } from 'zod';
-import { jsonValue, storableText } from '../../../sdk/index.js';
+import { STREAM_SUBJECT_PREFIX, jsonValue, storableText } from '../../../sdk/index.js';
 import { editSchemaProblem } from './edit-schema.js';
 
 export const APPROVAL_KINDS = ['deploy', 'spend', 'comms', 'access', 'other'] as const;
@@ -87,6 +87,18 @@ export const RequestSchema = z
   })
   .strict();
 export type RequestInput = z.output<typeof RequestSchema>;
+
+/** The longest an agent's request-and-wait waits: its reply still fits the host's 10-minute ceiling on one call. */
+export const MAX_REQUEST_WAIT_MS = 540_000;
+
+/**
+ * Request and wait for the decision (the MCP tool request_approval): a request, plus how long
+ * to wait and where to report progress while waiting (`streamTo`, set by the host).
+ */
+export const RequestAndWaitSchema = RequestSchema.extend({
+  waitMs: z.number().int().min(0).max(MAX_REQUEST_WAIT_MS).default(300_000),
+  streamTo: z.string().max(200).refine((v) => v.startsWith(STREAM_SUBJECT_PREFIX), 'set by the host').optional(),
+}).strict();
 
 export const GetSchema = z
   .object({

@@ -15,6 +15,7 @@ import {
   GetSchema,
   ListSchema,
   MAX_BATCH,
+  RequestAndWaitSchema,
   RequestSchema,
   RevertSchema,
   type Approval,
@@ -37,6 +38,9 @@ export interface ApprovalsServiceDeps {
   pollMs?: number;
   publish: (subject: string, body: unknown) => Promise<void>;
 }
+
+/** How often request-and-wait reports progress while it waits. */
+const PROGRESS_EVERY_MS = 5000;
 
 /** Who did it, as the audit log and decidedBy name them: `operator:operator`, `agent:forge`. */
 export const actorOf = (info: RequestInfo) => `${info.caller.kind}:${info.caller.id}`;
@@ -63,8 +67,35 @@ export class ApprovalsService {
     return grant ? { decision: 'approve', by: `grant:${grant.id}` } : undefined;
   }
 
-  request = async (body: unknown, info: RequestInfo) => {
-    const input = parseBody(RequestSchema, body);
+  request = async (body: unknown, info: RequestInfo) => this.create(parseBody(RequestSchema, body), info);
+
+  /**
+   * Requests, then waits up to `waitMs` for the decision (the MCP tool request_approval), in
+   * steps of the long poll `get`, reporting `{progress: seconds waited, total, message}` on
+   * `streamTo` every few seconds. `decided: false` when the wait ended first.
+   */
+  requestAndWait = async (body: unknown, info: RequestInfo) => {
+    const { waitMs, streamTo, ...input } = parseBody(RequestAndWaitSchema, body);
+    let { approval } = await this.create(input, info);
+    const started = this.deps.now();
+    const deadline = started + waitMs;
+    let seq = 0;
+    const total = Math.round(waitMs / 1000);
+    const report = async () => {
+      if (!streamTo) return;
+      const data = { progress: Math.round((this.deps.now() - started) / 1000), total, message: `waiting for the operator to decide "${approval.title}"` };
+      await this.deps.publish(streamTo, { seq: seq++, data }).catch(() => undefined);
+    };
+    for (;;) {
+      if (approval.status !== 'pending') return { approval, decided: true };
+      const left = deadline - this.deps.now();
+      if (left <= 0 || info.signal?.aborted) return { approval, decided: false };
+      await report();
+      ({ approval } = await this.get({ id: approval.id, waitMs: Math.min(left, PROGRESS_EVERY_MS) }, info));
+    }
+  };
+
+  private create = async (input: RequestInput, info: RequestInfo) => {
     requireSelf(info, input.agent, 'request approvals as agent');
     const now = this.deps.now();
     const bodyHash = sha256(canonicalJson(input));
