@@ -10,6 +10,7 @@ import { MEMORY_MIGRATIONS, MEMORY_TABLES } from './migrations.js';
 import { retentionRules } from './retention.js';
 import { MemoryService } from './service.js';
 import { openMemoryStore } from './sql-memory-store.js';
+import { registerMemoryTools } from './tools.js';
 
 /** For `reef migrate`: the memory's tables (search indexes are rebuilt from them when the store opens). */
 export const migrations = MEMORY_MIGRATIONS;
@@ -118,6 +119,7 @@ export async function activate(ctx: PluginContext): Promise<void> {
     { method: 'GET', path: '/v1/entities/:name', subject: 'reef.v1.entities.get', scopes: both, query: true },
   ];
   for (const route of routes) ctx.http.route(route);
+  registerMemoryTools(ctx);
 
   every(ctx, 60_000, 'the memory retention sweep', () => service.sweep());
 
