@@ -5,6 +5,7 @@ import { FleetControlStore } from './controls.js';
 import { AGENTS_MIGRATIONS } from './migrations.js';
 import { AgentRegistry } from './registry.js';
 import { AgentsService } from './service.js';
+import { registerAgentTools } from './tools.js';
 
 /** For `reef migrate`. The fleet controls live in the host's key-value store, which the host copies itself. */
 export const migrations = AGENTS_MIGRATIONS;
@@ -57,6 +58,7 @@ export async function activate(ctx: PluginContext): Promise<void> {
     { method: 'DELETE', path: '/v1/agents/:agentId', subject: 'reef.v1.agents.forget', scopes: ['operator'] },
   ];
   for (const route of routes) ctx.http.route(route);
+  await registerAgentTools(ctx);
 
   let ticking = false;
   ctx.timers.setInterval(() => {
