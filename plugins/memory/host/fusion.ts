@@ -6,20 +6,13 @@
  * weighting, the fused score is multiplied by 0.5^(age / half-life), age from when the memory was
  * recorded. Ties keep the vector list's order, then the text list's.
  */
-import type { Why } from './schemas.js';
+import type { SearchHit } from './schemas.js';
 
 /** The constant of the original paper: it damps the weight of the very first ranks. */
 export const RRF_K = 60;
 
-export interface Fused {
-  id: string;
-  score: number;
-  why: Why;
-  vectorScore?: number;
-  vectorRank?: number;
-  textScore?: number;
-  textRank?: number;
-}
+/** A search hit before its memory is read: the memory's id in its place. */
+export type Fused = Omit<SearchHit, 'memory'> & { id: string };
 
 export function fuse(vector: ReadonlyArray<{ id: string; similarity: number }>, text: ReadonlyArray<{ id: string; score: number }>): Fused[] {
   const out = new Map<string, Fused & { order: number }>();
