@@ -424,6 +424,10 @@ export function memoryStoreConformance(name: string, makeFixture: () => Promise<
       expect(s.models).toEqual(expect.arrayContaining([{ model: M, dims: 8, count: 2 }, { model: null, dims: null, count: 1 }]));
       expect(s).toMatchObject({ entities: 1, relations: 0, duplicates: 1 });
       expect((await store.stats(T0 + 2 * DAY, 1)).growth).toHaveLength(2);
+      // A replaced fact counts once: its earlier version is history.
+      await put({ text: 'v1', key: 'k' }, { now: T0 + 2 * DAY });
+      await put({ text: 'v2', key: 'k' }, { now: T0 + 2 * DAY + 1 });
+      expect((await store.stats(T0 + 2 * DAY + 2, 7)).byAgent).toEqual([{ agent: 'forge', count: 3 }, { agent: 'quill', count: 1 }]);
     });
 
     it('re-embeds: lists what is not yet on a model, sets embeddings, counts progress', async () => {

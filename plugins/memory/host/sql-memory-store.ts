@@ -644,9 +644,11 @@ export class SqlMemoryStore implements MemoryStore {
   async stats(now: number, days: number): Promise<MemoryStats> {
     const since = now - days * DAY;
     const count = async (sql: string, params: unknown[] = []) => Number((await this.db.query(sql, params))[0]?.n ?? 0);
+    // What is valid now: an earlier version of a fact is history, not another memory.
+    const current = 'WHERE superseded_by IS NULL AND valid_from <= ? AND (valid_until IS NULL OR valid_until > ?)';
     return {
-      byAgent: (await this.db.query('SELECT agent, COUNT(*) AS n FROM memories GROUP BY agent ORDER BY COUNT(*) DESC, agent')).map((r) => ({ agent: String(r.agent), count: Number(r.n) })),
-      byProduct: (await this.db.query('SELECT product, COUNT(*) AS n FROM memories GROUP BY product ORDER BY COUNT(*) DESC, product')).map((r) => ({
+      byAgent: (await this.db.query(`SELECT agent, COUNT(*) AS n FROM memories ${current} GROUP BY agent ORDER BY COUNT(*) DESC, agent`, [now, now])).map((r) => ({ agent: String(r.agent), count: Number(r.n) })),
+      byProduct: (await this.db.query(`SELECT product, COUNT(*) AS n FROM memories ${current} GROUP BY product ORDER BY COUNT(*) DESC, product`, [now, now])).map((r) => ({
         product: r.product === null ? null : String(r.product),
         count: Number(r.n),
       })),

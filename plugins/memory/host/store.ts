@@ -86,6 +86,7 @@ export interface AuditRecord {
 }
 
 export interface MemoryStats {
+  /** Memories valid now (earlier versions of a fact not counted), per agent and per product. */
   byAgent: Array<{ agent: string; count: number }>;
   byProduct: Array<{ product: string | null; count: number }>;
   /** Memories recorded per day (UTC midnight, epoch ms), per agent, over the window asked. */

@@ -57,7 +57,7 @@ export function Overview({ store, onReload }: { store: OverviewStore; onReload()
     <div className="mem-overview" data-testid="memory-overview">
       <div className="mem-stats">
         <StatCard testId="memory-stat-memories" label="Memories" value={total.toLocaleString('en-US')}>
-          <span className="mem-sub">stored, earlier versions included</span>
+          <span className="mem-sub">valid now (earlier versions are history)</span>
         </StatCard>
         <StatCard testId="memory-stat-entities" label="Entities" value={stats.entities.toLocaleString('en-US')} />
         <StatCard testId="memory-stat-relations" label="Relations" value={stats.relations.toLocaleString('en-US')} />
