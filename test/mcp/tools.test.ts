@@ -115,10 +115,14 @@ describe('approvals through MCP', () => {
   test('a wait that ends first says so; get_approval keeps waiting and returns the decision', async () => {
     const client = await connect(forge);
     const title = 'Spend 40 USD on a GPU hour';
-    const first = await call(client, 'request_approval', { kind: 'spend', title, amountUsd: 40, waitMs: 300 });
+    const ask = { kind: 'spend', title, amountUsd: 40, idempotencyKey: 'gpu-hour-1' };
+    const first = await call(client, 'request_approval', { ...ask, waitMs: 300 });
     expect(first.isError).toBe(false);
     expect(first.json).toMatchObject({ decided: false, approval: { title, status: 'pending' } });
     const id = first.json.approval.id;
+    // Asking again with the key waits on the same request (a client that gave up on a long call).
+    const again = await call(client, 'request_approval', { ...ask, waitMs: 100 });
+    expect(again.json).toMatchObject({ decided: false, approval: { id, status: 'pending' } });
     const waiting = call(client, 'get_approval', { id, waitMs: 20_000 });
     await sleep(500);
     await operator('POST', `/v1/approvals/${id}/decide`, { decision: 'reject', comment: 'use the spot pool' });

@@ -20,7 +20,7 @@ export function registerApprovalTools(ctx: PluginContext): void {
       'Ask the human operator to approve something before you do it (a deploy, a spend, a message sent, access), and wait for the answer. ' +
       'Give `kind` (deploy, spend, comms, access, other), a short `title`, a `summary` and `details` (JSON: exactly what you will do, which the operator may edit), ' +
       'and optionally `risk` (low, medium, high), `amountUsd`, `product`, `responses` (the answers allowed: approve, reject, edit, respond), an `editSchema` for edits, ' +
-      '`idempotencyKey` (asking again with the same key gives the same request back, not a second one). ' +
+      '`idempotencyKey` (asking again with the same key and arguments gives the same request back, not a second one, and waits on it again: give one when your client may give up on a long call). ' +
       `The call waits up to \`waitMs\` (default 300000 = 5 min, at most ${MAX_REQUEST_WAIT_MS}) and reports progress while it waits. ` +
       'It returns `{approval, decided}`: when decided, `approval.status` is approved, rejected, responded or expired, and `approval.decision`, `comment`, `edits` (the changed details: do what they say, not your original) and `response` carry the answer. ' +
       `When \`decided\` is false the operator has not answered yet and the request stays open: do not go ahead; ${keepWaiting}. ` +
