@@ -162,7 +162,7 @@ test.describe.serial('Memory panel', () => {
     await test.step('the overview counts per agent and product, with the growth chart and the model', async () => {
       await panel.getByTestId('memory-tab-overview').click();
       const overview = panel.getByTestId('memory-overview');
-      await expect(overview.getByTestId('memory-by-agent-scout')).toHaveAttribute('data-count', '2'); // both versions of the deploy target
+      await expect(overview.getByTestId('memory-by-agent-scout')).toHaveAttribute('data-count', '1'); // the deploy target's current version only
       await expect(overview.getByTestId('memory-by-agent-writer')).toHaveAttribute('data-count', '2');
       await expect(overview.getByTestId('memory-by-product-shop')).toBeVisible();
       await expect(overview.getByTestId('memory-growth-chart')).not.toHaveAttribute('data-points', '0');
