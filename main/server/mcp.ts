@@ -265,24 +265,29 @@ export class McpGateway {
         .map((r) => ({ uri: r.resource.uriTemplate, name: r.resource.name, description: r.resource.description, mimeType: 'application/json' })),
     }));
 
-    server.setRequestHandler(ReadResourceRequestSchema, async (request, extra) => {
-      const uri = request.params.uri;
+    /** Reads a resource as this session's caller (its subject decides who may read what). */
+    const read = async (uri: string, signal: AbortSignal) => {
       const match = this.o.tools.matchResource(uri);
       if (!match || (caller.kind !== 'operator' && !match.entry.resource.scopes.includes('agent'))) throw new McpResourceError(`no resource ${uri}`);
       const body: Record<string, unknown> = { ...match.params };
       if (caller.kind === 'agent') for (const path of match.entry.resource.fill ?? []) fillIn(body, path, caller.id);
       try {
-        const reply = await this.o.bus.request(match.entry.resource.subject, body, { caller, timeoutMs: DEFAULT_ROUTE_TIMEOUT_MS, signal: extra.signal });
-        return { contents: [{ uri, mimeType: 'application/json', text: JSON.stringify(reply) }] };
+        return { match, reply: await this.o.bus.request(match.entry.resource.subject, body, { caller, timeoutMs: DEFAULT_ROUTE_TIMEOUT_MS, signal }) };
       } catch (err) {
         const e = ReefError.from(err);
         throw new McpResourceError(`${e.code}: ${e.message}`);
       }
+    };
+
+    server.setRequestHandler(ReadResourceRequestSchema, async (request, extra) => {
+      const { reply } = await read(request.params.uri, extra.signal);
+      return { contents: [{ uri: request.params.uri, mimeType: 'application/json', text: JSON.stringify(reply) }] };
     });
 
-    server.setRequestHandler(SubscribeRequestSchema, async (request) => {
-      const match = this.o.tools.matchResource(request.params.uri);
-      if (!match?.entry.resource.changes) throw new McpResourceError(`resource ${request.params.uri} does not announce changes`);
+    // Only what the caller may read may be followed: the subscription starts with a read.
+    server.setRequestHandler(SubscribeRequestSchema, async (request, extra) => {
+      const { match } = await read(request.params.uri, extra.signal);
+      if (!match.entry.resource.changes) throw new McpResourceError(`resource ${request.params.uri} does not announce changes`);
       session.subscriptions.add(request.params.uri);
       return {};
     });

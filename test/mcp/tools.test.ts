@@ -153,6 +153,8 @@ describe('approvals through MCP', () => {
     expect(denied.isError).toBe(true);
     expect(denied.text).toMatch(/^forbidden: .*"quill".*"forge"/);
     await expect(other.readResource({ uri })).rejects.toThrow(/forbidden/);
+    // Nor follow it: a subscription starts with a read as the caller.
+    await expect(other.subscribeResource({ uri })).rejects.toThrow(/forbidden/);
     // Nor can it ask in another agent's name.
     const impersonate = await call(other, 'request_approval', { kind: 'other', title: 'x', agent: 'forge', waitMs: 0 });
     expect(impersonate.isError).toBe(true);
