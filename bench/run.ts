@@ -7,6 +7,7 @@ const benches: Record<string, () => Promise<{ run(): Promise<void> }>> = {
   memory: () => import('./memory.js'),
   swap: () => import('./swap.js'),
   inference: () => import('./inference.js'),
+  mcp: () => import('./mcp.js'),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
