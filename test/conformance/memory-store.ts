@@ -251,6 +251,16 @@ export function memoryStoreConformance(name: string, makeFixture: () => Promise<
       expect(await store.get(linked.memory.id)).toBeUndefined();
       expect(await store.duplicates(10)).toEqual([]);
       expect((await store.audit(10, linked.memory.id))[0]).toMatchObject({ action: 'merge', actor: 'operator:op', detail: { into: first.id } });
+
+      // Or keeps both: the mark goes, both stay, the audit says who decided.
+      const again = await store.write([newMemory({ text: 'The API key is kept in vault' }, { vector: vec(0, 1, 0.1), duplicates: link, now: T0 + 4 })]);
+      const second = (again[0] as WriteOutcome).memory;
+      expect(second.duplicateOf).toBe(first.id);
+      expect(await store.keepBoth(second.id, 'operator:op', T0 + 5)).toMatchObject({ id: second.id, duplicateOf: null });
+      expect(await store.duplicates(10)).toEqual([]);
+      expect((await store.audit(10, second.id))[0]).toMatchObject({ action: 'keep-both', actor: 'operator:op', detail: { duplicateOf: first.id } });
+      expect((await refused(store.keepBoth(second.id, 'operator:op', T0 + 6))).code).toBe('conflict');
+      expect((await refused(store.keepBoth('me_nope', 'operator:op', T0 + 6))).code).toBe('not_found');
     });
 
     it('merges entities by normalised name and type, and by embedding similarity (undoably)', async () => {

@@ -107,6 +107,10 @@ describe('memory over HTTP', () => {
     const dups = await call('GET', '/v1/memories/duplicates');
     expect(dups.body.duplicates.map((d: Json) => [d.memory.id, d.duplicateOf.id])).toContainEqual([b.id, a.id]);
     expect((await call('GET', '/v1/memories/duplicates', undefined, mason)).status).toBe(403);
+    // The operator keeps both: the mark goes.
+    expect((await call('POST', `/v1/memories/${b.id}/keep-both`, {}, mason)).status).toBe(403);
+    expect((await call('POST', `/v1/memories/${b.id}/keep-both`, {})).body.memory).toMatchObject({ id: b.id, duplicateOf: null });
+    expect((await call('GET', '/v1/memories/duplicates')).body.duplicates.map((d: Json) => d.memory.id)).not.toContain(b.id);
   });
 
   test('delete removes the memory for real and leaves an audit record without its text', async () => {

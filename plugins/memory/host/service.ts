@@ -214,6 +214,14 @@ export class MemoryService {
     return { memory };
   };
 
+  keepBoth = async (raw: unknown, info: RequestInfo) => {
+    requireOperator(info, 'reviewing near-duplicates');
+    const { id } = parseBody(GetSchema, raw);
+    const memory = await this.o.store.keepBoth(id, actorOf(info), this.o.now());
+    this.changed({ action: 'keep-both', ids: [id] });
+    return { memory };
+  };
+
   stats = async (raw: unknown, info: RequestInfo) => {
     requireOperator(info, 'reading memory statistics');
     const days = Number((raw as { days?: unknown } | null)?.days ?? 30);

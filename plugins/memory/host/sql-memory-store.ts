@@ -614,6 +614,16 @@ export class SqlMemoryStore implements MemoryStore {
     });
   }
 
+  keepBoth(id: string, actor: string, now: number): Promise<Memory> {
+    return this.tx(async (tx, audit) => {
+      const m = await this.mustGet(tx, id);
+      if (m.duplicate_of === null || m.duplicate_of === undefined) throw new ReefError('conflict', `memory ${id} is not marked a near-duplicate`);
+      await tx.execute('UPDATE memories SET duplicate_of = NULL, duplicate_similarity = NULL WHERE id = ?', [id]);
+      audit({ at: now, action: 'keep-both', memoryId: id, actor, detail: { duplicateOf: String(m.duplicate_of) } });
+      return (await this.getIn(tx, id)) as Memory;
+    });
+  }
+
   expire(rules: readonly RetentionRule[], now: number, actor: string): Promise<{ deleted: string[] }> {
     return this.tx(async (tx, audit) => {
       const deleted: string[] = [];

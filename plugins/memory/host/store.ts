@@ -78,7 +78,7 @@ export interface RetentionRule {
 export interface AuditRecord {
   seq: number;
   at: number;
-  action: 'write' | 'supersede' | 'update' | 'delete' | 'merge' | 'expire' | 'entity-merge' | 'entity-unmerge' | 'reembed';
+  action: 'write' | 'supersede' | 'update' | 'delete' | 'merge' | 'keep-both' | 'expire' | 'entity-merge' | 'entity-unmerge' | 'reembed';
   memoryId: string | null;
   actor: string;
   /** What changed, never the deleted text. */
@@ -134,6 +134,8 @@ export interface MemoryStore {
   duplicates(limit: number): Promise<Array<{ memory: Memory; duplicateOf: Memory; similarity: number | null }>>;
   /** Folds `drop` into `keep` (tags and entities joined, `drop` deleted as a merge). */
   mergeMemories(keep: string, drop: string, actor: string, now: number): Promise<Memory>;
+  /** The operator's "keep both": the memory is no longer marked a near-duplicate (recorded in the audit). */
+  keepBoth(id: string, actor: string, now: number): Promise<Memory>;
 
   /** Deletes what the rules say has expired; pinned memories are exempt. */
   expire(rules: readonly RetentionRule[], now: number, actor: string): Promise<{ deleted: string[] }>;

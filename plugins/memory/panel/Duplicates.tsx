@@ -1,10 +1,10 @@
 // Near-duplicates to review: each pair side by side (the earlier memory left, the newer right,
-// with their similarity); Merge folds the right one into the left, Keep both leaves them.
+// with their similarity); Merge folds the right one into the left, Keep both clears the mark.
 import { useCallback, useEffect } from 'react';
 import { useStore } from 'zustand';
 import { EmptyState } from '../../../sdk/panel/index.js';
 import { pairKey, type DuplicatesStore } from './duplicates-store.js';
-import { formatSimilarity, formatTime, plural } from './format.js';
+import { formatSimilarity, formatTime } from './format.js';
 import { errorText, type MemoryClient } from './memory-client.js';
 import type { DuplicatePair, Memory } from './types.js';
 import { CHANGE_DEBOUNCE_MS } from './use-search.js';
@@ -58,10 +58,8 @@ export function Duplicates({ client, store, onReload, onOpenMemory }: { client: 
   const status = useStore(store, (s) => s.status);
   const error = useStore(store, (s) => s.error);
   const all = useStore(store, (s) => s.pairs);
-  const kept = useStore(store, (s) => s.kept);
   const busy = useStore(store, (s) => s.busy);
-  const pairs = all.filter((p) => !kept[pairKey(p)]);
-  const hidden = all.length - pairs.length;
+  const pairs = all;
 
   const merge = async (p: DuplicatePair) => {
     const key = pairKey(p);
@@ -73,6 +71,19 @@ export function Duplicates({ client, store, onReload, onOpenMemory }: { client: 
     } catch (err) {
       store.getState().setBusy(key, false);
       client.toast(`Could not merge: ${errorText(err)}`, 'error');
+    }
+  };
+
+  const keepBoth = async (p: DuplicatePair) => {
+    const key = pairKey(p);
+    store.getState().setBusy(key, true);
+    try {
+      await client.keepBoth(p.memory.id);
+      store.getState().resolved(key);
+      client.toast('Kept both: no longer marked a near-duplicate', 'success');
+    } catch (err) {
+      store.getState().setBusy(key, false);
+      client.toast(`Could not keep both: ${errorText(err)}`, 'error');
     }
   };
 
@@ -90,8 +101,7 @@ export function Duplicates({ client, store, onReload, onOpenMemory }: { client: 
   return (
     <div className="mem-dups" data-testid="memory-duplicates" data-count={pairs.length}>
       <p className="mem-dim">
-        Memories of one agent whose meaning is this close were linked when the second was written. Merge folds the newer (right) into the earlier (left): tags and entities joined, the newer one deleted as a merge (the audit keeps it). Keep both leaves them as they are
-        {hidden > 0 ? ` (${plural(hidden, 'pair')} kept both in this window)` : ''}.
+        Memories of one agent whose meaning is this close were linked when the second was written. Merge folds the newer (right) into the earlier (left): tags and entities joined, the newer one deleted as a merge (the audit keeps it). Keep both leaves them as they are and clears the mark.
       </p>
       {pairs.length === 0 ? (
         <EmptyState testId="memory-duplicates-empty" variant="card" title="No near-duplicates to review." />
@@ -110,7 +120,7 @@ export function Duplicates({ client, store, onReload, onOpenMemory }: { client: 
                   <button type="button" className="reef-ui-button reef-ui-button--primary" data-testid={`memory-dup-merge-${p.memory.id}`} disabled={busy[key] === true} onClick={() => void merge(p)} title="Fold the newer memory (right) into the earlier one (left)">
                     {busy[key] ? 'Merging…' : 'Merge (keep left)'}
                   </button>
-                  <button type="button" className="reef-ui-button reef-ui-button--ghost" data-testid={`memory-dup-keep-${p.memory.id}`} disabled={busy[key] === true} onClick={() => store.getState().keepBoth(key)} title="Leave both (hidden here until the panel reloads)">
+                  <button type="button" className="reef-ui-button reef-ui-button--ghost" data-testid={`memory-dup-keep-${p.memory.id}`} disabled={busy[key] === true} onClick={() => void keepBoth(p)} title="Leave both; the pair is no longer marked a near-duplicate">
                     Keep both
                   </button>
                 </div>

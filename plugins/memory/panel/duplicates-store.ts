@@ -1,7 +1,4 @@
-/**
- * Near-duplicate pairs to review: merge one into the other, or keep both. The host has no
- * "dismiss" yet, so Keep both hides the pair for this window only (it comes back on reload).
- */
+/** Near-duplicate pairs to review: merge one into the other, or keep both (the host clears the mark). */
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import type { DuplicatePair } from './types.js';
 
@@ -11,15 +8,12 @@ export interface DuplicatesState {
   status: 'loading' | 'ready' | 'error';
   error: string | null;
   pairs: DuplicatePair[];
-  /** Pairs kept both in this window. */
-  kept: Record<string, true>;
   /** The pair being merged, by key. */
   busy: Record<string, true>;
   loaded(pairs: DuplicatePair[]): void;
   fail(message: string): void;
-  keepBoth(key: string): void;
   setBusy(key: string, on: boolean): void;
-  /** The pair was merged: it leaves the list. */
+  /** The pair was merged or kept both: it leaves the list. */
   resolved(key: string): void;
 }
 
@@ -30,11 +24,9 @@ export function createDuplicatesStore(): DuplicatesStore {
     status: 'loading',
     error: null,
     pairs: [],
-    kept: {},
     busy: {},
     loaded: (pairs) => set({ status: 'ready', error: null, pairs }),
     fail: (error) => set((s) => (s.status === 'ready' ? { error } : { status: 'error', error })),
-    keepBoth: (key) => set((s) => ({ kept: { ...s.kept, [key]: true } })),
     setBusy: (key, on) =>
       set((s) => {
         const busy = { ...s.busy };

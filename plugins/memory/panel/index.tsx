@@ -7,7 +7,7 @@ import { useStore } from 'zustand';
 import type { PanelProps } from '../../../sdk/panel/index.js';
 import { createDetailStore } from './detail-store.js';
 import { Duplicates, useDuplicates } from './Duplicates.js';
-import { createDuplicatesStore, pairKey } from './duplicates-store.js';
+import { createDuplicatesStore } from './duplicates-store.js';
 import { Graph, useGraph } from './Graph.js';
 import { createGraphStore } from './graph-store.js';
 import { MemoryClient } from './memory-client.js';
@@ -40,8 +40,7 @@ export default function MemoryPanel({ api, target }: PanelProps) {
   const graphOps = useGraph(client, graph);
   const stats = useStore(overview, (s) => s.stats);
   const pairs = useStore(duplicates, (s) => s.pairs);
-  const kept = useStore(duplicates, (s) => s.kept);
-  const toReview = pairs.filter((p) => !kept[pairKey(p)]).length;
+  const toReview = pairs.length;
   const agents = useMemo(() => (stats?.byAgent ?? []).map((a) => a.agent).sort(), [stats]);
   const products = useMemo(() => (stats?.byProduct ?? []).flatMap((p) => (p.product ? [p.product] : [])).sort(), [stats]);
 

@@ -65,6 +65,11 @@ export class MemoryClient {
     return this.api.request<{ memory: Memory }>('reef.v1.memories.merge', { keep, merge });
   }
 
+  /** Keeps both of a near-duplicate pair: `id` is no longer marked a duplicate. */
+  keepBoth(id: string): Promise<{ memory: Memory }> {
+    return this.api.request<{ memory: Memory }>('reef.v1.memories.keepBoth', { id });
+  }
+
   stats(days: number): Promise<MemoryStats> {
     return this.api.request<MemoryStats>('reef.v1.memories.stats', { days });
   }

@@ -313,10 +313,11 @@ describe('duplicates', () => {
   const pair: DuplicatePair = { memory: mem('new1', { text: 'The deploy target is eu-west.' }), duplicateOf: mem('old1', { text: 'Deploys go to eu-west.' }), similarity: 0.973 };
   const other: DuplicatePair = { memory: mem('new2', { text: 'B' }), duplicateOf: mem('old2', { text: 'A' }), similarity: 0.96 };
 
-  it('shows pairs side by side; Merge keeps the left, Keep both hides the pair', async () => {
+  it('shows pairs side by side; Merge keeps the left, Keep both clears the mark on the host', async () => {
     const { calls } = setup((s) => {
       if (s === 'reef.v1.memories.duplicates') return { duplicates: [pair, other] };
       if (s === 'reef.v1.memories.merge') return { memory: pair.duplicateOf };
+      if (s === 'reef.v1.memories.keepBoth') return { memory: other.memory };
       return undefined;
     });
     await waitFor(() => expect(screen.getByTestId('memory-tab-duplicates-count')).toHaveTextContent('2'));
@@ -329,7 +330,8 @@ describe('duplicates', () => {
     await waitFor(() => expect(screen.queryByTestId('memory-dup-new1')).toBeNull());
     expect(bodies(calls, 'reef.v1.memories.merge')).toEqual([{ keep: 'old1', merge: 'new1' }]);
     fireEvent.click(screen.getByTestId('memory-dup-keep-new2'));
-    expect(screen.queryByTestId('memory-dup-new2')).toBeNull();
+    await waitFor(() => expect(screen.queryByTestId('memory-dup-new2')).toBeNull());
+    expect(bodies(calls, 'reef.v1.memories.keepBoth')).toEqual([{ id: 'new2' }]);
     expect(await screen.findByTestId('memory-duplicates-empty')).toBeInTheDocument();
   });
 });
