@@ -74,3 +74,30 @@ export function isStorableText(s: string): boolean {
 export function storableText(min: number, max: number) {
   return z.string().min(min).max(max).refine(isStorableText, 'must not contain U+0000 or an unpaired surrogate (no database stores them unchanged)');
 }
+
+/**
+ * The latest time a request may name: 9999-12-31T23:59:59.999Z, what ISO 8601 writes without an
+ * expanded year and every client's date type holds.
+ * @since 0.2.0
+ */
+export const MAX_INSTANT_MS = Date.parse('9999-12-31T23:59:59.999Z');
+const INSTANT = `must be an ISO 8601 time from 1970-01-01T00:00:00Z to 9999-12-31T23:59:59.999Z, or epoch milliseconds from 0 to ${MAX_INSTANT_MS}`;
+
+/**
+ * A time in a request: ISO 8601 or epoch milliseconds in (1970 to 9999), epoch milliseconds out.
+ * @since 0.2.0
+ */
+export const instant = z.union(
+  [
+    z.number({ error: INSTANT }).refine((n) => Number.isSafeInteger(n) && n >= 0 && n <= MAX_INSTANT_MS, { error: INSTANT }),
+    z
+      .string()
+      .max(64, { error: INSTANT })
+      .refine((s) => {
+        const ms = Date.parse(s);
+        return ms >= 0 && ms <= MAX_INSTANT_MS;
+      }, { error: INSTANT })
+      .transform((s) => Date.parse(s)),
+  ],
+  { error: INSTANT },
+);

@@ -1223,6 +1223,17 @@ export declare const jsonValue: z.ZodUnknown;
 export declare function isStorableText(s: string): boolean;
 /** A string of `min`..`max` UTF-16 code units that both databases store and give back unchanged. @since 0.2.0 */
 export declare function storableText(min: number, max: number): z.ZodString;
+/**
+ * The latest time a request may name: 9999-12-31T23:59:59.999Z, what ISO 8601 writes without an
+ * expanded year and every client's date type holds.
+ * @since 0.2.0
+ */
+export declare const MAX_INSTANT_MS: number;
+/**
+ * A time in a request: ISO 8601 or epoch milliseconds in (1970 to 9999), epoch milliseconds out.
+ * @since 0.2.0
+ */
+export declare const instant: z.ZodUnion<readonly [z.ZodNumber, z.ZodPipe<z.ZodString, z.ZodTransform<number, string>>]>;
 
 // ---- sdk/version.d.ts ----
 /** The version of Reef and of its protocol. */

@@ -3,7 +3,7 @@
  * body, and the views the operations return. The panel imports these types (`import type`).
  */
 import { z } from 'zod';
-import { STREAM_SUBJECT_PREFIX, jsonValue, storableText } from '../../../sdk/index.js';
+import { instant, jsonValue, MAX_INSTANT_MS, STREAM_SUBJECT_PREFIX, storableText } from '../../../sdk/index.js';
 import { editSchemaProblem } from './edit-schema.js';
 
 export const APPROVAL_KINDS = ['deploy', 'spend', 'comms', 'access', 'other'] as const;
@@ -37,23 +37,7 @@ export const MAX_DETAILS_BYTES = 64 * 1024;
 export const MAX_EDIT_SCHEMA_BYTES = 16 * 1024;
 const jsonBytes = (v: unknown) => Buffer.byteLength(JSON.stringify(v) ?? '', 'utf8');
 
-export const MAX_INSTANT_MS = Date.parse('9999-12-31T23:59:59.999Z');
-const INSTANT = `must be an ISO 8601 time from 1970-01-01T00:00:00Z to 9999-12-31T23:59:59.999Z, or epoch milliseconds from 0 to ${MAX_INSTANT_MS}`;
-/** ISO 8601 or epoch milliseconds in; epoch milliseconds inside. */
-export const instant = z.union(
-  [
-    z.number({ error: INSTANT }).refine((n) => Number.isSafeInteger(n) && n >= 0 && n <= MAX_INSTANT_MS, { error: INSTANT }),
-    z
-      .string()
-      .max(64, { error: INSTANT })
-      .refine((s) => {
-        const ms = Date.parse(s);
-        return ms >= 0 && ms <= MAX_INSTANT_MS;
-      }, { error: INSTANT })
-      .transform((s) => Date.parse(s)),
-  ],
-  { error: INSTANT },
-);
+export { instant, MAX_INSTANT_MS };
 
 const unique = <T>(xs: readonly T[]) => new Set(xs).size === xs.length;
 

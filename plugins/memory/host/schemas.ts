@@ -9,30 +9,14 @@
  * and stays readable as history.
  */
 import { z } from 'zod';
-import { storableText } from '../../../sdk/index.js';
+import { instant, MAX_INSTANT_MS, storableText } from '../../../sdk/index.js';
 
 export const agentName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'must be 1-64 of letters, digits, ".", "_", "-", starting with a letter or digit');
 const label = storableText(1, 200);
 const memoryId = storableText(1, 64);
 export const MAX_TEXT = 32_000;
 
-export const MAX_INSTANT_MS = Date.parse('9999-12-31T23:59:59.999Z');
-const INSTANT = `must be an ISO 8601 time from 1970-01-01T00:00:00Z to 9999-12-31T23:59:59.999Z, or epoch milliseconds from 0 to ${MAX_INSTANT_MS}`;
-/** ISO 8601 or epoch milliseconds in; epoch milliseconds inside. */
-export const instant = z.union(
-  [
-    z.number({ error: INSTANT }).refine((n) => Number.isSafeInteger(n) && n >= 0 && n <= MAX_INSTANT_MS, { error: INSTANT }),
-    z
-      .string()
-      .max(64, { error: INSTANT })
-      .refine((s) => {
-        const ms = Date.parse(s);
-        return ms >= 0 && ms <= MAX_INSTANT_MS;
-      }, { error: INSTANT })
-      .transform((s) => Date.parse(s)),
-  ],
-  { error: INSTANT },
-);
+export { instant, MAX_INSTANT_MS };
 
 /** Tags: at most 20, names and values storable text. */
 export const TagsSchema = z.record(storableText(1, 64), storableText(0, 200)).refine((t) => Object.keys(t).length <= 20, 'at most 20 tags');
