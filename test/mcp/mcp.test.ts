@@ -88,6 +88,21 @@ describe('MCP over Streamable HTTP at /mcp', () => {
     expect(other.text).toMatch(/^forbidden: .*"forge".*"quill"/);
   });
 
+  test('an agent token neither sees nor calls an operator-only tool; the operator does', async () => {
+    const agent = await connect(forge);
+    await call(agent, 'enqueue_task', { queue: 'mcp-ops', type: 'job' });
+    expect((await agent.listTools()).tools.map((t) => t.name)).not.toContain('pause_queue');
+    const refused = await call(agent, 'pause_queue', { queue: 'mcp-ops' });
+    expect(refused.isError).toBe(true);
+    expect(refused.text).toMatch(/^not_found: no tool pause_queue for this token/);
+    const operator = await connect(reef.token);
+    expect((await operator.listTools()).tools.map((t) => t.name)).toEqual(expect.arrayContaining(['pause_queue', 'resume_queue', 'claim_task']));
+    expect((await call(operator, 'pause_queue', { queue: 'mcp-ops' })).isError).toBe(false);
+    const queues = await call(agent, 'list_queues', {});
+    expect(queues.json.queues.find((q: Json) => q.name === 'mcp-ops')).toMatchObject({ paused: true });
+    expect((await call(operator, 'resume_queue', { queue: 'mcp-ops' })).isError).toBe(false);
+  });
+
   test('a wrong token is refused before any session; Host and Origin must be loopback', async () => {
     await expect(connect('reef_agent_wrong')).rejects.toThrow(/401|Unauthorized|token/i);
     const init = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'x', version: '1' } } };

@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import type { PluginContext } from '../../../sdk/index.js';
-import { ClaimSchema, CompleteSchema, EnqueueSchema, FailSchema, HeartbeatSchema, TaskIdSchema } from './schemas.js';
+import { ClaimSchema, CompleteSchema, EnqueueSchema, FailSchema, HeartbeatSchema, QueueNameSchema, TaskIdSchema } from './schemas.js';
 
 export function registerQueueTools(ctx: PluginContext): void {
   const both = ['operator', 'agent'] as const;
@@ -79,6 +79,25 @@ export function registerQueueTools(ctx: PluginContext): void {
     input: z.object({}).strict(),
     scopes: both,
     readOnly: true,
+  });
+  // The operator's (an operator's own assistant over MCP): agents neither see nor call them.
+  ctx.tools.register({
+    name: 'pause_queue',
+    title: 'Pause a queue',
+    description: 'Stop agents from claiming from a queue (tasks stay queued; running ones finish). Operator only.',
+    subject: 'reef.v1.queues.pause',
+    input: QueueNameSchema,
+    scopes: ['operator'],
+    idempotent: true,
+  });
+  ctx.tools.register({
+    name: 'resume_queue',
+    title: 'Resume a queue',
+    description: 'Let agents claim from a paused queue again. Operator only.',
+    subject: 'reef.v1.queues.resume',
+    input: QueueNameSchema,
+    scopes: ['operator'],
+    idempotent: true,
   });
   ctx.tools.resource({
     uriTemplate: 'reef://tasks/{id}',
