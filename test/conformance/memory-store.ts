@@ -440,6 +440,20 @@ export function memoryStoreConformance(name: string, makeFixture: () => Promise<
       expect((await store.stats(T0 + 2 * DAY + 2, 7)).byAgent).toEqual([{ agent: 'forge', count: 3 }, { agent: 'quill', count: 1 }]);
     });
 
+    it('knows every embedding model stored, from its index', async () => {
+      expect(await store.modelSet()).toEqual([]);
+      await put({ text: 'plain' });
+      expect(await store.modelSet()).toEqual([]);
+      await put({ text: 'a' }, { vector: vec(0), model: 'm-b' });
+      await put({ text: 'b' }, { vector: vec(1), model: 'm-b' });
+      expect(await store.modelSet()).toEqual([{ model: 'm-b', dims: 8 }]);
+      await put({ text: 'c' }, { vector: vec(2), model: 'm-a' });
+      expect(await store.modelSet()).toEqual([
+        { model: 'm-a', dims: 8 },
+        { model: 'm-b', dims: 8 },
+      ]);
+    });
+
     it('re-embeds: lists what is not yet on a model, sets embeddings, counts progress', async () => {
       const made: Memory[] = [];
       for (let i = 0; i < 3; i++) made.push(await put({ text: `t${i}` }, i === 0 ? { vector: vec(0), model: 'new' } : { vector: vec(0), model: 'old' }));

@@ -119,7 +119,9 @@ export class MemoryService {
       if (!embedder) {
         if (input.mode === 'vector') throw new ReefError('unavailable', 'vector search needs an embedding model: set the memory plugin\'s embedding-model', { reason: 'no_embedder' });
       } else {
-        const models = await this.o.store.models(filter, now);
+        // The full check (a count over the filtered memories) only where another model is stored at all.
+        const stored = await this.o.store.modelSet();
+        const models = stored.some((m) => m.model !== embedder.model) ? await this.o.store.models(filter, now) : [];
         const others = models.filter((m) => m.model !== embedder.model);
         if (others.length > 0) {
           throw new ReefError(

@@ -234,6 +234,19 @@ export class SqlMemoryStore implements MemoryStore {
     return rows.map((r) => ({ model: String(r.model), dims: Number(r.dims), count: Number(r.n) }));
   }
 
+  async modelSet(): Promise<Array<{ model: string; dims: number }>> {
+    // The ends of the (model, dims) index: one pair at both ends means one pair in all, found in
+    // two seeks; only a mixed corpus walks the index.
+    const ends = await this.db.query(
+      'SELECT (SELECT model FROM memories WHERE model IS NOT NULL ORDER BY model, dims LIMIT 1) AS m1, (SELECT dims FROM memories WHERE model IS NOT NULL ORDER BY model, dims LIMIT 1) AS d1, (SELECT model FROM memories WHERE model IS NOT NULL ORDER BY model DESC, dims DESC LIMIT 1) AS m2, (SELECT dims FROM memories WHERE model IS NOT NULL ORDER BY model DESC, dims DESC LIMIT 1) AS d2',
+    );
+    const e = ends[0];
+    if (!e || e.m1 === null || e.m1 === undefined) return [];
+    if (e.m1 === e.m2 && Number(e.d1) === Number(e.d2)) return [{ model: String(e.m1), dims: Number(e.d1) }];
+    const rows = await this.db.query('SELECT DISTINCT model, dims FROM memories WHERE model IS NOT NULL ORDER BY model, dims');
+    return rows.map((r) => ({ model: String(r.model), dims: Number(r.dims) }));
+  }
+
   // ─── writing ───────────────────────────────────────────────────────────────────────────
 
   private async insertMemory(

@@ -116,6 +116,8 @@ export interface MemoryStore {
   textSearch(q: TextQuery): Promise<Array<{ id: string; score: number }>>;
   /** The embedding models the memories matching the filter were embedded with. */
   models(filter: MemoryFilter, now: number): Promise<Array<{ model: string; dims: number; count: number }>>;
+  /** Every (model, dimension) any memory was embedded with, from the index (cheap: no filter, no counts). */
+  modelSet(): Promise<Array<{ model: string; dims: number }>>;
   /** Tags, kind, pinned in place; new text as a new version (`newId`, its embedding) superseding this one. */
   update(input: UpdateInput & { newId: string; embedding?: Embedding; now: number; actor: string }): Promise<Memory>;
   /** Removes the memories for real (text, vectors, full-text entries, entity links); the audit keeps who, when and why. */
