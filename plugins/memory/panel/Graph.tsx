@@ -6,6 +6,7 @@ import { useStore } from 'zustand';
 import { EmptyState, StatusBadge } from '../../../sdk/panel/index.js';
 import { HOME, type GraphNode, type GraphStore } from './graph-store.js';
 import { errorText, type MemoryClient } from './memory-client.js';
+import { MergeInto } from './MergeInto.js';
 import type { EntityRef } from './types.js';
 
 const NODE_R = 16;
@@ -73,9 +74,11 @@ export interface GraphProps {
   open(ref: EntityRef): Promise<void>;
   expand(id: string): Promise<void>;
   visible: boolean;
+  /** Folds `merge` into `keep` (the selected node's "Merge into…"); without it the side list offers no merge. */
+  onMerge?(merge: GraphNode, keep: GraphNode): Promise<void>;
 }
 
-export function Graph({ store, open, expand, visible }: GraphProps) {
+export function Graph({ store, open, expand, visible, onMerge }: GraphProps) {
   const root = useStore(store, (s) => s.root);
   const rootId = useStore(store, (s) => s.rootId);
   const status = useStore(store, (s) => s.status);
@@ -283,6 +286,17 @@ export function Graph({ store, open, expand, visible }: GraphProps) {
                       </li>
                     ))}
                 </ul>
+                {onMerge && (
+                  <MergeInto
+                    key={selected.id}
+                    selected={selected}
+                    candidates={order.flatMap((id) => {
+                      const n = nodes[id];
+                      return n && id !== selected.id && n.type === selected.type ? [n] : [];
+                    })}
+                    onMerge={onMerge}
+                  />
+                )}
               </div>
             )}
             <ul className="mem-graph__list" data-testid="memory-graph-list">

@@ -1,13 +1,13 @@
 // The memory panel with a fake PanelApi: search results (scores, why badges, similarity and text
-// rank), the detail with its history and audit, the graph's expand, duplicates merge, and the
-// overview's charts.
+// rank), the detail with its history and audit, the graph's expand, entity merges and their undo,
+// duplicates merge, and the overview's charts.
 import { cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ui } from '../../../sdk/panel/index.js';
 import { fakePanelApi } from '../../../sdk/testing.js';
 import { layout } from './graph-layout.js';
 import MemoryPanel from './index.js';
-import type { DuplicatePair, Entity, EntityReply, Memory, MemoryStats, Relation, SearchHit } from './types.js';
+import type { DuplicatePair, Entity, EntityMerge, EntityReply, Memory, MemoryStats, Relation, SearchHit } from './types.js';
 import * as React from 'react';
 
 const DAY = 86_400_000;
@@ -66,6 +66,8 @@ function setup(answer: Answer = () => undefined) {
         return stats;
       case 'reef.v1.memories.duplicates':
         return { duplicates: [] };
+      case 'reef.v1.entities.merges':
+        return { merges: [] };
       case 'reef.v1.memories.audit':
         return { records: [] };
       default:
@@ -306,6 +308,173 @@ describe('entity graph', () => {
     expect(d(next.b!, first.b!)).toBeLessThan(120);
     expect(d(next.d!, next.b!)).toBeLessThan(d(next.d!, next.c!) + 200);
     expect(layout({ ids: ['a', 'b'], edges: [], positions: {}, anchor: 'a' })).toEqual(layout({ ids: ['a', 'b'], edges: [], positions: {}, anchor: 'a' }));
+  });
+});
+
+describe('entity merges', () => {
+  const alice = ent('en_alice', 'Alice', 'person');
+  const acme = ent('en_acme', 'Acme', 'org');
+  const acmeInc = ent('en_acmeinc', 'ACME Inc', 'org');
+  const bob = ent('en_bob', 'Bob', 'person');
+  const r1 = rel('r1', 'en_alice', 'works_at', 'en_acme');
+  const r2 = rel('r2', 'en_alice', 'knows', 'en_bob');
+  const r3 = rel('r3', 'en_bob', 'works_at', 'en_acmeinc');
+  const aliceReply: EntityReply = {
+    entity: alice,
+    relations: [r1, r2, r3],
+    neighbours: [
+      { entity: acme, relation: r1, direction: 'out', hops: 1 },
+      { entity: bob, relation: r2, direction: 'out', hops: 1 },
+      { entity: acmeInc, relation: r3, direction: 'out', hops: 2 },
+    ],
+  };
+  const AT = Date.UTC(2026, 0, 12, 9, 30);
+  const byName: EntityMerge = { id: 'em_1', kept: 'en_acme', merged: 'en_0000000000000000a1b2c3', at: AT, reason: 'embedding', similarity: 0.9412, undoneAt: null };
+  const sameName: EntityMerge = { id: 'em_2', kept: 'en_alice', merged: 'en_bob', at: AT - DAY, reason: 'name', similarity: null, undoneAt: AT };
+  const byOperator: EntityMerge = { id: 'em_3', kept: 'en_acme', merged: 'en_acmeinc', at: AT - 2 * DAY, reason: 'operator', similarity: null, undoneAt: null };
+
+  function mergesSetup(first: EntityMerge[]) {
+    let merges = first;
+    const fake = setup((s, b) => {
+      if (s === 'reef.v1.entities.get') return b.name === 'ACME Inc' ? { entity: acmeInc, relations: [], neighbours: [] } : aliceReply;
+      if (s === 'reef.v1.entities.merges') return { merges };
+      if (s === 'reef.v1.entities.unmerge') {
+        const m = { ...(merges.find((x) => x.id === b.mergeId) as EntityMerge), undoneAt: AT + DAY };
+        merges = merges.map((x) => (x.id === m.id ? m : x));
+        return { merge: m };
+      }
+      if (s === 'reef.v1.entities.merge') {
+        const m: EntityMerge = { id: 'em_9', kept: String(b.keep), merged: String(b.merge), at: AT + DAY, reason: 'operator', similarity: null, undoneAt: null };
+        merges = [m, ...merges];
+        return { merge: m };
+      }
+      return undefined;
+    });
+    return fake;
+  }
+  async function openAlice() {
+    fireEvent.click(screen.getByTestId('memory-tab-graph'));
+    fireEvent.change(screen.getByTestId('memory-graph-name'), { target: { value: 'Alice' } });
+    fireEvent.click(screen.getByTestId('memory-graph-open'));
+    await waitFor(() => expect(screen.getByTestId('memory-graph')).toHaveAttribute('data-nodes', '4'));
+  }
+
+  it('lists the merges with names the graph knows (ids shortened otherwise), the reason in words, and undoes one after the confirmation', async () => {
+    const { calls, toasts } = mergesSetup([byName, sameName, byOperator]);
+    await openAlice();
+    fireEvent.click(screen.getByTestId('memory-tab-merges'));
+    const list = await screen.findByTestId('memory-merges');
+    expect(list).toHaveAttribute('data-count', '3');
+    expect(screen.getByTestId('memory-merge-kept-em_1')).toHaveTextContent('Acme');
+    // Never met in the graph: the id, shortened, with the full id in its title.
+    const unknown = screen.getByTestId('memory-merge-merged-em_1');
+    expect(unknown).toHaveTextContent('en_…a1b2c3');
+    expect(unknown.getAttribute('title')).toContain('en_0000000000000000a1b2c3');
+    expect(screen.getByTestId('memory-merge-reason-em_1')).toHaveTextContent('similar name (0.94)');
+    expect(screen.getByTestId('memory-merge-reason-em_2')).toHaveTextContent('same name');
+    expect(screen.getByTestId('memory-merge-reason-em_3')).toHaveTextContent('by the operator');
+    expect(screen.getByTestId('memory-merge-merged-em_3')).toHaveTextContent('ACME Inc');
+    expect(screen.getByTestId('memory-merge-em_2')).toHaveAttribute('data-undone', 'true');
+    expect(screen.getByTestId('memory-merge-undone-em_2')).toHaveTextContent('undone');
+    expect(screen.queryByTestId('memory-merge-undo-em_2')).toBeNull();
+
+    // Cancel first (Esc): nothing is asked of the host.
+    fireEvent.click(screen.getByTestId('memory-merge-undo-em_3'));
+    const dialog = await screen.findByTestId('memory-unmerge-confirm');
+    expect(dialog).toHaveTextContent('Undo the merge of ACME Inc into Acme?');
+    expect(dialog).toHaveTextContent('ACME Inc comes back as an entity of its own, with the relations and memory links it had when it was merged');
+    fireEvent.keyDown(dialog, { key: 'Escape' });
+    expect(screen.queryByTestId('memory-unmerge-confirm')).toBeNull();
+    expect(bodies(calls, 'reef.v1.entities.unmerge')).toEqual([]);
+
+    // Then for real, with Enter (the confirm button has the focus).
+    const gets = bodies(calls, 'reef.v1.entities.get').length;
+    fireEvent.click(screen.getByTestId('memory-merge-undo-em_3'));
+    const again = await screen.findByTestId('memory-unmerge-confirm');
+    expect(document.activeElement).toBe(screen.getByTestId('memory-unmerge-confirm-ok'));
+    fireEvent.keyDown(again, { key: 'Enter' });
+    await waitFor(() => expect(bodies(calls, 'reef.v1.entities.unmerge')).toEqual([{ mergeId: 'em_3' }]));
+    await waitFor(() => expect(screen.getByTestId('memory-merge-em_3')).toHaveAttribute('data-undone', 'true'));
+    expect(screen.queryByTestId('memory-unmerge-confirm')).toBeNull();
+    expect(toasts.at(-1)).toEqual({ message: 'Undone: ACME Inc is its own entity again', tone: 'success' });
+    // The list is read again, and the graph reloads around where it was opened.
+    await waitFor(() => expect(bodies(calls, 'reef.v1.entities.merges').length).toBeGreaterThanOrEqual(2));
+    await waitFor(() => expect(bodies(calls, 'reef.v1.entities.get').length).toBe(gets + 1));
+    expect(bodies(calls, 'reef.v1.entities.get').at(-1)).toEqual({ name: 'Alice', depth: 1 });
+  });
+
+  it('says when there are none, and when they cannot be read', async () => {
+    setup((s) => (s === 'reef.v1.entities.merges' ? { merges: [] } : undefined));
+    fireEvent.click(screen.getByTestId('memory-tab-merges'));
+    expect(await screen.findByTestId('memory-merges-empty')).toHaveTextContent('No entity merges yet.');
+    cleanup();
+    setup((s) => {
+      if (s === 'reef.v1.entities.merges') throw new Error('operator only');
+      return undefined;
+    });
+    fireEvent.click(screen.getByTestId('memory-tab-merges'));
+    expect(await screen.findByTestId('memory-merges-error')).toHaveTextContent('operator only');
+  });
+
+  it('merges the selected node into another of its type picked from the graph, then reopens the graph on the kept one', async () => {
+    const { calls, toasts } = mergesSetup([]);
+    await openAlice();
+    // Alice is the only person but for Bob; Acme's choices are the other orgs only.
+    fireEvent.click(screen.getByTestId('memory-graph-item-Acme'));
+    expect(screen.getByTestId('memory-graph-selected')).toHaveTextContent('Acme');
+    const into = screen.getByTestId('memory-graph-merge-into');
+    expect(into).toBeEnabled();
+    fireEvent.click(into);
+    const target = screen.getByTestId('memory-graph-merge-target') as HTMLSelectElement;
+    expect(document.activeElement).toBe(target);
+    expect([...target.options].map((o) => o.textContent)).toEqual(['ACME Inc']);
+    // Esc leaves the picker; the button gets the focus back.
+    fireEvent.keyDown(target, { key: 'Escape' });
+    expect(screen.queryByTestId('memory-graph-merge-target')).toBeNull();
+    await waitFor(() => expect(document.activeElement).toBe(screen.getByTestId('memory-graph-merge-into')));
+
+    fireEvent.click(screen.getByTestId('memory-graph-merge-into'));
+    fireEvent.submit(screen.getByTestId('memory-graph-merge-form'));
+    const dialog = await screen.findByTestId('memory-entity-merge-confirm');
+    expect(dialog).toHaveTextContent('Merge Acme into ACME Inc?');
+    expect(dialog).toHaveTextContent('ACME Inc takes over the relations and memory links of Acme');
+    expect(dialog).toHaveAttribute('data-keep', 'en_acmeinc');
+    fireEvent.keyDown(dialog, { key: 'Enter' });
+    await waitFor(() => expect(bodies(calls, 'reef.v1.entities.merge')).toEqual([{ keep: 'en_acmeinc', merge: 'en_acme' }]));
+    await waitFor(() => expect(bodies(calls, 'reef.v1.entities.get').at(-1)).toEqual({ name: 'ACME Inc', type: 'org', depth: 1 }));
+    await waitFor(() => expect(screen.getByTestId('memory-graph')).toHaveAttribute('data-nodes', '1'));
+    expect(screen.queryByTestId('memory-entity-merge-confirm')).toBeNull();
+    expect(toasts.at(-1)).toEqual({ message: 'Merged Acme into ACME Inc', tone: 'success' });
+    await waitFor(() => expect(bodies(calls, 'reef.v1.entities.merges').length).toBe(2));
+    // The new merge is listed, by name (the graph met both).
+    fireEvent.click(screen.getByTestId('memory-tab-merges'));
+    expect(await screen.findByTestId('memory-merge-em_9')).toHaveTextContent('ACME Inc');
+    expect(screen.getByTestId('memory-merge-merged-em_9')).toHaveTextContent('Acme');
+    expect(screen.getByTestId('memory-merge-reason-em_9')).toHaveTextContent('by the operator');
+  });
+
+  it('keeps the dialog open with the reason when the host refuses, and offers no merge without another node of the type', async () => {
+    const r4 = rel('r4', 'en_alice', 'knows', 'en_acmeinc');
+    setup((s) => {
+      if (s === 'reef.v1.entities.get') return { entity: alice, relations: [r1, r4], neighbours: [{ entity: acme, relation: r1, direction: 'out', hops: 1 }, { entity: acmeInc, relation: r4, direction: 'out', hops: 1 }] };
+      if (s === 'reef.v1.entities.merge') throw new Error('entity en_acme was merged into en_x already');
+      return undefined;
+    });
+    fireEvent.click(screen.getByTestId('memory-tab-graph'));
+    fireEvent.change(screen.getByTestId('memory-graph-name'), { target: { value: 'Alice' } });
+    fireEvent.click(screen.getByTestId('memory-graph-open'));
+    await waitFor(() => expect(screen.getByTestId('memory-graph')).toHaveAttribute('data-nodes', '3'));
+    // Alice (selected on open) is the only person.
+    expect(screen.getByTestId('memory-graph-merge-into')).toHaveAttribute('disabled');
+    fireEvent.focus(screen.getByTestId('memory-graph-item-Acme'));
+    fireEvent.click(screen.getByTestId('memory-graph-merge-into'));
+    fireEvent.submit(screen.getByTestId('memory-graph-merge-form'));
+    fireEvent.click(await screen.findByTestId('memory-entity-merge-confirm-ok'));
+    await waitFor(() => expect(screen.getByTestId('memory-entity-merge-confirm')).toHaveTextContent('Could not merge: entity en_acme was merged into en_x already'));
+    expect(screen.getByTestId('memory-graph')).toHaveAttribute('data-nodes', '3');
+    fireEvent.click(screen.getByTestId('memory-entity-merge-confirm-cancel'));
+    expect(screen.queryByTestId('memory-entity-merge-confirm')).toBeNull();
+    expect(screen.getByTestId('memory-graph-merge-target')).toBeInTheDocument();
   });
 });
 
