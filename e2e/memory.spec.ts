@@ -3,7 +3,8 @@
  * model (random weights: similarities are not asserted, only that hits come with their scores
  * and why): memories with entities and a superseded fact written over HTTP as an agent would,
  * then searched in the panel, one opened with its history, its entity opened in the graph and a
- * neighbour expanded, the overview and a screenshot for the docs.
+ * neighbour expanded, the overview and a screenshot for the docs; then an entity merged into
+ * another from the graph and the merge undone from the Merges tab.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -168,6 +169,78 @@ test.describe.serial('Memory panel', () => {
       await expect(overview.getByTestId('memory-growth-chart')).not.toHaveAttribute('data-points', '0');
       await expect(overview.getByTestId('memory-model-tiny-a')).toBeVisible();
       await expect(overview.getByTestId('memory-stat-entities')).toContainText(/[4-9]/);
+    });
+  });
+  test('merges an entity into another from the graph (or finds the write merged it), and undoes the merge from the Merges tab', async ({ shell, page, request }: { shell: ShellPage; page: Page; request: APIRequestContext }) => {
+    test.setTimeout(180_000);
+    await page.setViewportSize({ width: 1400, height: 900 });
+    const auth = { authorization: `Bearer ${reef.token}` };
+    const entityName = async (name: string) => {
+      const res = await request.get(`${reef.origin}/v1/entities/${encodeURIComponent(name)}?type=org`, { headers: auth });
+      expect(res.status(), await res.text()).toBe(200);
+      return ((await res.json()) as { entity: { name: string } }).entity.name;
+    };
+    // A second org beside Acme. With random weights the write may fold it into Acme at once (an
+    // automatic merge by a similar name): then that merge is the one undone.
+    await write(request, reef, {
+      agent: 'writer',
+      kind: 'fact',
+      text: 'Acme Group signed the lease of the Berlin office.',
+      entities: [
+        { name: 'Acme Group', type: 'org' },
+        { name: 'Berlin', type: 'place' },
+      ],
+      relations: [{ from: 'Acme Group', fromType: 'org', rel: 'leases_in', to: 'Berlin', toType: 'place' }],
+    });
+    const automatic = (await entityName('Acme Group')) === 'Acme';
+
+    await shell.open(reef);
+    await shell.openPanel('memory', 'memories');
+    const panel = shell.panel('memory', 'memories');
+
+    if (!automatic) {
+      await test.step('Merge into… on the selected node folds it into another org of the graph', async () => {
+        await panel.getByTestId('memory-tab-graph').click();
+        await panel.getByTestId('memory-graph-name').fill('Berlin');
+        await panel.getByTestId('memory-graph-open').click();
+        const graph = panel.getByTestId('memory-graph');
+        await expect(graph).toHaveAttribute('data-status', 'ready');
+        await expect(graph.getByTestId('memory-graph-node-Acme Group')).toBeVisible();
+        await graph.getByTestId('memory-graph-item-Acme Group').focus();
+        await graph.getByTestId('memory-graph-merge-into').click();
+        const target = graph.getByTestId('memory-graph-merge-target');
+        await expect(target).toBeFocused();
+        await target.selectOption({ label: 'Acme' });
+        await graph.getByTestId('memory-graph-merge-pick').click();
+        const dialog = panel.getByTestId('memory-entity-merge-confirm');
+        await expect(dialog).toContainText('Merge Acme Group into Acme?');
+        await page.keyboard.press('Enter');
+        await expect(dialog).toHaveCount(0);
+        await expect(graph.getByTestId('memory-graph-node-Acme')).toHaveAttribute('data-expanded', 'true');
+        await expect(graph.getByTestId('memory-graph-node-Acme Group')).toHaveCount(0);
+        expect(await entityName('Acme Group')).toBe('Acme');
+      });
+    }
+
+    await test.step('the Merges tab lists the merge, and Undo gives the merged org back', async () => {
+      const res = await request.get(`${reef.origin}/v1/entities/merges`, { headers: auth });
+      const { merges } = (await res.json()) as { merges: Array<{ id: string; reason: string; undoneAt: number | null }> };
+      const merge = merges.find((m) => m.undoneAt === null && m.reason === (automatic ? 'embedding' : 'operator'));
+      expect(merge, JSON.stringify(merges)).toBeDefined();
+      const id = (merge as { id: string }).id;
+      await panel.getByTestId('memory-tab-merges').click();
+      const row = panel.getByTestId(`memory-merge-${id}`);
+      await expect(row).toHaveAttribute('data-undone', 'false');
+      await expect(panel.getByTestId(`memory-merge-reason-${id}`)).toHaveText(automatic ? /^similar name \(\d\.\d\d\)$/ : 'by the operator');
+      if (!automatic) await expect(panel.getByTestId(`memory-merge-merged-${id}`)).toContainText('Acme Group');
+      await panel.getByTestId(`memory-merge-undo-${id}`).focus();
+      await page.keyboard.press('Enter');
+      const dialog = panel.getByTestId('memory-unmerge-confirm');
+      await expect(dialog).toContainText('comes back as an entity of its own');
+      await page.keyboard.press('Enter');
+      await expect(dialog).toHaveCount(0);
+      await expect(row).toHaveAttribute('data-undone', 'true');
+      expect(await entityName('Acme Group')).toBe('Acme Group');
     });
   });
 });
