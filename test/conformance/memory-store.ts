@@ -286,6 +286,8 @@ export function memoryStoreConformance(name: string, makeFixture: () => Promise<
       const viewed = await store.entity({ name: 'acme corporation', depth: 1 }, T0 + 1);
       expect(viewed?.entity).toMatchObject({ id: acmeCorp, name: 'ACME Corp', aliases: ['Acme Corporation'] });
       expect((await store.merges(10)).map((x) => x.id)).toEqual([merge?.id]);
+      // The list names both sides (the record holds ids).
+      expect((await store.merges(10))[0]).toMatchObject({ keptEntity: { name: 'ACME Corp', type: 'org' }, mergedEntity: { name: 'Acme Corporation', type: 'org' } });
 
       const undone = await store.unmergeEntities(merge?.id as string, T0 + 5);
       expect(undone.undoneAt).toBe(T0 + 5);

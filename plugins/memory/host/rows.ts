@@ -64,6 +64,8 @@ export function mergeFromRow(r: Row): EntityMerge {
     reason: r.reason as EntityMerge['reason'],
     similarity: num(r.similarity),
     undoneAt: num(r.undone_at),
+    ...(r.kept_name !== undefined && r.kept_name !== null && { keptEntity: { name: String(r.kept_name), type: String(r.kept_type) } }),
+    ...(r.merged_name !== undefined && r.merged_name !== null && { mergedEntity: { name: String(r.merged_name), type: String(r.merged_type) } }),
   };
 }
 

@@ -233,4 +233,7 @@ export interface EntityMerge {
   reason: 'name' | 'embedding' | 'operator';
   similarity: number | null;
   undoneAt: number | null;
+  /** The two entities' names and types, in the merges list (the ids alone mean nothing to a person). */
+  keptEntity?: { name: string; type: string };
+  mergedEntity?: { name: string; type: string };
 }

@@ -474,7 +474,14 @@ export class SqlMemoryStore implements MemoryStore {
   }
 
   async merges(limit: number): Promise<EntityMerge[]> {
-    return (await this.db.query('SELECT * FROM memory_entity_merges ORDER BY at DESC, id DESC LIMIT ?', [limit])).map(mergeFromRow);
+    return (
+      await this.db.query(
+        `SELECT g.*, k.name AS kept_name, k.type AS kept_type, m.name AS merged_name, m.type AS merged_type
+         FROM memory_entity_merges g LEFT JOIN memory_entities k ON k.id = g.kept LEFT JOIN memory_entities m ON m.id = g.merged
+         ORDER BY g.at DESC, g.id DESC LIMIT ?`,
+        [limit],
+      )
+    ).map(mergeFromRow);
   }
 
   private async aliases(ex: SqlExecutor, id: string): Promise<string[]> {

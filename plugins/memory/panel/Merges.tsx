@@ -42,12 +42,12 @@ export function useMerges(client: MemoryClient, store: MergesStore, graph: Graph
   return { reload: load };
 }
 
-/** An entity of a merge: its name where the panel has seen it, else its id shortened (the full id in the title). */
+/** An entity of a merge: its name (from the host's list or the graph), else its id shortened (the full id in the title). */
 function EntityName({ id, names, onOpen, testId }: { id: string; names: MergesState['names']; onOpen(ref: EntityRef): void; testId: string }) {
   const known = names[id];
   if (!known) {
     return (
-      <span className="mem-mono" title={`${id} (not seen in the graph yet: open it there to see its name)`} data-testid={testId} data-id={id}>
+      <span className="mem-mono" title={`${id} (its name is not known here)`} data-testid={testId} data-id={id}>
         {shortId(id)}
       </span>
     );

@@ -359,6 +359,15 @@ describe('entity merges', () => {
     await waitFor(() => expect(screen.getByTestId('memory-graph')).toHaveAttribute('data-nodes', '4'));
   }
 
+  it('names both sides from the host\'s list, the graph unopened', async () => {
+    const named: EntityMerge = { id: 'em_7', kept: 'en_k7', merged: 'en_m7', at: AT, reason: 'embedding', similarity: 0.96, undoneAt: null, keptEntity: { name: 'Initech', type: 'org' }, mergedEntity: { name: 'Initech LLC', type: 'org' } };
+    mergesSetup([named]);
+    fireEvent.click(screen.getByTestId('memory-tab-merges'));
+    await screen.findByTestId('memory-merges');
+    expect(screen.getByTestId('memory-merge-kept-em_7')).toHaveTextContent('Initech');
+    expect(screen.getByTestId('memory-merge-merged-em_7')).toHaveTextContent('Initech LLC');
+  });
+
   it('lists the merges with names the graph knows (ids shortened otherwise), the reason in words, and undoes one after the confirmation', async () => {
     const { calls, toasts } = mergesSetup([byName, sameName, byOperator]);
     await openAlice();

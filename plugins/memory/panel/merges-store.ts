@@ -1,7 +1,7 @@
 /**
  * Entity merges (the newest first, automatic and the operator's), the one being undone, and the
- * names of entities the panel has seen: merge records hold entity ids, and the host looks
- * entities up by name only, so names come from the graph's nodes as they are met.
+ * names of entities by id: the host's merges list names both sides, and the graph's nodes add
+ * what they meet (a merge made or undone in this window).
  */
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import type { EntityMerge } from './types.js';
@@ -36,7 +36,15 @@ export function createMergesStore(): MergesStore {
     merges: [],
     busy: {},
     names: {},
-    loaded: (merges) => set({ status: 'ready', error: null, merges }),
+    loaded: (merges) => {
+      set({ status: 'ready', error: null, merges });
+      get().learn(
+        merges.flatMap((m) => [
+          ...(m.keptEntity ? [{ id: m.kept, ...m.keptEntity }] : []),
+          ...(m.mergedEntity ? [{ id: m.merged, ...m.mergedEntity }] : []),
+        ]),
+      );
+    },
     fail: (error) => set((s) => (s.status === 'ready' ? { error } : { status: 'error', error })),
     setBusy: (id, on) =>
       set((s) => {
