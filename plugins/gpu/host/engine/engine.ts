@@ -117,7 +117,6 @@ interface Slot {
   loading?: Promise<LoadedModel>;
   loadError?: unknown;
   loads: number;
-  info?: ModelInfo;
   /** Measured generation time per token (running average), for a request's expected service time. */
   msPerToken?: number;
 }
@@ -187,11 +186,6 @@ export class Engine {
   /** The memory budget the scheduler plans with (VRAM or RAM), and what loaded models are estimated to hold. */
   memory(): { budgetBytes: number; usedBytes: number; kind: 'vram' | 'ram' } {
     return { budgetBytes: this.memoryBudget(), usedBytes: this.loadedModels().reduce((a, m) => a + m.estimateBytes, 0), kind: this.device().kind === 'VRAM' ? 'vram' : 'ram' };
-  }
-
-  /** The models directory's entries the engine has read (for the panel: file size, quantization…). */
-  info(model: string): ModelInfo | undefined {
-    return this.slots.get(model)?.info;
   }
 
   // ─── the scheduler's driver ───────────────────────────────────────────────────────────────
@@ -378,7 +372,6 @@ export class Engine {
     }
     const contextSize = Math.min(this.contextSize, info.contextLength ?? this.contextSize);
     const sizeBytes = estimateMemoryBytes(info, contextSize);
-    this.slot(model).info = info;
     const budget = this.memoryBudget();
     this.handle({ type: 'model', spec: { name: model, sizeBytes, loadMs: firstLoadEstimateMs(sizeBytes) } });
     this.handle({ type: 'memory', bytes: budget });
@@ -552,7 +545,6 @@ export class Engine {
     const { models } = await this.options.models.scan();
     for (const info of models) {
       const contextSize = Math.min(this.contextSize, info.contextLength ?? this.contextSize);
-      this.slot(info.id).info = info;
       const sizeBytes = estimateMemoryBytes(info, contextSize);
       this.handle({ type: 'model', spec: { name: info.id, sizeBytes, loadMs: firstLoadEstimateMs(sizeBytes) } });
     }
