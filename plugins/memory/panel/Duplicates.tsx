@@ -7,7 +7,7 @@ import { pairKey, type DuplicatesStore } from './duplicates-store.js';
 import { formatSimilarity, formatTime } from './format.js';
 import { errorText, type MemoryClient } from './memory-client.js';
 import type { DuplicatePair, Memory } from './types.js';
-import { CHANGE_DEBOUNCE_MS } from './use-search.js';
+import { useReloadOnChange } from './use-on-change.js';
 
 export function useDuplicates(client: MemoryClient, store: DuplicatesStore) {
   const load = useCallback(async () => {
@@ -19,16 +19,8 @@ export function useDuplicates(client: MemoryClient, store: DuplicatesStore) {
   }, [client, store]);
   useEffect(() => {
     void load();
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const off = client.onChanged(() => {
-      clearTimeout(timer);
-      timer = setTimeout(() => void load(), CHANGE_DEBOUNCE_MS);
-    });
-    return () => {
-      clearTimeout(timer);
-      off();
-    };
-  }, [client, load]);
+  }, [load]);
+  useReloadOnChange(client, load);
   return { reload: load };
 }
 

@@ -10,7 +10,7 @@ import type { GraphStore } from './graph-store.js';
 import { errorText, type MemoryClient } from './memory-client.js';
 import { mergeReason, shortId, type MergesState, type MergesStore } from './merges-store.js';
 import type { EntityMerge, EntityRef } from './types.js';
-import { CHANGE_DEBOUNCE_MS } from './use-search.js';
+import { useReloadOnChange } from './use-on-change.js';
 
 /** Loads the merges, reloads them when memories change (a write may merge entities), and learns names from the graph. */
 export function useMerges(client: MemoryClient, store: MergesStore, graph: GraphStore) {
@@ -23,16 +23,8 @@ export function useMerges(client: MemoryClient, store: MergesStore, graph: Graph
   }, [client, store]);
   useEffect(() => {
     void load();
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const off = client.onChanged(() => {
-      clearTimeout(timer);
-      timer = setTimeout(() => void load(), CHANGE_DEBOUNCE_MS);
-    });
-    return () => {
-      clearTimeout(timer);
-      off();
-    };
-  }, [client, load]);
+  }, [load]);
+  useReloadOnChange(client, load);
   useEffect(() => {
     store.getState().learn(Object.values(graph.getState().nodes));
     return graph.subscribe((s, prev) => {

@@ -3,7 +3,7 @@ import { useCallback, useEffect } from 'react';
 import { useStore } from 'zustand';
 import { errorText, type MemoryClient } from './memory-client.js';
 import type { OverviewStore } from './overview-store.js';
-import { CHANGE_DEBOUNCE_MS } from './use-search.js';
+import { CHANGE_DEBOUNCE_MS, useReloadOnChange } from './use-on-change.js';
 
 export function useOverview(client: MemoryClient, store: OverviewStore) {
   const days = useStore(store, (s) => s.days);
@@ -21,16 +21,6 @@ export function useOverview(client: MemoryClient, store: OverviewStore) {
     void load();
   }, [load, days]);
 
-  useEffect(() => {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const off = client.onChanged(() => {
-      clearTimeout(timer);
-      timer = setTimeout(() => void load(), CHANGE_DEBOUNCE_MS * 3);
-    });
-    return () => {
-      clearTimeout(timer);
-      off();
-    };
-  }, [client, load]);
+  useReloadOnChange(client, load, CHANGE_DEBOUNCE_MS * 3);
   return { reload: load };
 }

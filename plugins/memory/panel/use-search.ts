@@ -8,10 +8,9 @@ import { useStore } from 'zustand';
 import { filterBody } from './format.js';
 import { errorText, type MemoryClient } from './memory-client.js';
 import type { SearchStore } from './search-store.js';
+import { useReloadOnChange } from './use-on-change.js';
 
 export const PAGE = 100;
-/** How long after a change event the view reloads (a batch of writes becomes one reload). */
-export const CHANGE_DEBOUNCE_MS = 300;
 
 export function useSearch(client: MemoryClient, store: SearchStore) {
   const query = useStore(store, (s) => s.query);
@@ -61,18 +60,9 @@ export function useSearch(client: MemoryClient, store: SearchStore) {
     void load();
   }, [load, query, mode, filters]);
 
-  useEffect(() => {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const off = client.onChanged(() => {
-      clearTimeout(timer);
-      timer = setTimeout(() => void load(), CHANGE_DEBOUNCE_MS);
-    });
-    return () => {
-      clearTimeout(timer);
-      off();
-      inflight.current?.abort();
-    };
-  }, [client, load]);
+  useReloadOnChange(client, load);
+  // A request still in flight is given up when the view goes.
+  useEffect(() => () => inflight.current?.abort(), [client, load]);
 
   return { reload: load, loadMore };
 }
