@@ -3,39 +3,15 @@
  * host: `npm run build` first): an agent connects with its token and works through tools; tokens,
  * scopes and Host/Origin checks hold.
  */
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createAgentToken, startReef, type ReefProcess } from '../harness/reef-process.js';
+import { callTool as call, connectMcp, type Json } from './client.js';
 
 let reef: ReefProcess;
 let forge: string;
 const clients: Client[] = [];
-
-async function connect(token: string): Promise<Client> {
-  const client = new Client({ name: 'reef-test', version: '1.0.0' });
-  const transport = new StreamableHTTPClientTransport(new URL(`${reef.origin}/mcp`), { requestInit: { headers: { authorization: `Bearer ${token}` } } });
-  await client.connect(transport);
-  clients.push(client);
-  return client;
-}
-
-/** A reply's JSON as the tests read it: fields are asserted, not typed. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the tests check shapes with expect
-type Json = any;
-
-/** A tool's JSON reply (tools answer with their subject's reply as JSON text). */
-async function call(client: Client, name: string, args: Record<string, unknown>): Promise<{ isError: boolean; json: Json; text: string }> {
-  const result = await client.callTool({ name, arguments: args });
-  const text = (result.content as Array<{ type: string; text: string }>)[0]?.text ?? '';
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  return { isError: result.isError === true, json, text };
-}
+const connect = (token: string) => connectMcp(reef.origin, token, clients);
 
 beforeAll(async () => {
   reef = await startReef();

@@ -9,6 +9,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createAgentToken, REPO_ROOT, startReef, type ReefProcess } from '../harness/reef-process.js';
+import { callTool as call, type Json } from './client.js';
 
 const REEF = path.join(REPO_ROOT, 'bin', 'reef.js');
 let reef: ReefProcess;
@@ -32,21 +33,6 @@ function runCli(args: string[], env: Record<string, string> = {}): Promise<{ cod
     child.on('exit', (code) => resolve({ code, stdout, stderr }));
     child.stdin.end();
   });
-}
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- replies are checked with expect
-type Json = any;
-
-async function call(client: Client, name: string, args: Record<string, unknown>): Promise<{ isError: boolean; json: Json; text: string }> {
-  const result = await client.callTool({ name, arguments: args });
-  const text = (result.content as Array<{ type: string; text: string }>)[0]?.text ?? '';
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  return { isError: result.isError === true, json, text };
 }
 
 beforeAll(async () => {

@@ -4,41 +4,17 @@
  * waits while the operator decides over HTTP, hears of the decision through a subscription,
  * remembers and recalls, lists the fleet, and reads its own open work; and it sees only its own.
  */
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { ResourceUpdatedNotificationSchema, type Progress } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createAgentToken, startReef, type ReefProcess } from '../harness/reef-process.js';
+import { callTool as call, connectMcp, type Json } from './client.js';
 
 let reef: ReefProcess;
 let forge: string;
 let quill: string;
 const clients: Client[] = [];
-
-/** A reply's JSON as the tests read it: fields are asserted, not typed. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the tests check shapes with expect
-type Json = any;
-
-async function connect(token: string): Promise<Client> {
-  const client = new Client({ name: 'reef-test', version: '1.0.0' });
-  const transport = new StreamableHTTPClientTransport(new URL(`${reef.origin}/mcp`), { requestInit: { headers: { authorization: `Bearer ${token}` } } });
-  await client.connect(transport);
-  clients.push(client);
-  return client;
-}
-
-/** A tool's reply: its JSON (tools answer with their subject's reply as JSON text). */
-async function call(client: Client, name: string, args: Record<string, unknown>, onprogress?: (p: Progress) => void): Promise<{ isError: boolean; json: Json; text: string }> {
-  const result = await client.callTool({ name, arguments: args }, undefined, onprogress ? { onprogress } : undefined);
-  const text = (result.content as Array<{ type: string; text: string }>)[0]?.text ?? '';
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  return { isError: result.isError === true, json, text };
-}
+const connect = (token: string) => connectMcp(reef.origin, token, clients);
 
 /** The operator over HTTP (PROTOCOL.md "Approvals"). */
 async function operator(method: string, path: string, body?: unknown): Promise<Json> {
