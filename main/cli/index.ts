@@ -242,6 +242,15 @@ export function buildProgram(out: { log: (s: string) => void; error: (s: string)
       settle(await runMigrate(config, { from: flags.from, to: flags.to, force: flags.force === true, batch: flags.batch ?? 1000 }, out));
     });
 
+  /** Runs a command against the running host (its URL and the operator token), or says why it cannot: exit 1. */
+  const onHost = async (flags: AuditFlags, run: (target: AuditTarget) => Promise<number>) => {
+    const target = auditTarget(flags);
+    if (typeof target === 'string') {
+      out.error(target);
+      return settle(1);
+    }
+    settle(await run(target));
+  };
   const audit = program.command('audit').description('the approvals audit log: check its hash chain, export it (asks the running host)');
   const auditOptions = (cmd: Command) =>
     cmd
@@ -251,24 +260,14 @@ export function buildProgram(out: { log: (s: string) => void; error: (s: string)
   auditOptions(audit.command('verify'))
     .description('check that no entry was edited, removed or reordered; exit 1 naming the first broken entry')
     .action(async (flags: AuditFlags) => {
-      const target = auditTarget(flags);
-      if (typeof target === 'string') {
-        out.error(target);
-        return settle(1);
-      }
-      settle(await runAuditVerify(target, out));
+      await onHost(flags, (target) => runAuditVerify(target, out));
     });
   auditOptions(audit.command('export'))
     .description('write the log as JSON lines, oldest first (to stdout, or --out FILE with a progress bar)')
     .option('--out <file>', 'write to this file (created with mode 0600) instead of stdout')
     .option('--after-seq <seq>', 'only entries after this one (to continue an earlier export)', parseSeq)
     .action(async (flags: AuditFlags & { out?: string; afterSeq?: number }) => {
-      const target = auditTarget(flags);
-      if (typeof target === 'string') {
-        out.error(target);
-        return settle(1);
-      }
-      settle(await runAuditExport(target, { ...(flags.out && { file: flags.out }), ...(flags.afterSeq !== undefined && { afterSeq: flags.afterSeq }) }, out));
+      await onHost(flags, (target) => runAuditExport(target, { ...(flags.out && { file: flags.out }), ...(flags.afterSeq !== undefined && { afterSeq: flags.afterSeq }) }, out));
     });
 
   const memory = program.command('memory').description('agent memory (asks the running host)');
@@ -284,12 +283,7 @@ export function buildProgram(out: { log: (s: string) => void; error: (s: string)
       return n;
     })
     .action(async (flags: AuditFlags & { model: string; batch?: number }) => {
-      const target = auditTarget(flags);
-      if (typeof target === 'string') {
-        out.error(target);
-        return settle(1);
-      }
-      settle(await runReembed(target, { model: flags.model, batch: flags.batch ?? 64 }, out));
+      await onHost(flags, (target) => runReembed(target, { model: flags.model, batch: flags.batch ?? 64 }, out));
     });
 
   program
