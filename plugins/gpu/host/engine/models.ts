@@ -69,6 +69,30 @@ export class ModelsDirectory {
 
   constructor(readonly dir: string) {}
 
+  /** A file's header, read once per size and modification time. */
+  private async entry(file: string, name: string): Promise<ModelInfo | UnreadableModel | undefined> {
+    let st;
+    try {
+      st = await stat(file);
+    } catch {
+      return undefined; // gone since it was listed, or never there
+    }
+    if (!st.isFile()) return undefined;
+    const key = `${st.size}:${st.mtimeMs}`;
+    let entry = this.cache.get(file);
+    if (entry?.key !== key) {
+      let info: ModelInfo | UnreadableModel;
+      try {
+        info = await readModelInfo(file);
+      } catch (err) {
+        info = { id: name.replace(/\.gguf$/i, ''), path: file, error: err instanceof Error ? err.message : String(err) };
+      }
+      entry = { key, info };
+      this.cache.set(file, entry);
+    }
+    return entry.info;
+  }
+
   async scan(): Promise<{ models: ModelInfo[]; unreadable: UnreadableModel[] }> {
     let names: string[];
     try {
@@ -83,33 +107,24 @@ export class ModelsDirectory {
     for (const name of names.filter((n) => n.toLowerCase().endsWith('.gguf')).sort()) {
       const file = path.join(this.dir, name);
       seen.add(file);
-      let st;
-      try {
-        st = await stat(file);
-      } catch {
-        continue; // gone since readdir
-      }
-      if (!st.isFile()) continue;
-      const key = `${st.size}:${st.mtimeMs}`;
-      let entry = this.cache.get(file);
-      if (entry?.key !== key) {
-        let info: ModelInfo | UnreadableModel;
-        try {
-          info = await readModelInfo(file);
-        } catch (err) {
-          info = { id: name.replace(/\.gguf$/i, ''), path: file, error: err instanceof Error ? err.message : String(err) };
-        }
-        entry = { key, info };
-        this.cache.set(file, entry);
-      }
-      if ('error' in entry.info) unreadable.push(entry.info);
-      else models.push(entry.info);
+      const info = await this.entry(file, name);
+      if (!info) continue;
+      if ('error' in info) unreadable.push(info);
+      else models.push(info);
     }
     for (const file of this.cache.keys()) if (!seen.has(file)) this.cache.delete(file);
     return { models, unreadable };
   }
 
+  /**
+   * The model named `id`: its own file looked at first (every request asks, so not the whole
+   * folder each time), the folder scanned only when that file is not there (a `.GGUF` spelling).
+   */
   async find(id: string): Promise<ModelInfo | undefined> {
+    if (id === path.basename(id) && !id.startsWith('.')) {
+      const info = await this.entry(path.join(this.dir, `${id}.gguf`), `${id}.gguf`);
+      if (info) return 'error' in info ? undefined : info;
+    }
     return (await this.scan()).models.find((m) => m.id === id);
   }
 }
