@@ -5,6 +5,8 @@
  * through the conformance suite (stores.test.ts).
  */
 import { spawn } from 'node:child_process';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createAgentToken, REPO_ROOT, type ReefProcess } from '../harness/reef-process.js';
@@ -134,8 +136,8 @@ describe('memory over HTTP', () => {
   });
 
   test('a search across embedding models is refused; `reef memory reembed` moves the corpus, resumable after a kill', async () => {
-    const reembed = (model: string, extra: string[] = []) =>
-      spawn(process.execPath, [path.join(REPO_ROOT, 'bin', 'reef.js'), 'memory', 'reembed', '--model', model, '--url', reef.origin, ...extra], {
+    const reembed = (model: string, extra: string[] = [], url = reef.origin) =>
+      spawn(process.execPath, [path.join(REPO_ROOT, 'bin', 'reef.js'), 'memory', 'reembed', '--model', model, '--url', url, ...extra], {
         env: { ...process.env, REEF_TOKEN: reef.token },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
@@ -147,22 +149,43 @@ describe('memory over HTTP', () => {
         child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
         child.once('exit', (code) => resolve({ code, out, err }));
       });
-    // One memory per step, killed after a few: the next run goes on from there.
-    const first = reembed('tiny-b', ['--batch', '1']);
-    const progress = finished(first);
+    // One memory per step, killed after two: a loopback proxy between the CLI and the host
+    // forwards two steps and kills the CLI when it sends the third, so the kill always lands
+    // mid-run (polling the host for progress raced a fast machine to the end of the corpus).
+    let steps = 0;
+    const running: { child?: ReturnType<typeof spawn> } = {};
+    const proxy = http.createServer((req, res) => {
+      if (req.url === '/v1/memories/reembed' && ++steps > 2) {
+        running.child?.kill('SIGKILL');
+        res.destroy();
+        return;
+      }
+      const { host: _host, ...headers } = req.headers;
+      const up = http.request(new URL(req.url ?? '/', reef.origin), { method: req.method, headers }, (r) => {
+        res.writeHead(r.statusCode ?? 502, r.headers);
+        r.pipe(res);
+      });
+      up.on('error', () => res.destroy());
+      req.pipe(up);
+    });
+    proxy.on('clientError', (_err, socket) => socket.destroy());
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    const via = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+    running.child = reembed('tiny-b', ['--batch', '1'], via);
+    const killed = await finished(running.child);
+    proxy.close();
     const moved = async () => ((await call('GET', '/v1/memories/stats')).body.models as Json[]).find((m) => m.model === 'tiny-b')?.count ?? 0;
-    // The first step loads tiny-b into the engine: on a loaded machine that can take a while.
-    for (const until = Date.now() + 90_000; (await moved()) < 2 && Date.now() < until; ) await new Promise((r) => setTimeout(r, 50));
-    first.kill('SIGKILL');
-    const killed = await progress;
-    expect(await moved(), `the re-embed moved nothing before it was stopped: ${killed.err}`).toBeGreaterThanOrEqual(2);
-    const mixed = await call('POST', '/v1/memories/search', { query: 'cache layer' }, scout);
+    expect(killed.code, `the re-embed was not killed: ${killed.err}`).toBeNull();
+    expect(await moved(), `the re-embed did not move two memories before it was stopped: ${killed.err}`).toBe(2);
+    // Re-embedding goes in id order (random ids): the two moved may be any agent's, so the
+    // operator searches, whose scope holds them all (at most one of them is a replaced fact).
+    const mixed = await call('POST', '/v1/memories/search', { query: 'cache layer' });
     expect(mixed.status).toBe(409);
     expect(mixed.body.error).toMatchObject({ code: 'conflict', details: { reason: 'mixed_models', searchModel: 'tiny-a' } });
     expect(mixed.body.error.message).toMatch(/re-embed them with `reef memory reembed --model tiny-a`/);
     const partly = (await call('POST', '/v1/memories/reembed', { model: 'tiny-b', limit: 1 })).body;
     console.log(`killed re-embed: ${partly.done} of ${partly.total} moved`);
-    expect(partly.done).toBeGreaterThan(1);
+    expect(partly.done).toBe(3);
     expect(partly.done).toBeLessThan(partly.total);
     const rest = await finished(reembed('tiny-b'));
     expect(rest.code).toBe(0);
