@@ -93,7 +93,9 @@ describe('swap-aware scheduling through the engine', () => {
     const { engine: e, trace } = makeEngine();
     await e.load('tiny-a');
     // Measured service times first, so the scheduler plans with them (about 100 ms a request here).
+    const warm = performance.now();
     await Promise.all(Array.from({ length: 5 }, (_, i) => e.generate('tiny-a', { ...params, maxTokens: 200, seed: i })));
+    const serviceMs = (performance.now() - warm) / 5;
     const flood = Array.from({ length: 60 }, (_, i) => e.generate('tiny-a', { ...params, maxTokens: 200, seed: 100 + i }, undefined, { agent: 'hog' }).catch((err: unknown) => err));
     // 60 requests of ~100 ms are 6 s of work ahead; a load is ~1 s (estimated, then measured).
     const boundMs = 2500;
@@ -103,8 +105,12 @@ describe('swap-aware scheduling through the engine', () => {
     expect(lone.completionTokens).toBeGreaterThan(0);
     const wait = trace.outcomes.find((o) => o.agent === 'lone' && o.kind === 'ran')!.waitMs;
     const loadB = trace.swaps.find((s) => s.model === 'tiny-b' && s.loadMs !== undefined)!;
-    // Within its bound (plus a little where estimates were short), ahead of the flood.
-    expect(wait).toBeLessThanOrEqual(boundMs + 500);
+    // Within its bound, ahead of the flood. The scheduler plans with estimates and never stops a
+    // running request, so on a loaded machine the start may slip by what the estimates missed:
+    // at most the load's own time and a request or two in flight, below the flood's 60 requests.
+    const slack = Math.max(500, (loadB.loadMs ?? 0) + 2 * serviceMs);
+    expect(wait, `bound ${boundMs} ms, slack ${Math.round(slack)} ms`).toBeLessThanOrEqual(boundMs + slack);
+    expect(wait).toBeLessThan(60 * serviceMs);
     expect(loadB.reason).toBe('urgent');
     expect(loadB.agents).toEqual({ lone: 1 });
     const flooded = await Promise.all(flood);
