@@ -1,12 +1,16 @@
-/** The SQLite store's turn batching (issue 10.4): what it shares, and that answers still mean committed. */
+/**
+ * The SQLite store's turn batching (issue 10.4): what it shares, and that answers still mean
+ * committed; and its lists by state, which the fewer indexes of that issue must keep fast.
+ */
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { PluginDatabase } from '../../sdk/index.js';
 import { pluginDatabase } from '../../main/db/plugin-database.js';
 import { SqliteDatabase } from '../../main/db/sqlite.js';
 import { QUEUE_MIGRATIONS } from '../../plugins/queue/host/migrations.js';
-import { EnqueueSchema } from '../../plugins/queue/host/schemas.js';
-import { SqliteTaskStore } from '../../plugins/queue/host/sqlite-store.js';
+import { EnqueueSchema, TASK_STATES } from '../../plugins/queue/host/schemas.js';
+import { SqliteDialect, SqliteTaskStore } from '../../plugins/queue/host/sqlite-store.js';
+import { filterWhere } from '../../plugins/queue/host/task-filter.js';
 import { tempDir } from '../harness/tmp.js';
 
 describe('SqliteTaskStore: one transaction per event-loop turn', () => {
@@ -71,5 +75,40 @@ describe('SqliteTaskStore: one transaction per event-loop turn', () => {
     expect(rows.map((r) => r.id)).toEqual([a.id, b.id, d.id]);
     expect(rows[0]?.result).toBe('{"ok":1}');
     expect(await other.query("SELECT COUNT(*) AS n FROM queue_task_events WHERE state = 'succeeded'")).toEqual([{ n: 3 }]);
+  });
+});
+
+describe('SqliteTaskStore: a list by state reads an index, not every task', () => {
+  const dir = tempDir('reef-sqlite-lists-');
+  afterAll(() => dir.remove());
+
+  it('each state but succeeded is found through a partial index, in id order, with the right tasks', async () => {
+    const db = new SqliteDatabase({ file: path.join(dir.path, 'lists.db') });
+    try {
+      const pdb = pluginDatabase(db, 'queue');
+      await pdb.migrate(QUEUE_MIGRATIONS);
+      const store = new SqliteTaskStore(pdb);
+      const made = await store.enqueueBatch(
+        Array.from({ length: 400 }, (_, i) => EnqueueSchema.parse({ queue: 'q', type: 't', payload: { i } })),
+        'test',
+      );
+      // One task in each state, the rest succeeded (a factory's history).
+      const states = TASK_STATES.filter((s) => s !== 'succeeded');
+      await db.execute("UPDATE queue_tasks SET state = 'succeeded'");
+      for (const [i, state] of states.entries()) await db.execute('UPDATE queue_tasks SET state = ? WHERE id = ?', [state, made[i * 50]?.task.id]);
+      for (const state of TASK_STATES) {
+        const { sql, params, small } = filterWhere({ state: [state] });
+        const query = `SELECT * FROM queue_tasks WHERE ${sql} ORDER BY ${new SqliteDialect(pdb).listOrder(!!small)} LIMIT 51`;
+        const plan = (await db.query(`EXPLAIN QUERY PLAN ${query}`, params)).map((r) => String(r.detail)).join('; ');
+        if (state === 'succeeded') expect(plan).toContain('sqlite_autoindex_queue_tasks_1');
+        else if (state === 'leased') expect(plan).toContain('queue_tasks_leased');
+        else expect(plan).toContain('USING INDEX queue_tasks_state_rest (state=?)');
+        const listed = await store.list({ state: [state], limit: 50 });
+        expect(listed.tasks.every((t) => t.state === state)).toBe(true);
+        expect(listed.tasks).toHaveLength(state === 'succeeded' ? 50 : 1);
+      }
+    } finally {
+      await db.close();
+    }
   });
 });

@@ -4,6 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Row, SqlExecutor } from '../../../sdk/index.js';
+import { CLAIMABLE_PREDICATE } from './migrations.js';
 
 /**
  * The claim order: highest priority first, then the earliest runAt, then the oldest id. The
@@ -23,7 +24,6 @@ export function byClaimOrder(a: Row, b: Row): number {
   return Number(b.priority) - Number(a.priority) || Number(a.run_at) - Number(b.run_at) || (ida < idb ? -1 : ida > idb ? 1 : 0);
 }
 
-const CLAIMABLE_STATES = "('ready', 'scheduled', 'failed')";
 
 /**
  * How a claim names its queues: a list of placeholders (SQLite), one array parameter
@@ -40,7 +40,7 @@ export type QueuesForm = 'in' | 'any' | 'one';
 export function claimableWhere(clock: string, form: QueuesForm, queueCount: number, excludedProducts: number): string {
   const queues = form === 'any' ? 'queue = ANY(?::text[])' : form === 'one' ? 'queue = ?' : `queue IN (${placeholders(queueCount)})`;
   const products = excludedProducts ? ` AND (product IS NULL OR product NOT IN (${placeholders(excludedProducts)}))` : '';
-  return `${queues} AND state IN ${CLAIMABLE_STATES} AND run_at <= ${clock}
+  return `${queues} AND ${CLAIMABLE_PREDICATE} AND run_at <= ${clock}
       AND queue NOT IN (SELECT name FROM queue_limits WHERE kind = 'queue' AND paused = 1)${products}`;
 }
 

@@ -19,6 +19,11 @@ export interface StoreDialect {
   readonly name: 'sqlite' | 'postgres';
   /** SQL for the database's clock in epoch ms: leases never depend on a worker's clock. */
   readonly clockSql: string;
+  /**
+   * The ORDER BY of a list, newest first. `small`: the filter's rows are in a small partial
+   * index (task-filter.ts), which the database should read rather than walk every id.
+   */
+  listOrder(small: boolean): string;
   /** Serialises claimers of limited queues inside `tx`, so two cannot both take the last slot. */
   lockForLimits(tx: SqlExecutor): Promise<void>;
   /**

@@ -1,6 +1,15 @@
 /** The queue's tables. Times are epoch milliseconds from the database's own clock. */
 import type { Migration } from '../../../sdk/index.js';
 
+/**
+ * The WHERE of queue_tasks_state_rest (SQLite, migration 006): every task but the leased and the
+ * succeeded ones. A query uses a partial index only when its WHERE holds this exact term, so
+ * task-filter.ts writes it into the lists it serves.
+ */
+export const STATE_REST_PREDICATE = "state NOT IN ('leased', 'succeeded')";
+/** The WHERE of queue_tasks_claimable, for the same reason. */
+export const CLAIMABLE_PREDICATE = "state IN ('ready', 'scheduled', 'failed')";
+
 const tasks = (bigint: string, json: string, serial: string) => `
 CREATE TABLE queue_tasks (
   id TEXT PRIMARY KEY,
@@ -30,7 +39,7 @@ CREATE TABLE queue_tasks (
   enqueued_by TEXT
 );
 CREATE INDEX queue_tasks_claimable ON queue_tasks (queue, priority DESC, run_at, id)
-  WHERE state IN ('ready', 'scheduled', 'failed');
+  WHERE ${CLAIMABLE_PREDICATE};
 CREATE INDEX queue_tasks_leased ON queue_tasks (lease_expires_at) WHERE state = 'leased';
 CREATE INDEX queue_tasks_state ON queue_tasks (state, id);
 CREATE INDEX queue_tasks_queue ON queue_tasks (queue, id);
@@ -126,6 +135,20 @@ DROP INDEX queue_tasks_waiting;`,
       sqlite: 'SELECT 1',
       postgres: `ALTER TABLE queue_tasks DROP CONSTRAINT queue_tasks_idempotency_key_key;
 CREATE UNIQUE INDEX queue_tasks_idempotency ON queue_tasks (idempotency_key) WHERE idempotency_key IS NOT NULL;`,
+    },
+  },
+  {
+    // SQLite: (state, id) had two entries rewritten at each step of a task's usual way (ready →
+    // leased → succeeded): a delete and an insert per claim and per completion. Leased tasks are
+    // in queue_tasks_leased already, and succeeded ones are what a list walking ids backwards
+    // finds first; without those two states the index changes once per task (its claim) and
+    // still serves every other state's list in id order. PostgreSQL keeps queue_tasks_state.
+    // Issue 10.4, PERFORMANCE.md.
+    id: '006_state_index_without_leased_and_succeeded',
+    sql: {
+      sqlite: `DROP INDEX queue_tasks_state;
+CREATE INDEX queue_tasks_state_rest ON queue_tasks (state, id) WHERE ${STATE_REST_PREDICATE};`,
+      postgres: 'SELECT 1',
     },
   },
 ];

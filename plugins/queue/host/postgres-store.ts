@@ -31,6 +31,11 @@ export class PostgresDialect implements StoreDialect {
 
   constructor(private readonly db: PluginDatabase) {}
 
+  listOrder(): string {
+    // PostgreSQL keeps queue_tasks_state (state, id) and its planner has statistics.
+    return 'id DESC';
+  }
+
   async lockForLimits(tx: SqlExecutor): Promise<void> {
     await tx.query("SELECT pg_advisory_xact_lock(hashtext('reef.queue.limits'))");
   }

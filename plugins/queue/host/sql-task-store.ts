@@ -219,9 +219,9 @@ export class SqlTaskStore implements TaskStore {
   }
 
   async list(filter: ListInput): Promise<{ tasks: Task[]; nextCursor?: string }> {
-    const { sql, params } = filterWhere(filter);
+    const { sql, params, small } = filterWhere(filter);
     const cursor = filter.cursor ? ' AND id < ?' : '';
-    const rows = await this.db.query(`SELECT * FROM queue_tasks WHERE ${sql}${cursor} ORDER BY id DESC LIMIT ?`, [
+    const rows = await this.db.query(`SELECT * FROM queue_tasks WHERE ${sql}${cursor} ORDER BY ${this.sqlDialect.listOrder(!!small)} LIMIT ?`, [
       ...params,
       ...(filter.cursor ? [filter.cursor] : []),
       filter.limit + 1,

@@ -8,6 +8,7 @@ import { Batcher } from './batcher.js';
 import { CLAIM_ORDER, byClaimOrder, claimLimit, claimableWhere, newLeaseTokenPrefix, recordEvents } from './claim-sql.js';
 import type { Completion, StoreDialect } from './dialect.js';
 import { SqlTaskStore } from './sql-task-store.js';
+import { CLAIMED_COLUMNS, TASK_COLUMNS } from './task-row.js';
 import { DEFAULT_RETRY, type ClaimRequest, type RetryPolicy } from './store.js';
 
 /** The database's clock in epoch ms. */
@@ -19,13 +20,20 @@ type TurnOp = { kind: 'claim'; request: ClaimRequest } | { kind: 'complete'; com
 /** The statements of a turn, built once: a per-call template string is built and hashed again for the statement cache. */
 const COMPLETE_SQL = `UPDATE queue_tasks SET state = 'succeeded', result = ?, lease_expires_at = NULL, updated_at = ${SQLITE_CLOCK}
      WHERE id = ? AND lease_token = ? AND state = 'leased' AND lease_expires_at > ${SQLITE_CLOCK}
-     RETURNING *`;
+     RETURNING ${TASK_COLUMNS}`;
 
 export class SqliteDialect implements StoreDialect {
   readonly name = 'sqlite' as const;
   readonly clockSql = SQLITE_CLOCK;
 
   constructor(private readonly db: PluginDatabase) {}
+
+  listOrder(small: boolean): string {
+    // `+id` is no longer the column an index is ordered by: the planner, which without
+    // statistics prefers walking the id index backwards for ORDER BY … LIMIT, reads the small
+    // partial index instead and sorts what it found.
+    return small ? '+id DESC' : 'id DESC';
+  }
 
   async lockForLimits(): Promise<void> {
     // db.transaction is BEGIN IMMEDIATE on SQLite: the database's write lock is held already.
@@ -82,13 +90,15 @@ export class SqliteDialect implements StoreDialect {
     const key = `${request.queues.length}|${excluded.length}|${request.max}`;
     let sql = this.claimSql.get(key);
     if (sql === undefined) {
+      // By rowid, not id: the picked rows are found without a second seek through the id index;
+      // `=` with one (most claims) spares the IN list's temporary table.
       sql = `UPDATE queue_tasks SET state = 'leased', attempts = attempts + 1, lease_token = CAST(? AS TEXT) || id, worker = ?,
          lease_expires_at = ${SQLITE_CLOCK} + ?, updated_at = ${SQLITE_CLOCK}, progress = NULL
-       WHERE id IN (
-         SELECT id FROM queue_tasks
+       WHERE rowid ${request.max === 1 ? '=' : 'IN'} (
+         SELECT rowid FROM queue_tasks
          WHERE ${claimableWhere(SQLITE_CLOCK, 'in', request.queues.length, excluded.length)}
          ORDER BY ${CLAIM_ORDER} ${claimLimit(request.max)})
-       RETURNING *`;
+       RETURNING ${CLAIMED_COLUMNS}`;
       if (this.claimSql.size >= 1000) this.claimSql.clear();
       this.claimSql.set(key, sql);
     }

@@ -2,13 +2,31 @@
 import type { TaskState } from './schemas.js';
 import { BULK_STATES, type BulkAction, type BulkFilter } from './store.js';
 import { placeholders } from './claim-sql.js';
+import { STATE_REST_PREDICATE } from './migrations.js';
 
-export function filterWhere(filter: BulkFilter): { sql: string; params: unknown[] } {
+/**
+ * A partial index's own WHERE term for a filter whose states all lie in it: the database uses a
+ * partial index only for a query that holds that term word for word (the bound `state IN (?)`
+ * proves nothing while the statement is planned). Always true for such a filter.
+ */
+function partialIndexTerm(states: readonly TaskState[]): string | undefined {
+  if (states.length === 1 && states[0] === 'leased') return "state = 'leased'";
+  if (!states.includes('leased') && !states.includes('succeeded')) return STATE_REST_PREDICATE;
+  return undefined;
+}
+
+/**
+ * `small`: the filter's states are held by an index that stays small (leased: what is in
+ * flight), so reading it whole and sorting beats walking every id backwards to find them.
+ */
+export function filterWhere(filter: BulkFilter): { sql: string; params: unknown[]; small?: boolean } {
   const where: string[] = [];
   const params: unknown[] = [];
   if (filter.state?.length) {
     where.push(`state IN (${placeholders(filter.state.length)})`);
     params.push(...filter.state);
+    const term = partialIndexTerm(filter.state);
+    if (term) where.push(term);
   }
   const equal: Array<[string, string | undefined]> = [
     ['queue', filter.queue],
@@ -28,7 +46,8 @@ export function filterWhere(filter: BulkFilter): { sql: string; params: unknown[
     where.push(`(id LIKE ? ESCAPE '\\' OR type LIKE ? ESCAPE '\\' OR payload LIKE ? ESCAPE '\\' OR last_error LIKE ? ESCAPE '\\')`);
     params.push(like, like, like, like);
   }
-  return { sql: where.length ? where.join(' AND ') : '1 = 1', params };
+  const small = filter.state?.length === 1 && filter.state[0] === 'leased';
+  return { sql: where.length ? where.join(' AND ') : '1 = 1', params, ...(small && { small }) };
 }
 
 /** The tasks of `filter` that `action` applies to (its states only). */
