@@ -27,6 +27,28 @@ export interface ThroughputSample {
 
 const HOUR = 3_600_000;
 
+/**
+ * The first event id at or after `since`, on SQLite, where queue_task_events has no index on
+ * `at` (migration 007: one less index entry per state change). Ids grow with time (one writer,
+ * in commit order), so bisecting them by their `at` finds it in ~log2(events) seeks by rowid.
+ * If the clock ever stepped back, the boundary is off by that step; the `at >= since` that
+ * follows keeps the count exact within it.
+ */
+export async function firstEventIdSince(db: PluginDatabase, since: number): Promise<number> {
+  const ends = (await db.query('SELECT MIN(id) AS lo, MAX(id) AS hi FROM queue_task_events'))[0];
+  if (ends?.lo === null || ends?.lo === undefined) return 0;
+  let lo = Number(ends.lo);
+  let hi = Number(ends.hi) + 1;
+  // Invariant: every id below lo is before `since`; hi is past the last or at/after `since`.
+  while (lo < hi) {
+    const mid = Math.floor((lo + hi) / 2);
+    const row = (await db.query('SELECT id, at FROM queue_task_events WHERE id >= ? ORDER BY id LIMIT 1', [mid]))[0];
+    if (!row || Number(row.at) >= since) hi = mid;
+    else lo = Number(row.id) + 1;
+  }
+  return lo;
+}
+
 export class QueueStats {
   private readonly depth: DepthSample[] = [];
 
@@ -53,9 +75,9 @@ export class QueueStats {
     const rows = await this.db.query(
       // Enqueued = a first event at attempt 0 (a retry by the operator counts too).
       `SELECT (at / 60000) * 60000 AS minute, state, COUNT(*) AS n FROM queue_task_events
-       WHERE at >= ? AND (state IN ('succeeded', 'failed', 'dead') OR (attempt = 0 AND state IN ('ready', 'scheduled', 'blocked')))
+       WHERE id >= ? AND at >= ? AND (state IN ('succeeded', 'failed', 'dead') OR (attempt = 0 AND state IN ('ready', 'scheduled', 'blocked')))
        GROUP BY 1, 2`,
-      [since],
+      [this.db.dialect === 'sqlite' ? await firstEventIdSince(this.db, since) : 0, since],
     );
     const byMinute = new Map<number, ThroughputSample>();
     for (let m = since; m <= this.now(); m += 60_000) byMinute.set(m, { at: m, enqueued: 0, succeeded: 0, failed: 0, dead: 0 });
