@@ -20,9 +20,11 @@ class Mutex {
   }
 }
 
-function bind(params: readonly unknown[]): unknown[] {
+function bind(params: readonly unknown[]): readonly unknown[] {
   // SQLite has no boolean; store 1/0 like PostgreSQL clients expect to read back truthy values.
-  return params.map((p) => (typeof p === 'boolean' ? (p ? 1 : 0) : p));
+  // Most statements have none: no copy then (this runs for every statement).
+  for (const p of params) if (typeof p === 'boolean') return params.map((q) => (typeof q === 'boolean' ? (q ? 1 : 0) : q));
+  return params;
 }
 
 const STATEMENT_CACHE_SIZE = 200;
@@ -109,20 +111,24 @@ export class SqliteDatabase implements Database {
     if (++this.writes === BACKGROUND_CHECKPOINT_AFTER) this.startCheckpointer?.();
   }
 
-  /** Compiling a statement costs more than running a small one: keep the recent ones. */
-  private readonly statements = new Map<string, BetterSqlite3.Statement>();
+  /**
+   * Compiling a statement costs more than running a small one: keep the recent ones, with
+   * whether each returns rows (asking the statement crosses into the driver every time).
+   */
+  private readonly statements = new Map<string, { stmt: BetterSqlite3.Statement; reader: boolean }>();
 
-  private prepare(sql: string): BetterSqlite3.Statement {
-    let stmt = this.statements.get(sql);
-    if (stmt) {
+  private prepare(sql: string): { stmt: BetterSqlite3.Statement; reader: boolean } {
+    let entry = this.statements.get(sql);
+    if (entry) {
       // Map order is insertion order: re-insert to mark it recently used.
       this.statements.delete(sql);
     } else {
-      stmt = this.db.prepare(sql);
+      const stmt = this.db.prepare(sql);
+      entry = { stmt, reader: stmt.reader };
       if (this.statements.size >= STATEMENT_CACHE_SIZE) this.statements.delete(this.statements.keys().next().value as string);
     }
-    this.statements.set(sql, stmt);
-    return stmt;
+    this.statements.set(sql, entry);
+    return entry;
   }
 
   private executor(): TxExecutor {
@@ -131,12 +137,12 @@ export class SqliteDatabase implements Database {
     return {
       dialect: 'sqlite',
       async query<T extends Row = Row>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
-        const stmt = prepare(sql);
+        const { stmt, reader } = prepare(sql);
         // A statement that returns no rows (INSERT without RETURNING) cannot use all().
-        return (stmt.reader ? stmt.all(...bind(params)) : (stmt.run(...bind(params)), [])) as T[];
+        return (reader ? stmt.all(...bind(params)) : (stmt.run(...bind(params)), [])) as T[];
       },
       async execute(sql: string, params: readonly unknown[] = []) {
-        const info = prepare(sql).run(...bind(params));
+        const info = prepare(sql).stmt.run(...bind(params));
         return { changes: info.changes };
       },
       async script(sql: string) {
@@ -170,10 +176,11 @@ export class SqliteDatabase implements Database {
   }
 
   private async inTransaction<T>(begin: string, fn: (tx: TxExecutor) => Promise<T>): Promise<T> {
-    this.db.exec(begin);
+    // Prepared once, like any statement: exec() would parse BEGIN and COMMIT at every transaction.
+    this.prepare(begin).stmt.run();
     try {
       const result = await fn(this.direct);
-      this.db.exec('COMMIT');
+      this.prepare('COMMIT').stmt.run();
       this.wrote();
       return result;
     } catch (err) {
