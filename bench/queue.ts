@@ -19,7 +19,7 @@ import type { TaskStore } from '../plugins/queue/host/store.js';
 import { startPostgres } from '../test/harness/postgres.js';
 import { tempDir } from '../test/harness/tmp.js';
 import { startReef } from '../test/harness/reef-process.js';
-import { drain } from './drain.js';
+import { drain, drainWithNext } from './drain.js';
 import { sqliteAgainstMinimal } from './queue-sqlite.js';
 import { percentile, table } from './stats.js';
 
@@ -38,29 +38,6 @@ interface Row extends Record<string, string | number> {
 }
 
 const input = (i: number) => EnqueueSchema.parse({ queue: 'bench', type: 'noop', payload: { i } });
-
-/**
- * The agent loop with `next`: each completion also claims the worker's next task (one round
- * trip per task instead of two); a task counts when its completion is acknowledged.
- */
-async function drainWithNext(
-  workers: number,
-  claim: (worker: string) => Promise<{ id: string; leaseToken: string } | undefined>,
-  completeAndClaim: (id: string, token: string, worker: string) => Promise<{ id: string; leaseToken: string } | undefined>,
-): Promise<{ perSec: number }> {
-  let done = 0;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: workers }, async (_, w) => {
-      let task = await claim(`w${w}`);
-      while (task) {
-        task = await completeAndClaim(task.id, task.leaseToken, `w${w}`);
-        done++;
-      }
-    }),
-  );
-  return { perSec: done / ((performance.now() - started) / 1000) };
-}
 
 /**
  * A prefetching worker pool, Reef's counterpart of graphile-worker's localQueue: one claim

@@ -21,8 +21,10 @@ describe('SqliteTaskStore: one transaction per event-loop turn', () => {
   });
   afterAll(() => dir.remove());
 
+  let files = 0;
   async function setup(tasks: number) {
-    const file = path.join(dir.path, `q${open.length}.db`);
+    // A file per test (open is emptied after each, so its length would name the same file again).
+    const file = path.join(dir.path, `q${files++}.db`);
     const db = new SqliteDatabase({ file });
     open.push(db);
     const pdb = pluginDatabase(db, 'queue');
@@ -75,6 +77,22 @@ describe('SqliteTaskStore: one transaction per event-loop turn', () => {
     expect(rows.map((r) => r.id)).toEqual([a.id, b.id, d.id]);
     expect(rows[0]?.result).toBe('{"ok":1}');
     expect(await other.query("SELECT COUNT(*) AS n FROM queue_task_events WHERE state = 'succeeded'")).toEqual([{ n: 3 }]);
+  });
+  it('a completion with next is one transaction: the task succeeded and the next leased, both committed when answered', async () => {
+    const { store, other, transactions } = await setup(3);
+    const [first] = await store.claim({ queues: ['q'], worker: 'w', max: 1, leaseMs: 60_000 });
+    const before = transactions();
+    const out = await store.completeAndClaim(first!.id, first!.leaseToken, { ok: true }, { queues: ['q'], worker: 'w', max: 1, leaseMs: 60_000 });
+    expect(transactions() - before).toBe(1);
+    expect(out.task).toMatchObject({ id: first!.id, state: 'succeeded', result: { ok: true } });
+    expect(out.next.map((t) => t.payload)).toEqual([{ i: 1 }]);
+    const rows = await other.query('SELECT payload, state FROM queue_tasks ORDER BY id');
+    expect(rows.map((r) => r.state)).toEqual(['succeeded', 'leased', 'ready']);
+    // A repeat of that completion answers the same task, claims nothing more in that step, and
+    // the worker's next claim still comes (two steps, as any refused or repeated completion).
+    const again = await store.completeAndClaim(first!.id, first!.leaseToken, { ok: true }, { queues: ['q'], worker: 'w', max: 1, leaseMs: 60_000 });
+    expect(again).toMatchObject({ changed: false, task: { id: first!.id, state: 'succeeded' } });
+    expect(again.next.map((t) => t.payload)).toEqual([{ i: 2 }]);
   });
 });
 

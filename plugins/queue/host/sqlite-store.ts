@@ -14,8 +14,13 @@ import { DEFAULT_RETRY, type ClaimRequest, type RetryPolicy } from './store.js';
 /** The database's clock in epoch ms. */
 export const SQLITE_CLOCK = "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)";
 
-/** One claim or completion of a turn; each is answered with the rows it changed. */
-type TurnOp = { kind: 'claim'; request: ClaimRequest } | { kind: 'complete'; completion: Completion };
+/** One claim, completion, or completion with the worker's next claim, of a turn. */
+type TurnOp =
+  | { kind: 'claim'; request: ClaimRequest }
+  | { kind: 'complete'; completion: Completion }
+  | { kind: 'completeAndClaim'; completion: Completion; request: ClaimRequest };
+/** What a turn's operation changed: the claimed or completed rows, and the next claim's rows. */
+type TurnOut = { rows: Row[]; next?: Row[] };
 
 /** The statements of a turn, built once: a per-call template string is built and hashed again for the statement cache. */
 const COMPLETE_SQL = `UPDATE queue_tasks SET state = 'succeeded', result = ?, lease_expires_at = NULL, updated_at = ${SQLITE_CLOCK}
@@ -53,27 +58,47 @@ export class SqliteDialect implements StoreDialect {
    * once, and takes the lock, the mutex and the commit once. Acknowledged is still committed:
    * each caller is answered after the COMMIT; a failed transaction fails every caller in it.
    */
-  private readonly turn = new Batcher<TurnOp, Row[]>((ops) => this.db.transaction((tx) => this.runTurn(tx, ops)));
+  private readonly turn = new Batcher<TurnOp, TurnOut>((ops) => this.db.transaction((tx) => this.runTurn(tx, ops)));
 
-  claimBatched(request: ClaimRequest): Promise<Row[]> {
-    return this.turn.call({ kind: 'claim', request });
+  async claimBatched(request: ClaimRequest): Promise<Row[]> {
+    return (await this.turn.call({ kind: 'claim', request })).rows;
   }
 
-  completeBatched(completion: Completion): Promise<Row[]> {
-    return this.turn.call({ kind: 'complete', completion });
+  async completeBatched(completion: Completion): Promise<Row[]> {
+    return (await this.turn.call({ kind: 'complete', completion })).rows;
   }
 
-  private async runTurn(tx: SqlExecutor, ops: TurnOp[]): Promise<Row[][]> {
-    const out: Row[][] = [];
+  /**
+   * A worker's loop (complete with next) in one transaction instead of two: at one worker,
+   * half the commits. A refused or repeated completion claims nothing here (undefined: the
+   * store answers it in two steps).
+   */
+  async completeAndClaimBatched(completion: Completion, request: ClaimRequest): Promise<{ done: Row; next: Row[] } | undefined> {
+    const { rows, next } = await this.turn.call({ kind: 'completeAndClaim', completion, request });
+    return rows[0] ? { done: rows[0], next: next ?? [] } : undefined;
+  }
+
+  private async runTurn(tx: SqlExecutor, ops: TurnOp[]): Promise<TurnOut[]> {
+    const out: TurnOut[] = [];
     const changed: Row[] = [];
     // In arrival order: the first claimer of a turn gets the first task in claim order.
     for (const op of ops) {
-      const rows =
-        op.kind === 'claim'
-          ? await this.leaseRows(tx, op.request)
-          : await tx.query(COMPLETE_SQL, [op.completion.result, op.completion.id, op.completion.leaseToken]);
-      out.push(rows);
+      if (op.kind === 'claim') {
+        const rows = await this.leaseRows(tx, op.request);
+        out.push({ rows });
+        changed.push(...rows);
+        continue;
+      }
+      const { result, id, leaseToken } = op.completion;
+      const rows = await tx.query(COMPLETE_SQL, [result, id, leaseToken]);
       changed.push(...rows);
+      if (op.kind === 'complete' || !rows[0]) {
+        out.push({ rows });
+        continue;
+      }
+      const next = await this.leaseRows(tx, op.request);
+      out.push({ rows, next });
+      changed.push(...next);
     }
     await recordEvents(tx, changed);
     return out;
