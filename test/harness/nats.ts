@@ -309,14 +309,23 @@ interface RouteInfo {
   routes?: Array<{ remote_id?: string }>;
 }
 
-/** A node is part of the cluster when it routes to every other running node and knows the JetStream meta leader. */
+/**
+ * A node is part of the cluster when it routes to every other running node and knows the
+ * JetStream meta leader; the leader itself, when it counts every other running node as a
+ * current peer. Without that last check a stream with one replica per node could be refused
+ * ("no suitable peers for placement") by a leader that had not heard from a peer yet: it
+ * failed a CI run once.
+ */
 async function clusterNodeReady(p: NatsProcess, peers: number): Promise<boolean> {
   const base = `http://${HOST}:${p.config.ports.monitor}`;
   const routez = (await getJson(`${base}/routez`)) as RouteInfo;
   const remotes = new Set((routez.routes ?? []).map((r) => r.remote_id));
   if (remotes.size < peers) return false;
-  const jsz = (await getJson(`${base}/jsz`)) as { meta_cluster?: { leader?: string } };
-  return Boolean(jsz.meta_cluster?.leader);
+  const jsz = (await getJson(`${base}/jsz`)) as { meta_cluster?: { leader?: string; replicas?: Array<{ current?: boolean; offline?: boolean }> } };
+  const meta = jsz.meta_cluster;
+  if (!meta?.leader) return false;
+  if (meta.leader !== p.config.name) return true;
+  return (meta.replicas ?? []).filter((r) => r.current && !r.offline).length >= peers;
 }
 
 /**
