@@ -64,6 +64,15 @@ test('the kit in a third-party panel: every component renders, the table pages b
   await expect(dialog.getByTestId('kit-confirm-count')).toHaveText('3');
   await page.keyboard.press('Escape');
   await expect(dialog).toHaveCount(0);
+
+  // Tabs: a click presses one, the arrows move along the bar.
+  await expect(panel.getByTestId('kit-tabs-jobs-count')).toHaveText('240');
+  await panel.getByTestId('kit-tabs-workers').click();
+  await expect(panel.getByTestId('kit-showcase')).toHaveAttribute('data-view', 'workers');
+  await page.keyboard.press('ArrowRight');
+  await expect(panel.getByTestId('kit-tabs-settings')).toHaveAttribute('aria-selected', 'true');
+  await expect(panel.getByTestId('kit-tabs-settings')).toBeFocused();
+  await expect(panel.getByTestId('kit-showcase')).toHaveAttribute('data-view', 'settings');
 });
 
 for (const theme of ['dark', 'light'] as const) {

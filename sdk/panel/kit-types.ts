@@ -108,6 +108,27 @@ export interface KeyHintsProps {
   testId?: string;
 }
 
+/** One view in a `Tabs` bar. @since 0.2.0 */
+export interface TabItem<Id extends string = string> {
+  id: Id;
+  label: string;
+  /** A count beside the label (pending, open); shown when above 0. */
+  count?: number | undefined;
+}
+
+/** @since 0.2.0 */
+export interface TabsProps<Id extends string = string> {
+  /** The bar's accessible name, e.g. "Approvals views". */
+  label: string;
+  /** The views in order; their ids are of the type `active` has (inferred from it alone). */
+  tabs: ReadonlyArray<TabItem<NoInfer<Id>>>;
+  active: Id;
+  /** A click, or the arrow keys, Home and End on the focused bar. */
+  onChange(id: NoInfer<Id>): void;
+  /** The bar's `data-testid`; each tab is `<testId>-<id>`, its count `<testId>-<id>-count`. */
+  testId?: string;
+}
+
 /** One column of a `DataTable`: what its cells show and how wide it is. Rows have a fixed height, so cells never wrap. @since 0.2.0 */
 export interface DataTableColumn<Row> {
   /** Unique within the table; also the cell's class `reef-ui-table__cell--<id>` and the key of `hiddenColumns`. */
@@ -243,4 +264,6 @@ export interface PanelKit {
   /** Loaded on first use: its table libraries stay out of the page until a panel renders one. */
   DataTable<Row>(props: DataTableProps<Row>): ReactElement;
   FilterBar: ComponentType<FilterBarProps>;
+  /** @since 0.2.0 */
+  Tabs<Id extends string>(props: TabsProps<Id>): ReactElement;
 }

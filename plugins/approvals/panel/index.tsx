@@ -3,7 +3,7 @@
 // blocked task), it lands on that request.
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import { useStore } from 'zustand';
-import type { PanelProps } from '../../../sdk/panel/index.js';
+import { Tabs, type PanelProps } from '../../../sdk/panel/index.js';
 import { createAdminStore } from './admin-store.js';
 import { ApprovalsClient } from './approvals-client.js';
 import { Grants } from './Grants.js';
@@ -63,18 +63,7 @@ export default function ApprovalsPanel({ api, target }: PanelProps) {
       <div className="apv" data-testid="approvals-panel">
         <header className="apv-head">
           <h2 className="apv-head__title">Approvals</h2>
-          <nav className="apv-tabs" role="tablist" aria-label="Approvals views">
-            {TABS.map((t) => (
-              <button key={t.id} type="button" role="tab" aria-selected={tab === t.id} className="apv-tab" data-testid={`approvals-tab-${t.id}`} onClick={() => show(t.id)}>
-                {t.label}
-                {count[t.id] ? (
-                  <span className="apv-count" data-testid={`approvals-tab-${t.id}-count`}>
-                    {count[t.id]}
-                  </span>
-                ) : null}
-              </button>
-            ))}
-          </nav>
+          <Tabs label="Approvals views" testId="approvals-tab" tabs={TABS.map((t) => ({ ...t, count: count[t.id] }))} active={tab} onChange={show} />
         </header>
         <NotifyAsk />
         {tab === 'inbox' && <Inbox client={client} store={inbox} focusId={target} reload={reload} onOpenTask={openTask} />}

@@ -4,7 +4,7 @@
 // reloads what is shown. Opened on a memory id, it lands on that memory's detail.
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import { useStore } from 'zustand';
-import type { PanelProps } from '../../../sdk/panel/index.js';
+import { Tabs, type PanelProps } from '../../../sdk/panel/index.js';
 import { createDetailStore } from './detail-store.js';
 import { Duplicates, useDuplicates } from './Duplicates.js';
 import { createDuplicatesStore } from './duplicates-store.js';
@@ -95,18 +95,7 @@ export default function MemoryPanel({ api, target }: PanelProps) {
           <h2 className="mem-head__title">Memory</h2>
           <div className="mem-dim">What agents learned, with its history: search by meaning and words, the entities it names, near-duplicates to review.</div>
         </div>
-        <nav className="mem-tabs" role="tablist" aria-label="Memory views">
-          {TABS.map((t) => (
-            <button key={t.id} type="button" role="tab" aria-selected={tab === t.id} className="mem-tab" data-testid={`memory-tab-${t.id}`} onClick={() => setTab(t.id)}>
-              {t.label}
-              {count[t.id] ? (
-                <span className="mem-count" data-testid={`memory-tab-${t.id}-count`}>
-                  {count[t.id]}
-                </span>
-              ) : null}
-            </button>
-          ))}
-        </nav>
+        <Tabs label="Memory views" testId="memory-tab" tabs={TABS.map((t) => ({ ...t, count: count[t.id] }))} active={tab} onChange={setTab} />
       </header>
       <div className="mem-view" hidden={tab !== 'search'}>
         <Search client={client} store={search} detail={detail} agents={agents} products={products} visible={tab === 'search'} onOpenEntity={openEntity} />

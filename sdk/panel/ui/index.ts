@@ -9,8 +9,9 @@ import { FilterBar } from './FilterBar.js';
 import { KeyHints } from './KeyHints.js';
 import { StatCard } from './StatCard.js';
 import { StatusBadge } from './StatusBadge.js';
+import { Tabs } from './Tabs.js';
 
-export { Chart, ConfirmDialog, DataTable, EmptyState, FilterBar, KeyHints, StatCard, StatusBadge };
+export { Chart, ConfirmDialog, DataTable, EmptyState, FilterBar, KeyHints, StatCard, StatusBadge, Tabs };
 
 /** The whole kit as one object: what the shell hands every panel as `props.ui`. @since 0.2.0 */
-export const ui: PanelKit = { ConfirmDialog, Chart, StatusBadge, EmptyState, StatCard, KeyHints, DataTable, FilterBar };
+export const ui: PanelKit = { ConfirmDialog, Chart, StatusBadge, EmptyState, StatCard, KeyHints, DataTable, FilterBar, Tabs };

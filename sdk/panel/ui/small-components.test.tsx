@@ -1,10 +1,12 @@
-// The kit's small components: what the operator reads from each (badge text and tone, stat value, empty state, key hints).
-import { cleanup, render, screen } from '@testing-library/react';
+// The kit's small components: what the operator reads from each (badge text and tone, stat value, empty state, key hints, tabs).
+import { cleanup, fireEvent, render, screen } from '@testing-library/react';
+import { useState } from 'react';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EmptyState } from './EmptyState.js';
 import { KeyHints } from './KeyHints.js';
 import { StatCard } from './StatCard.js';
 import { StatusBadge } from './StatusBadge.js';
+import { Tabs } from './Tabs.js';
 
 afterEach(cleanup);
 
@@ -65,5 +67,52 @@ describe('KeyHints', () => {
     const hints = screen.getByTestId('k');
     expect(hints.textContent).toBe('Live. j/k move, Enter opens.');
     expect([...hints.querySelectorAll('kbd')].map((k) => k.textContent)).toEqual(['j', 'k', 'Enter']);
+  });
+});
+
+describe('Tabs', () => {
+  function Views({ onKey }: { onKey: (key: string) => void }) {
+    const [active, setActive] = useState<'inbox' | 'history' | 'grants'>('inbox');
+    return (
+      <div onKeyDown={(e) => onKey(e.key)}>
+        <Tabs
+          label="Views"
+          testId="t"
+          active={active}
+          onChange={setActive}
+          tabs={[
+            { id: 'inbox', label: 'Inbox', count: 3 },
+            { id: 'history', label: 'History', count: 0 },
+            { id: 'grants', label: 'Grants' },
+          ]}
+        />
+        <p data-testid="shown">{active}</p>
+      </div>
+    );
+  }
+
+  it('presses one tab, shows counts above 0, and moves with the arrows, Home and End without the panel seeing those keys', () => {
+    const seen: string[] = [];
+    render(<Views onKey={(k) => seen.push(k)} />);
+    expect(screen.getByRole('tablist', { name: 'Views' })).toBeTruthy();
+    expect(screen.getByTestId('t-inbox').getAttribute('aria-selected')).toBe('true');
+    expect(screen.getByTestId('t-inbox-count').textContent).toBe('3');
+    expect(screen.queryByTestId('t-history-count')).toBeNull();
+    // Only the pressed tab is in the Tab order.
+    expect(screen.getAllByRole('tab').map((t) => t.tabIndex)).toEqual([0, -1, -1]);
+    fireEvent.click(screen.getByTestId('t-grants'));
+    expect(screen.getByTestId('shown').textContent).toBe('grants');
+    fireEvent.keyDown(screen.getByTestId('t-grants'), { key: 'ArrowRight' });
+    expect(screen.getByTestId('shown').textContent).toBe('inbox');
+    expect(document.activeElement).toBe(screen.getByTestId('t-inbox'));
+    fireEvent.keyDown(screen.getByTestId('t-inbox'), { key: 'ArrowLeft' });
+    expect(screen.getByTestId('shown').textContent).toBe('grants');
+    fireEvent.keyDown(screen.getByTestId('t-grants'), { key: 'Home' });
+    expect(screen.getByTestId('shown').textContent).toBe('inbox');
+    fireEvent.keyDown(screen.getByTestId('t-inbox'), { key: 'End' });
+    expect(screen.getByTestId('shown').textContent).toBe('grants');
+    // Keys the bar does not use reach the panel.
+    fireEvent.keyDown(screen.getByTestId('t-grants'), { key: 'j' });
+    expect(seen).toEqual(['j']);
   });
 });
