@@ -24,7 +24,6 @@ export function byClaimOrder(a: Row, b: Row): number {
   return Number(b.priority) - Number(a.priority) || Number(a.run_at) - Number(b.run_at) || (ida < idb ? -1 : ida > idb ? 1 : 0);
 }
 
-
 /**
  * How a claim names its queues: a list of placeholders (SQLite), one array parameter
  * (PostgreSQL, several queues) or `=` with one (either: an index scan then returns rows
