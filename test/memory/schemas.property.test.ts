@@ -284,7 +284,9 @@ describe.each(tiers.filter((t) => t.run))('memory request schemas against a real
       }),
       params,
     );
-    ranAccepted(0.2);
+    // A tenth, not a fifth: without an embedding model a vector search is refused (503), so
+    // fewer plausible searches are accepted than writes; 5 of 30 failed a fifth once in CI.
+    ranAccepted(0.1);
   });
 
   it('list: any query string is answered with a page or a 400; a page never exceeds its limit', async () => {
