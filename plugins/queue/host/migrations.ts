@@ -9,6 +9,8 @@ import type { Migration } from '../../../sdk/index.js';
 export const STATE_REST_PREDICATE = "state NOT IN ('leased', 'succeeded')";
 /** The WHERE of queue_tasks_claimable, for the same reason. */
 export const CLAIMABLE_PREDICATE = "state IN ('ready', 'scheduled', 'failed')";
+/** The WHERE of queue_tasks_leased, for the same reason. */
+export const LEASED_PREDICATE = "state = 'leased'";
 
 const tasks = (bigint: string, json: string, serial: string) => `
 CREATE TABLE queue_tasks (
@@ -40,7 +42,7 @@ CREATE TABLE queue_tasks (
 );
 CREATE INDEX queue_tasks_claimable ON queue_tasks (queue, priority DESC, run_at, id)
   WHERE ${CLAIMABLE_PREDICATE};
-CREATE INDEX queue_tasks_leased ON queue_tasks (lease_expires_at) WHERE state = 'leased';
+CREATE INDEX queue_tasks_leased ON queue_tasks (lease_expires_at) WHERE ${LEASED_PREDICATE};
 CREATE INDEX queue_tasks_state ON queue_tasks (state, id);
 CREATE INDEX queue_tasks_queue ON queue_tasks (queue, id);
 CREATE INDEX queue_tasks_product ON queue_tasks (product, id);

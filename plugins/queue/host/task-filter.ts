@@ -2,7 +2,7 @@
 import type { TaskState } from './schemas.js';
 import { BULK_STATES, type BulkAction, type BulkFilter } from './store.js';
 import { placeholders } from './claim-sql.js';
-import { STATE_REST_PREDICATE } from './migrations.js';
+import { LEASED_PREDICATE, STATE_REST_PREDICATE } from './migrations.js';
 
 /**
  * A partial index's own WHERE term for a filter whose states all lie in it: the database uses a
@@ -10,7 +10,7 @@ import { STATE_REST_PREDICATE } from './migrations.js';
  * proves nothing while the statement is planned). Always true for such a filter.
  */
 function partialIndexTerm(states: readonly TaskState[]): string | undefined {
-  if (states.length === 1 && states[0] === 'leased') return "state = 'leased'";
+  if (states.length === 1 && states[0] === 'leased') return LEASED_PREDICATE;
   if (!states.includes('leased') && !states.includes('succeeded')) return STATE_REST_PREDICATE;
   return undefined;
 }
@@ -22,10 +22,11 @@ function partialIndexTerm(states: readonly TaskState[]): string | undefined {
 export function filterWhere(filter: BulkFilter): { sql: string; params: unknown[]; small?: boolean } {
   const where: string[] = [];
   const params: unknown[] = [];
+  let term: string | undefined;
   if (filter.state?.length) {
     where.push(`state IN (${placeholders(filter.state.length)})`);
     params.push(...filter.state);
-    const term = partialIndexTerm(filter.state);
+    term = partialIndexTerm(filter.state);
     if (term) where.push(term);
   }
   const equal: Array<[string, string | undefined]> = [
@@ -46,7 +47,7 @@ export function filterWhere(filter: BulkFilter): { sql: string; params: unknown[
     where.push(`(id LIKE ? ESCAPE '\\' OR type LIKE ? ESCAPE '\\' OR payload LIKE ? ESCAPE '\\' OR last_error LIKE ? ESCAPE '\\')`);
     params.push(like, like, like, like);
   }
-  const small = filter.state?.length === 1 && filter.state[0] === 'leased';
+  const small = term === LEASED_PREDICATE;
   return { sql: where.length ? where.join(' AND ') : '1 = 1', params, ...(small && { small }) };
 }
 
