@@ -5,6 +5,10 @@ export default defineConfig({
   test: {
     testTimeout: 30_000,
     hookTimeout: 60_000,
+    // expect.poll waits for something asynchronous that must happen (a watch delivering, a host
+    // catching up); its 1 s default is shorter than a stall on a loaded 2-core CI machine. A longer
+    // wait only delays a failure, never hides one.
+    expect: { poll: { timeout: 10_000 } },
     allowOnly: !process.env.CI,
     // Before any suite: one line per missing system package and how to install it; under CI=true the run stops.
     globalSetup: ['test/preflight.setup.ts'],
