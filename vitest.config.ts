@@ -38,6 +38,8 @@ export default defineConfig({
           name: 'dom',
           environment: 'jsdom',
           include: ['renderer/**/*.test.{ts,tsx}', 'plugins/*/panel/**/*.test.{ts,tsx}', 'sdk/panel/ui/**/*.test.{ts,tsx}'],
+          // Testing Library's async timeout to 10 s, like expect.poll above.
+          setupFiles: ['test/dom.setup.ts'],
         },
       },
     ],

@@ -285,12 +285,15 @@ describe('WebSocket /rpc', () => {
     });
   }
 
+  /** Frames arrive asynchronously; the 10 s deadline allows for a stall on a loaded CI machine (it only delays a failure). */
   async function waitFor<T>(frames: WsServerFrame[], pick: (f: WsServerFrame) => T | undefined): Promise<T> {
-    for (let i = 0; i < 200; i++) {
+    const deadline = Date.now() + 10_000;
+    for (;;) {
       for (const f of frames) {
         const v = pick(f);
         if (v !== undefined) return v;
       }
+      if (Date.now() > deadline) break;
       await new Promise((r) => setTimeout(r, 5));
     }
     throw new Error(`no matching frame in ${JSON.stringify(frames)}`);
@@ -355,8 +358,10 @@ describe('WebSocket /rpc', () => {
   }
 
   async function until(check: () => boolean, what: string): Promise<void> {
-    for (let i = 0; i < 400; i++) {
+    const deadline = Date.now() + 10_000;
+    for (;;) {
       if (check()) return;
+      if (Date.now() > deadline) break;
       await new Promise((r) => setTimeout(r, 5));
     }
     throw new Error(`timed out waiting for ${what}`);

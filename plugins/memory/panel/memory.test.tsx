@@ -180,7 +180,7 @@ describe('search', () => {
     await screen.findByTestId('memory-results-row-m1');
     const before = bodies(calls, 'reef.v1.memories.list').length;
     emit('reef.v1.events.memory.changed', { action: 'write', ids: ['m9'] });
-    await waitFor(() => expect(bodies(calls, 'reef.v1.memories.list').length).toBeGreaterThan(before), { timeout: 2000 });
+    await waitFor(() => expect(bodies(calls, 'reef.v1.memories.list').length).toBeGreaterThan(before));
   });
 });
 
