@@ -328,12 +328,12 @@ test.describe.serial('Approvals: policies, grants and proposals', () => {
     const waits = await http.ask('forge', { kind: 'comms', title: 'Reply to ticket #4812', product: 'acme' });
     expect(waits.status).toBe('pending');
 
-    // A grant of 2 s made over HTTP shows at once, and leaves when it runs out.
+    // A grant of 5 s made over HTTP shows at once, and leaves when it runs out.
     const logs = await http.ask('scout', { kind: 'access', title: 'Read the staging logs' });
-    const made = await http.decide(logs.id, { decision: 'approve', grant: { forMs: 2000, scope: 'agent-kind' } });
+    const made = await http.decide(logs.id, { decision: 'approve', grant: { forMs: 5000, scope: 'agent-kind' } });
     const short = ui.root.getByTestId(`grant-${made.grant?.id}`);
     await expect(short).toBeVisible();
-    await expect(short).toHaveCount(0, { timeout: 8000 });
+    await expect(short).toHaveCount(0, { timeout: 15_000 });
     await expect(ui.root.getByTestId('grants-empty')).toBeVisible();
     await http.decide(waits.id, { decision: 'reject' });
   });

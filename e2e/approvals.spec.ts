@@ -264,7 +264,10 @@ test.describe.serial('the Approvals panel', () => {
     const notes = () => page.evaluate(() => (window as unknown as { notes: string[] }).notes.join('\n'));
     const clickNote = (title: string) => page.evaluate((t) => (window as unknown as { clickNote(title: string): boolean }).clickNote(t), title);
     const products = ['acme', 'globex', 'initech'];
-    const rollback = await http.ask({ kind: 'deploy', title: 'Roll back checkout to 3.4.1', summary: 'Error rate 4% since 3.4.2', risk: 'high', product: 'acme', expiresAt: new Date(Date.now() + 5000).toISOString(), onExpiry: 'escalate' });
+    // Escalates after the page has loaded (a notification rises only on a change the page sees);
+    // escalated, it is due again after as long as it first had (12 s), so it stays pending through
+    // the notification, its click and the screenshot below.
+    const rollback = await http.ask({ kind: 'deploy', title: 'Roll back checkout to 3.4.1', summary: 'Error rate 4% since 3.4.2', risk: 'high', product: 'acme', expiresAt: new Date(Date.now() + 12_000).toISOString(), onExpiry: 'escalate' });
     for (let i = 0; i < 14; i++) {
       await http.ask({
         kind: (['spend', 'deploy', 'comms', 'access'] as const)[i % 4],
@@ -279,10 +282,10 @@ test.describe.serial('the Approvals panel', () => {
     const inbox = new Inbox(page);
     await page.setViewportSize({ width: 1440, height: 820 });
     await inbox.open(shell, reef);
-    await expect(inbox.row(rollback.id)).toHaveAttribute('data-escalated', 'true', { timeout: 15_000 });
+    await expect(inbox.row(rollback.id)).toHaveAttribute('data-escalated', 'true', { timeout: 30_000 });
     // It names the request that escalated (high-risk: it was named when it came, and again now).
     const escalated = 'Escalated high-risk approval: Roll back checkout to 3.4.1 (forge)';
-    await expect.poll(notes).toMatch(new RegExp(`^${escalated.replace(/[()]/g, '\\$&')}: \\d+ approvals pending \\(\\d+ high risk\\)$`, 'm'));
+    await expect.poll(notes, { timeout: 10_000 }).toMatch(new RegExp(`^${escalated.replace(/[()]/g, '\\$&')}: \\d+ approvals pending \\(\\d+ high risk\\)$`, 'm'));
     await expect(inbox.root.getByTestId('approvals-notify-ask')).toHaveCount(0);
     // A click on it, from another panel, opens the inbox on that request.
     await page.keyboard.press('j');
@@ -297,7 +300,7 @@ test.describe.serial('the Approvals panel', () => {
     await inbox.root.screenshot({ path: path.join(IMAGES, 'approvals-inbox.png'), animations: 'disabled' });
     // A new high-risk request is named too, and its notification opens it.
     const deploy = await http.ask({ kind: 'deploy', title: 'Deploy api to prod', risk: 'high', product: 'acme', expiresAt: inMinutes(45) });
-    await expect.poll(notes).toContain('High-risk approval: Deploy api to prod (forge): ');
+    await expect.poll(notes, { timeout: 10_000 }).toContain('High-risk approval: Deploy api to prod (forge): ');
     await shell.openPanel('queue', 'tasks');
     expect(await clickNote('High-risk approval: Deploy api to prod (forge)')).toBe(true);
     await inbox.expectActive(deploy);
@@ -356,7 +359,9 @@ test.describe.serial('the Approvals panel', () => {
     console.log(`[approvals 1,000] rows rendered ${rendered} of ${await http.pendingCount()}; frame p95 idle ${p95(idle).toFixed(1)} ms, scrolling ${p95(gaps).toFixed(1)} ms, longest ${Math.max(...gaps).toFixed(1)} ms`);
     expect(await rows.count()).toBeLessThan(100);
     await expect(inbox.root.getByText(/Routine request 1000$/)).toBeVisible();
-    expect(p95(gaps)).toBeLessThan(200); // a stall, not a figure: the figures are in PERFORMANCE.md
+    // A stall, not a figure (those are in PERFORMANCE.md): measured against the idle page in the same
+    // run, so a loaded machine without a GPU does not fail it; the rendered rows check the virtualisation.
+    expect(p95(gaps)).toBeLessThan(Math.max(200, 4 * p95(idle)));
 
     // The keyboard walks it too.
     await page.keyboard.press('Escape');

@@ -70,7 +70,7 @@ describe('approvals over HTTP', () => {
     }
   });
 
-  it('returns a long poll within 100 ms of the decision', async () => {
+  it('returns a long poll on the decision at once, not at its next 1 s re-read', async () => {
     const gaps: number[] = [];
     for (let i = 0; i < 10; i++) {
       const a = await forge.request({});
@@ -84,7 +84,11 @@ describe('approvals over HTTP', () => {
     }
     gaps.sort((a, b) => a - b);
     console.log(`long poll returned after the decide was sent: p50 ${gaps[5]?.toFixed(1)} ms, max ${gaps[9]?.toFixed(1)} ms`);
-    expect(gaps[9]).toBeLessThan(100);
+    // Woken by the decision, a poll returns within an HTTP round trip and a write (a few ms); left to
+    // its re-read (pollMs, 1 s) it would return 900 ms or more after the decide was sent. The median
+    // allows for a loaded machine; the max still catches a wake-up missed even once in ten.
+    expect(gaps[5]).toBeLessThan(250);
+    expect(gaps[9]).toBeLessThan(800);
     // Without a decision it returns at waitMs, still pending.
     const b = await forge.request({});
     const started = Date.now();
@@ -191,13 +195,15 @@ describe('approvals over HTTP', () => {
 
   it('approves by a grant until it ends, and not after a revoke', async () => {
     const a = await forge.request({ kind: 'access', product: 'vault' });
-    const res = await operator.call<{ grant: Grant }>('POST', `/v1/approvals/${a.id}/decide`, { decision: 'approve', grant: { forMs: 1500, scope: 'agent-kind-product' } });
+    // Long enough for the three calls below to land inside it on a loaded machine.
+    const res = await operator.call<{ grant: Grant }>('POST', `/v1/approvals/${a.id}/decide`, { decision: 'approve', grant: { forMs: 5000, scope: 'agent-kind-product' } });
     const grant = res.json.grant;
     expect(grant).toMatchObject({ agent: 'forge', kind: 'access', product: 'vault' });
     expect(await forge.request({ kind: 'access', product: 'vault' })).toMatchObject({ status: 'approved', decidedBy: `grant:${grant.id}` });
     expect((await forge.request({ kind: 'access', product: 'other' })).status).toBe('pending');
     expect((await operator.call<{ grants: Grant[] }>('GET', '/v1/approvals/grants')).json.grants.map((g) => g.id)).toContain(grant.id);
-    await sleep(1600);
+    // Past its end (the host and this test share the clock): it covers nothing more.
+    await sleep(Math.max(0, Date.parse(grant.expiresAt ?? '') - Date.now()) + 200);
     expect((await forge.request({ kind: 'access', product: 'vault' })).status).toBe('pending');
     expect((await operator.call<{ grants: Grant[] }>('GET', '/v1/approvals/grants')).json.grants.map((g) => g.id)).not.toContain(grant.id);
     const b = await forge.request({ kind: 'access', product: 'vault2' });
@@ -215,7 +221,7 @@ describe('approvals over HTTP', () => {
       const a = await forge.request({ kind: 'access', product: 'announced' });
       const grant = (await operator.call<{ grant: Grant }>('POST', `/v1/approvals/${a.id}/decide`, { decision: 'approve', grant: { forMs: 1500, scope: 'agent-kind-product' } })).json.grant;
       const events = () => socket.events.flatMap((e) => (e.type === 'bus' && (e.body as { grant?: Grant }).grant?.id === grant.id ? [(e.body as { grant: Grant }).grant] : []));
-      const deadline = Date.now() + 5000;
+      const deadline = Date.now() + 15_000;
       while (!events().some((g) => g.endedAt) && Date.now() < deadline) await sleep(50);
       const ended = events().filter((g) => g.endedAt);
       expect(ended).toEqual([{ ...grant, endedAt: grant.expiresAt }]);
@@ -310,11 +316,12 @@ describe('approvals over HTTP', () => {
       await socket.call('busSubscribe', { pattern: 'reef.v1.events.approvals.pending' });
       const summaries = () => socket.events.flatMap((e) => (e.type === 'bus' && e.subject === 'reef.v1.events.approvals.pending' ? [e.body as PendingSummary] : []));
       const until = async (ok: (s: PendingSummary) => boolean) => {
-        const deadline = Date.now() + 5000;
+        const deadline = Date.now() + 10_000;
         while (!summaries().some(ok) && Date.now() < deadline) await sleep(25);
         return summaries().find(ok);
       };
-      const late = await forge.request({ title: 'Rotate the billing key', product: 'vault', expiresAt: Date.now() + 1200, onExpiry: 'escalate' });
+      // Escalated, it is due again after as long as it first had (3 s): time for the checks below.
+      const late = await forge.request({ title: 'Rotate the billing key', product: 'vault', expiresAt: Date.now() + 3000, onExpiry: 'escalate' });
       const deploy = await forge.request({ kind: 'deploy', title: 'Deploy api to prod', product: 'acme', risk: 'high' });
       expect((await until((s) => s.latest?.id === deploy.id))?.latest).toEqual({
         id: deploy.id,

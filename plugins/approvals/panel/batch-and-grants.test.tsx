@@ -42,21 +42,22 @@ describe('the approvals panel', () => {
       throw new ReefError('not_found', subject);
     });
     render(<ApprovalsPanel api={fake.api} pluginId="approvals" panelId="inbox" React={React} ui={ui} />);
-    await waitFor(() => expect(screen.getByTestId('approvals-inbox').dataset.status).toBe('ready'));
+    await waitFor(() => expect(screen.getByTestId('approvals-inbox').dataset.status).toBe('ready'), { timeout: 10_000 });
     fireEvent.click(screen.getByTestId('approvals-batch-approve'));
     expect(screen.getByTestId('approvals-confirm').dataset.count).toBe('3');
     fireEvent.click(screen.getByTestId('approvals-confirm-ok'));
-    await waitFor(() => expect(screen.getByTestId('approvals-confirm').dataset.count).toBe('4'));
+    await waitFor(() => expect(screen.getByTestId('approvals-confirm').dataset.count).toBe('4'), { timeout: 10_000 });
     expect(screen.getByTestId('approvals-confirm').textContent).toContain('match 4 pending requests now, not 3');
     const batches = () => fake.calls.filter((c) => c.subject === 'reef.v1.approvals.decideMany').map((c) => c.body);
     expect(batches()).toEqual([{ filter: {}, expectCount: 3, decision: 'approve' }]);
     fireEvent.click(screen.getByTestId('approvals-confirm-ok'));
-    await waitFor(() => expect(screen.queryByTestId('approvals-confirm')).toBeNull());
+    await waitFor(() => expect(screen.queryByTestId('approvals-confirm')).toBeNull(), { timeout: 10_000 });
     expect(batches()[1]).toEqual({ filter: {}, expectCount: 4, decision: 'approve' });
   });
 
   it('drops an ended grant from the Grants view: on its event, and when its countdown reaches zero', async () => {
-    const soon = grant('gr_soon', new Date(Date.now() + 1500).toISOString());
+    // Long enough to still be shown after the render, the tab, the event below on a loaded machine.
+    const soon = grant('gr_soon', new Date(Date.now() + 5000).toISOString());
     const ends = grant('gr_event', new Date(Date.now() + 3_600_000).toISOString());
     const forever = grant('gr_forever', null);
     let active = [soon, ends, forever];
@@ -69,16 +70,16 @@ describe('the approvals panel', () => {
     });
     render(<ApprovalsPanel api={fake.api} pluginId="approvals" panelId="inbox" React={React} ui={ui} />);
     fireEvent.click(screen.getByTestId('approvals-tab-grants'));
-    await waitFor(() => expect(screen.getByTestId('grant-gr_event')).toBeTruthy());
+    await waitFor(() => expect(screen.getByTestId('grant-gr_event')).toBeTruthy(), { timeout: 10_000 });
     // The host announces a grant that ended (another host's sweep, say): it leaves without a reload.
     const calls = fake.calls.length;
     active = [soon, forever];
     act(() => fake.emit('reef.v1.events.approvals.grants', { grant: { ...ends, endedAt: new Date().toISOString() } }));
-    await waitFor(() => expect(screen.queryByTestId('grant-gr_event')).toBeNull());
+    await waitFor(() => expect(screen.queryByTestId('grant-gr_event')).toBeNull(), { timeout: 10_000 });
     expect(fake.calls.slice(calls).some((c) => c.subject === 'reef.v1.approvals.grants.list')).toBe(false);
     // Its countdown reaches zero: it leaves on its own, the host not asked.
     expect(screen.getByTestId('grant-gr_soon')).toBeTruthy();
-    await waitFor(() => expect(screen.queryByTestId('grant-gr_soon')).toBeNull(), { timeout: 4000 });
+    await waitFor(() => expect(screen.queryByTestId('grant-gr_soon')).toBeNull(), { timeout: 15_000 });
     expect(screen.getByTestId('grant-gr_forever')).toBeTruthy();
     expect(screen.getByTestId('approvals-tab-grants-count').textContent).toBe('1');
   });
