@@ -119,14 +119,19 @@ describe.runIf(hasNats)('NatsKeyValue', () => {
     try {
       const conn = await openNatsConnection(server.url, { reconnectTimeWait: 50, maxReconnectAttempts: -1 });
       connections.push(conn);
-      const kv = await open(conn, 'outage', { timeoutMs: 300 });
+      // Creating the stream on a fresh JetStream and the healthy put get the default 5 s: a loaded
+      // CI machine can take longer than 300 ms for them.
+      const kv = await open(conn, 'outage');
       await kv.put('k', 1);
+      // A second handle on the same (existing) bucket with a short timeout, only for the outage,
+      // so each refusal below comes quickly.
+      const short = await open(conn, 'outage', { timeoutMs: 300 });
       await server.kill();
-      expect((await refused(kv.get('k'))).code).toBe('unavailable');
-      expect((await refused(kv.put('k', 2))).code).toBe('unavailable');
-      expect((await refused(kv.keys())).code).toBe('unavailable');
+      expect((await refused(short.get('k'))).code).toBe('unavailable');
+      expect((await refused(short.put('k', 2))).code).toBe('unavailable');
+      expect((await refused(short.keys())).code).toBe('unavailable');
       await server.restart();
-      await expect.poll(async () => (await kv.get('k').catch(() => undefined))?.value, { timeout: 5000 }).toBe(1);
+      await expect.poll(async () => (await kv.get('k').catch(() => undefined))?.value).toBe(1);
     } finally {
       await server.stop();
     }
