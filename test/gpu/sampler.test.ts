@@ -15,7 +15,8 @@ const H100 = { mode: 'answer', gpu: fixture('query-gpu-h100-80gb-hbm3-mig-590.48
 const NO_DRIVER = { mode: 'fail', output: fixture('error-no-driver-communicate-exit9-nvidia_gpu_exporter-issue65.txt'), exitCode: 9 } as const;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function until(what: string, check: () => boolean, timeoutMs = 5000): Promise<void> {
+/** Waits for something that must happen; 10 s allows for a stalled CI machine (a longer wait only delays a failure). */
+async function until(what: string, check: () => boolean, timeoutMs = 10_000): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (!check()) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
@@ -129,7 +130,15 @@ describe('the sampler with a GPU (the stand-in answering recorded outputs)', () 
 
 describe('the sampler without a GPU, and back', () => {
   it('missing binary: says so, keeps sampling CPU and memory, backs off, and finds nvidia-smi once installed', async () => {
-    const s = start();
+    // When each nvidia-smi run starts, by the clock the sampler's backoff is counted in.
+    const tries: number[] = [];
+    const s = start({
+      maxBackoffMs: 400,
+      run: (binary, args, options) => {
+        tries.push(Date.now());
+        return runCommand(binary, args, options);
+      },
+    });
     const w = s.watch('window');
     await until('a few samples', () => events.length >= 12);
     const last = events.at(-1) as TelemetryEvent;
@@ -137,12 +146,20 @@ describe('the sampler without a GPU, and back', () => {
     expect(last.status.nextAttemptAt).toEqual(expect.any(Number));
     expect(last.sample.gpus).toEqual([]);
     expect(last.sample.host.memoryTotalMiB).toBeGreaterThan(0);
-    // Backing off: 12 samples, far fewer tries (2, 4, then every 4 intervals).
-    expect(s.runsTotal).toBeLessThan(events.length / 2);
+    // Backing off, in time rather than in ticks (so at any tick rate): each try comes at least 2,
+    // 4, then 8 intervals (maxBackoffMs) after the one that failed before it. Without a backoff
+    // the tries would be one interval (50 ms) apart.
+    expect(tries).toHaveLength(s.runsTotal);
+    expect(tries.length).toBeGreaterThanOrEqual(2);
+    const gaps = tries.slice(1).map((at, i) => ({ gap: at - (tries[i] as number), backoff: Math.min(400, 50 * 2 ** (i + 1)) }));
+    for (const { gap, backoff } of gaps) expect(gap).toBeGreaterThanOrEqual(backoff);
+    // Meanwhile CPU and memory go on being sampled: some sample was taken before the GPU's next try
+    // was due (one tick of the 11 sooner than the backoff suffices).
+    expect(events.some((e, i) => i > 0 && e.sample.at < (events[i - 1]?.status.nextAttemptAt ?? 0))).toBe(true);
     expect(s.failuresByCode.get('not_installed')).toBe(s.runsTotal);
 
     fake.install().set(H100);
-    await until('the GPU back', () => events.at(-1)?.status.state === 'ok', 3000);
+    await until('the GPU back', () => events.at(-1)?.status.state === 'ok');
     expect(events.at(-1)?.status).toMatchObject({ consecutiveFailures: 0, failuresTotal: s.failuresByCode.get('not_installed') });
     w.dispose();
   });
@@ -167,7 +184,7 @@ describe('the sampler without a GPU, and back', () => {
     await until('the error', () => s.status().reason?.code === 'no_driver');
     const failedSince = s.status().since;
     fake.set(H100);
-    await until('recovery', () => s.status().state === 'ok', 3000);
+    await until('recovery', () => s.status().state === 'ok');
     expect(s.status().since).toBeGreaterThanOrEqual(failedSince);
     expect(s.latest()?.gpus.length ?? (await s.sampleNow()).gpus.length).toBe(1);
     w.dispose();
@@ -181,28 +198,40 @@ describe('the sampler without a GPU, and back', () => {
     expect(s.status().reason).toMatchObject({ code: 'bad_output', output: 'Segmentation fault?? 0xDEADBEEF' });
     expect(events.every((e) => e.sample.gpus.length === 0)).toBe(true);
     fake.set(H100);
-    await until('recovery', () => s.status().state === 'ok', 3000);
+    await until('recovery', () => s.status().state === 'ok');
     w.dispose();
   });
 
   it('a hang: killed at the timeout with the child it started, the sampler goes on (CPU, memory) and recovers', async () => {
     fake.install().set({ mode: 'hang' });
-    const s = start({ timeoutMs: 400, maxBackoffMs: 300 });
+    const ended: Array<Awaited<ReturnType<typeof runCommand>>> = [];
+    const s = start({
+      timeoutMs: 400,
+      maxBackoffMs: 300,
+      run: async (binary, args, options) => {
+        const outcome = await runCommand(binary, args, options);
+        ended.push(outcome);
+        return outcome;
+      },
+    });
     const t0 = Date.now();
     const first = await s.sampleNow();
     const took = Date.now() - t0;
     expect(took).toBeGreaterThanOrEqual(350);
-    expect(took).toBeLessThan(1500); // the timeout, not the stuck pipe
+    expect(took).toBeLessThan(4000); // the sampler moves on: not held for the stuck pipe (an hour)
+    // The run itself ended at its timeout: it does not wait for the pipe the stand-in's child holds
+    // (the sampler's own guard, a second later, would otherwise have been what moved it on).
+    await expect.poll(() => ended[0]).toMatchObject({ timedOut: true });
     expect(first.host.memoryTotalMiB).toBeGreaterThan(0);
     expect(s.status()).toMatchObject({ state: 'unavailable', reason: { code: 'timeout', message: expect.stringMatching(/within 400 ms/) } });
     const pid = fake.hangPid() as number;
     expect(pid).toEqual(expect.any(Number));
-    await until('the stand-in’s child killed too', () => !alive(pid), 2000);
+    await until('the stand-in’s child killed too', () => !alive(pid));
 
     const w = s.watch('window');
-    await until('host samples while backing off', () => events.length >= 3, 3000);
+    await until('host samples while backing off', () => events.length >= 3);
     fake.set(H100);
-    await until('recovery', () => s.status().state === 'ok', 4000);
+    await until('recovery', () => s.status().state === 'ok');
     w.dispose();
   });
 });

@@ -84,10 +84,15 @@ describe('the worker', () => {
     await p.load({ modelPath: model, contextSize: 512, threads: 1 });
     const chunks: string[] = [];
     // Greedy from this prompt the tiny model runs to max_tokens, at well over 100 tokens/s.
+    const t0 = performance.now();
     const r = await p.generate({ mode: 'completion', prompt: 'Hello', maxTokens: 300, temperature: 0, seed: 1, stop: [], stream: true }, (t) => chunks.push(t));
+    const elapsedMs = performance.now() - t0;
     expect(r.completionTokens).toBe(300);
     expect(chunks.join('')).toBe(r.text);
     expect(chunks.length).toBeGreaterThan(0);
-    expect(chunks.length).toBeLessThan(r.completionTokens / 2);
+    // A chunk at most every 20 ms (the worker's CHUNK_INTERVAL_MS) plus the rest at the end, by the
+    // time the generation took rather than by its token count: a slow (loaded) worker rightly sends
+    // more chunks, while one chunk per token (300 here) is far over the bound at the usual speed.
+    expect(chunks.length).toBeLessThanOrEqual(Math.floor(elapsedMs / 20) + 2);
   });
 });
