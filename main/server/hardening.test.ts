@@ -9,7 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
 import { ReefError } from '../../sdk/index.js';
 import { type HostInfo } from '../../sdk/contract.js';
-import { clientFrame, closeCode, jsonFrame, openRawWebSocket, serverFrames, upgradeRequest } from '../../test/harness/raw-websocket.js';
+import { clientFrame, closeCode, jsonFrame, openRawWebSocket, serverFrames, upgradeRequest, type RawWebSocket } from '../../test/harness/raw-websocket.js';
 import { tempDir, type TempDir } from '../../test/harness/tmp.js';
 import { LocalBus } from '../bus/local-bus.js';
 import type { RendererHost } from '../host/renderer-api.js';
@@ -46,6 +46,7 @@ async function serve(extra: Partial<ServerOptions> = {}): Promise<{ server: Runn
     if (b.fail === 'internal') throw new Error('boom');
     if (b.fail === 'conflict') throw new ReefError('conflict', 'lease_lost');
     if (b.waitMs) {
+      longPolls++;
       // A long poll: ends when the requester is gone (its signal) or after waitMs.
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, b.waitMs);
@@ -79,6 +80,8 @@ async function serve(extra: Partial<ServerOptions> = {}): Promise<{ server: Runn
   return entry;
 }
 const abandoned: string[] = [];
+/** Long polls the handler has begun. */
+let longPolls = 0;
 
 beforeAll(() => {
   dir = tempDir('reef-hardening-');
@@ -124,6 +127,17 @@ function rawExchange(port: number, bytes: string | Buffer, ms = 3000): Promise<s
 
 /** An authenticated /rpc socket over a raw TCP connection: the test decides what is sent and read. */
 const rawSocket = (server: RunningServer) => openRawWebSocket(server.port, { Authorization: `Bearer ${token}` });
+
+/** The server's answer to request `id` on a raw socket, once it has been read (an {id, result} or {id, error} frame). */
+async function rawReply(raw: RawWebSocket, id: number): Promise<unknown> {
+  const find = () =>
+    serverFrames(Buffer.concat(raw.received))
+      .filter((f) => f.opcode === 0x1)
+      .map((f) => JSON.parse(f.payload.toString()) as { id?: number })
+      .find((f) => f.id === id);
+  await expect.poll(find, { message: `reply to request ${id}` }).toBeDefined();
+  return find();
+}
 
 describe('nothing a client sends ends the host', () => {
   it('a WebSocket upgrade whose target is not a URL gets 400', async () => {
@@ -230,6 +244,9 @@ describe('nothing a client sends ends the host', () => {
         client?.once('open', () => resolve());
         client?.once('error', reject);
       });
+      // Counts the connections the server accepts from here on: the two below.
+      let accepted = 0;
+      created.find((e) => e instanceof http.Server)?.on('connection', () => accepted++);
       for (const bytes of [upgradeRequest(server.port, '/rpc'), 'POST /v1/tasks/t1/complete HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{']) {
         const s = net.connect(server.port, '127.0.0.1');
         s.on('error', () => {});
@@ -237,7 +254,8 @@ describe('nothing a client sends ends the host', () => {
         s.write(bytes);
         pending.push(s);
       }
-      await new Promise((r) => setTimeout(r, 100));
+      // Until the server has accepted both (and so made its sockets for them).
+      await expect.poll(() => accepted).toBe(pending.length);
     } finally {
       holder.init = init;
     }
@@ -266,12 +284,17 @@ describe('slow and dead clients cost bounded memory', () => {
     stuck.socket.write(jsonFrame({ id: 1, method: 'busSubscribe', params: { pattern: 'reef.v1.events.>' } }));
     const reader = new WebSocket(`${server.url.replace('http', 'ws')}/rpc`, { headers: { authorization: `Bearer ${token}` } });
     let events = 0;
+    let readerReply: unknown;
     reader.on('message', (d) => {
       if (String(d).includes('"event"')) events++;
+      else if ((JSON.parse(String(d)) as { id?: number }).id === 1) readerReply = JSON.parse(String(d));
     });
     await new Promise<void>((r) => reader.once('open', () => r()));
     reader.send(JSON.stringify({ id: 1, method: 'busSubscribe', params: { pattern: 'reef.v1.events.>' } }));
-    await new Promise((r) => setTimeout(r, 100));
+    // Both subscriptions are in place (each answered) before the stuck one stops reading and the flood starts.
+    const subscribed = { id: 1, result: { subscriptionId: expect.any(String) } };
+    expect(await rawReply(stuck, 1)).toEqual(subscribed);
+    await expect.poll(() => readerReply).toEqual(subscribed);
     stuck.socket.pause();
     const body = { task: { id: 'x'.repeat(26), payload: 'y'.repeat(400) } };
     const total = 20_000;
@@ -279,8 +302,7 @@ describe('slow and dead clients cost bounded memory', () => {
       await bus.publish('reef.v1.events.task.ready', body);
       if (i % 500 === 0) await new Promise((r) => setImmediate(r));
     }
-    for (let i = 0; i < 200 && events < total; i++) await new Promise((r) => setTimeout(r, 25));
-    expect(events).toBe(total);
+    await expect.poll(() => events, { timeout: 30_000 }).toBe(total);
     expect(logLines.some((l) => l.includes('not reading: closed (1013)'))).toBe(true);
     // Reading again, the stuck page finds far fewer events than were sent, then the close frame.
     stuck.socket.resume();
@@ -310,6 +332,7 @@ describe('an abandoned long poll leaves nothing behind', () => {
   it('the handler sees its signal abort when the HTTP client hangs up', async () => {
     const { server } = await serve();
     abandoned.length = 0;
+    longPolls = 0;
     const controller = new AbortController();
     const call = fetch(`${server.url}/v1/tasks/claim`, {
       method: 'POST',
@@ -317,11 +340,11 @@ describe('an abandoned long poll leaves nothing behind', () => {
       body: JSON.stringify({ waitMs: 20_000 }),
       signal: controller.signal,
     }).catch(() => 'aborted');
-    await new Promise((r) => setTimeout(r, 200));
+    // Hang up only once the handler is waiting: before, there would be nothing to abandon.
+    await expect.poll(() => longPolls).toBe(1);
     controller.abort();
     expect(await call).toBe('aborted');
-    for (let i = 0; i < 100 && abandoned.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
-    expect(abandoned).toHaveLength(1);
+    await expect.poll(() => abandoned).toHaveLength(1);
     expect(abandoned[0]).toMatch(/abandoned by its caller/);
   });
 });

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HostEvent } from '../../sdk/contract.js';
-import { jsonFrame, openRawWebSocket, type RawWebSocket } from '../harness/raw-websocket.js';
+import { jsonFrame, openRawWebSocket, serverFrames, type RawWebSocket } from '../harness/raw-websocket.js';
 import { RendererSocket } from '../harness/renderer-socket.js';
 import { REPO_ROOT, startReef, type ReefProcess } from '../harness/reef-process.js';
 
@@ -36,7 +36,14 @@ function rssMb(pid: number): number {
 async function stuckWindow(origin: string, token: string): Promise<RawWebSocket> {
   const stuck = await openRawWebSocket(Number(new URL(origin).port), { Authorization: `Bearer ${token}` });
   stuck.socket.write(jsonFrame({ id: 1, method: 'busSubscribe', params: { pattern: 'reef.v1.events.task.*' } }));
-  await new Promise((r) => setTimeout(r, 200));
+  // Stops reading only once the host has answered: subscribed, so the flood will pile up behind it.
+  const reply = () =>
+    serverFrames(Buffer.concat(stuck.received))
+      .filter((f) => f.opcode === 0x1)
+      .map((f) => JSON.parse(f.payload.toString()) as { id?: number })
+      .find((f) => f.id === 1);
+  await expect.poll(reply, { message: 'reply to busSubscribe' }).toBeDefined();
+  expect(reply()).toEqual({ id: 1, result: { subscriptionId: expect.any(String) } });
   stuck.socket.pause();
   return stuck;
 }
