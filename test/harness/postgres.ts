@@ -5,7 +5,7 @@
  */
 import { execFile, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chownSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chownSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -59,6 +59,9 @@ function asPostgres(binary: string, args: string[]): [string, string[]] {
   return process.getuid?.() === 0 ? ['runuser', ['-u', 'postgres', '--', binary, ...args]] : [binary, args];
 }
 
+/** The failed start was a port another process took between freePort() and the bind ("could not bind IPv4 address ...: Address already in use"). */
+const portTaken = (text: string) => /address already in use/i.test(text);
+
 async function startServer(binaries: Binaries): Promise<{ serverUrl: string; stop(): Promise<void> }> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'reef-pg-'));
   const dataDir = path.join(dir, 'data');
@@ -75,30 +78,54 @@ async function startServer(binaries: Binaries): Promise<{ serverUrl: string; sto
     rmSync(dir, { recursive: true, force: true });
     throw new Error(`initdb failed: ${err instanceof Error ? err.message : String(err)}`);
   }
-  const port = await freePort();
-  const serverOptions = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off`;
-  // -l keeps the postmaster off our stdout pipe, so pg_ctl returns once the server is up.
-  const [startCmd, startArgs] = asPostgres(binaries.pgCtl, ['-D', dataDir, '-l', logFile, '-o', serverOptions, '-w', '-t', '60', 'start']);
-  const stopSync = () => {
+  const serverOptions = (port: number) => `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off`;
+  const stopServerSync = () => {
     const [cmd, args] = asPostgres(binaries.pgCtl, ['-D', dataDir, '-m', 'immediate', '-w', 'stop']);
     try {
       execFileSync(cmd, args, { stdio: 'ignore', timeout: 30_000 });
     } catch {
       // already stopped
     }
+  };
+  const stopSync = () => {
+    stopServerSync();
     rmSync(dir, { recursive: true, force: true });
   };
-  try {
-    await run(startCmd, startArgs, { timeout: 90_000 });
-  } catch (err) {
-    let log = '';
+  /** The server log from byte `from` on ('' when none was written). */
+  const logFrom = (from: number) => {
     try {
-      log = readFileSync(logFile, 'utf8').slice(-2000);
+      return readFileSync(logFile).subarray(from).toString('utf8');
     } catch {
-      // no log written
+      return ''; // no log written
     }
-    stopSync();
-    throw new Error(`pg_ctl start failed: ${err instanceof Error ? err.message : String(err)}\n${log}`);
+  };
+  const logSize = () => {
+    try {
+      return statSync(logFile).size;
+    } catch {
+      return 0;
+    }
+  };
+  let port = 0;
+  for (let attempt = 1; ; attempt++) {
+    port = await freePort();
+    // -l keeps the postmaster off our stdout pipe, so pg_ctl returns once the server is up.
+    const [startCmd, startArgs] = asPostgres(binaries.pgCtl, ['-D', dataDir, '-l', logFile, '-o', serverOptions(port), '-w', '-t', '60', 'start']);
+    const logStart = logSize();
+    try {
+      await run(startCmd, startArgs, { timeout: 90_000 });
+      break;
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      // Another process took the port between freePort() and the bind: try again on a new one.
+      if (attempt < 3 && portTaken(`${message}\n${logFrom(logStart)}`)) {
+        stopServerSync();
+        continue;
+      }
+      const log = logFrom(0).slice(-2000);
+      stopSync();
+      throw new Error(`pg_ctl start failed: ${message}\n${log}`);
+    }
   }
   // A test process that dies without its afterAll must not leave a server running.
   process.once('exit', stopSync);
