@@ -160,7 +160,12 @@ describe.each(tiers.filter((t) => t.run))('memory request schemas against a real
   beforeEach(() => {
     accepted = 0;
   });
-  const ranAccepted = (share: number) => expect(accepted, 'too few generated bodies were accepted to exercise the accepted path').toBeGreaterThanOrEqual(Math.floor(RUNS * share));
+  /**
+   * The accepted path ran at all. How many of a property's bodies are accepted is random (about
+   * 27–56% at 200 runs, fewer in some 30-run draws), so a share of the runs as a floor failed CI
+   * now and then (5 of 30 against 6, twice in one run); at least one in 20 runs, and never none.
+   */
+  const ranAccepted = () => expect(accepted, 'no generated body was accepted: the accepted path did not run').toBeGreaterThanOrEqual(Math.max(1, Math.floor(RUNS / 20)));
 
   const send = async <S extends z.ZodType>(schema: S, method: string, path: string, body: unknown, seen: unknown = sent(body)) => {
     const before = await lastSeq();
@@ -241,7 +246,7 @@ describe.each(tiers.filter((t) => t.run))('memory request schemas against a real
       }),
       params,
     );
-    ranAccepted(0.2);
+    ranAccepted();
   });
 
   it('write many: all or nothing; a refused batch changes nothing', async () => {
@@ -262,7 +267,7 @@ describe.each(tiers.filter((t) => t.run))('memory request schemas against a real
       }),
       params,
     );
-    ranAccepted(0.2);
+    ranAccepted();
   });
 
   it('search: answered with hits that pass its filter, or a 400', async () => {
@@ -284,9 +289,8 @@ describe.each(tiers.filter((t) => t.run))('memory request schemas against a real
       }),
       params,
     );
-    // A tenth, not a fifth: without an embedding model a vector search is refused (503), so
-    // fewer plausible searches are accepted than writes; 5 of 30 failed a fifth once in CI.
-    ranAccepted(0.1);
+    // Without an embedding model a vector search is refused (503), so fewer are accepted than writes.
+    ranAccepted();
   });
 
   it('list: any query string is answered with a page or a 400; a page never exceeds its limit', async () => {
@@ -306,7 +310,7 @@ describe.each(tiers.filter((t) => t.run))('memory request schemas against a real
       }),
       params,
     );
-    ranAccepted(0.2);
+    ranAccepted();
   });
 
   it('update: a refused update changes nothing; new text is a new version', async () => {
@@ -329,7 +333,7 @@ describe.each(tiers.filter((t) => t.run))('memory request schemas against a real
       }),
       params,
     );
-    ranAccepted(0.1);
+    ranAccepted();
   });
 
   it('delete: what it says is deleted is gone; a refused delete changes nothing', async () => {
@@ -353,7 +357,7 @@ describe.each(tiers.filter((t) => t.run))('memory request schemas against a real
       }),
       params,
     );
-    ranAccepted(0.1);
+    ranAccepted();
   });
 
   it('entity: any name and query is answered with the entity, a 404 or a 400', async () => {
