@@ -62,6 +62,9 @@ describe('electron-builder.yml', () => {
     expect(unpacked('node_modules/@node-llama-cpp/win-x64/bins/win-x64/ggml.dll')).toBe(true);
     // The worker resolves zod and node-llama-cpp from where it sits: outside the asar it would find neither.
     expect(unpacked('node_modules/sqlite-vec-linux-x64/vec0.so')).toBe(true);
+    // usearch's prebuilt addon (the memory plugin's vector scan) is loaded from disk too; its sources do not ship.
+    expect(unpacked('node_modules/usearch/prebuilds/linux-x64/usearch.node')).toBe(true);
+    expect(config.files).toEqual(expect.arrayContaining(['!node_modules/usearch/{c,cpp,include,numkong,cmake}/**']));
     expect(unpacked('dist/plugins/gpu/host/engine/worker.js')).toBe(false);
     expect(unpacked('node_modules/node-llama-cpp/dist/index.js')).toBe(false);
   });

@@ -49,7 +49,7 @@ describe('memory over HTTP', () => {
     }, scout);
     const both = await call('POST', '/v1/memories/search', { query: 'The cache layer uses redis with a 5 minute TTL', k: 3 }, scout);
     expect(both.status).toBe(200);
-    expect(both.body.vectorPath).toBe('sqlite-vec');
+    expect(both.body.vectorPath).toBe('usearch-i8');
     const top = both.body.hits[0];
     expect(top.memory.text).toBe('The cache layer uses redis with a 5 minute TTL');
     expect(top.why).toBe('both');

@@ -276,7 +276,7 @@ describe.each(tiers.filter((t) => t.run))('memory request schemas against a real
         const { reply, input, what } = await send(SearchSchema, 'POST', '/v1/memories/search', body);
         if (!input) return;
         const { hits, vectorPath } = reply.json as { hits: SearchHit[]; vectorPath: string };
-        expect(vectorPath).toMatch(/^(sqlite-vec|pgvector|sql-exact)$/);
+        expect(vectorPath).toMatch(/^(usearch-i8|sqlite-vec|pgvector|sql-exact)$/);
         expect(hits.length, what).toBeLessThanOrEqual(input.k);
         for (const h of hits) {
           if (input.mode === 'text' || !tier.embeds) expect(h.why, what).toBe('text');

@@ -32,6 +32,7 @@ export async function activate(ctx: PluginContext): Promise<void> {
   await ctx.db.migrate(MEMORY_MIGRATIONS);
   const store = await openMemoryStore(ctx.db);
   ctx.log.info(`memory store on ${ctx.db.dialect}: vector search by ${store.vectorPath}`);
+  if (store.vectorIndexError) ctx.log.warn(store.vectorIndexError);
 
   const model = text(ctx, 'embedding-model');
   const url = text(ctx, 'embedding-url');

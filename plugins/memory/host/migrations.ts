@@ -7,7 +7,8 @@
  * What is derived from them is not copied but kept in step by the database or rebuilt by the
  * store when it opens (openMemoryStore):
  * - SQLite: `memories_fts` (FTS5, external content on `memories`, kept by triggers, with
- *   secure-delete so a deleted memory's words leave the index), and one sqlite-vec `vec0` table per
+ *   secure-delete so a deleted memory's words leave the index); the vectors' index lives in the
+ *   host's memory (vector-index.ts), or, where usearch cannot load, in one sqlite-vec `vec0` table per
  *   dimension, `memories_vec_<dims>` (cosine distance, the model as partition key), made on demand.
  * - PostgreSQL: an expression GIN index over to_tsvector('english', text) (an index rather than a
  *   generated column, so `SELECT *` copies between the databases column for column), and

@@ -104,6 +104,16 @@ export function bytesVector(bytes: unknown): number[] {
   return out;
 }
 
+/**
+ * The stored bytes read in place as float32 (copied only when not 4-byte aligned): the hot path's
+ * bytesVector. The bytes are little-endian, as are the platforms Reef runs on (x64, arm64).
+ */
+export function floatView(bytes: unknown): Float32Array {
+  const b = bytes as Uint8Array;
+  if (b.byteOffset % 4 === 0) return new Float32Array(b.buffer, b.byteOffset, b.byteLength >> 2);
+  return new Float32Array(b.slice().buffer, 0, b.byteLength >> 2);
+}
+
 export function unit(vector: readonly number[]): number[] {
   let sq = 0;
   for (const x of vector) sq += x * x;
@@ -111,7 +121,7 @@ export function unit(vector: readonly number[]): number[] {
   return vector.map((x) => x / n);
 }
 
-export function cosine(a: readonly number[], b: readonly number[]): number {
+export function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let dot = 0;
   let na = 0;
   let nb = 0;

@@ -9,10 +9,11 @@
  * Reads return what is valid at `asOf` (default now) unless `includeSuperseded`.
  */
 import { ReefError, type PluginDatabase, type Row, type SqlExecutor } from '../../../sdk/index.js';
-import { MAX_CANDIDATES, PgvectorDialect, PostgresDialect, SqlitePlainDialect, SqliteVecDialect, type MemoryDialect, type Scored, type Where } from './memory-dialect.js';
+import { IndexedSqliteDialect, MAX_CANDIDATES, PgvectorDialect, PostgresDialect, SqlitePlainDialect, SqliteVecDialect, type MemoryDialect, type Scored, type Where } from './memory-dialect.js';
 import { checkVector, entityFromRow, MEMORY_COLUMNS, memoryFromRow, mergeFromRow, newId, normaliseName, relationFromRow, vectorBytes } from './rows.js';
 import type { Entity, EntityGetInput, EntityMerge, ListInput, Memory, MemoryFilter, Neighbour, Relation, UpdateInput, WriteInput } from './schemas.js';
 import type { AuditRecord, Embedding, MemoryStats, MemoryStore, NewMemory, RetentionRule, TextQuery, VectorQuery, WriteOutcome } from './store.js';
+import { loadUsearch } from './vector-index.js';
 
 const placeholders = (n: number) => Array.from({ length: n }, () => '?').join(', ');
 /** Ids per statement (well under both databases' parameter limits). */
@@ -63,15 +64,24 @@ interface Moved {
   links: Array<{ memoryId: string; existed: boolean }>;
 }
 
+export interface OpenOptions {
+  /** SQLite: the in-memory int8 index when usearch loads (default true); false keeps sqlite-vec's vec0 tables. */
+  vectorIndex?: boolean;
+}
+
 /** Opens the store on a migrated database: picks the vector path and rebuilds missing derived rows. */
-export async function openMemoryStore(db: PluginDatabase): Promise<SqlMemoryStore> {
+export async function openMemoryStore(db: PluginDatabase, o: OpenOptions = {}): Promise<SqlMemoryStore> {
   let dialect: MemoryDialect;
+  let indexError: string | undefined;
   if (db.dialect === 'sqlite') {
     const loaded = await db.query('SELECT vec_version() AS v').then(
       () => true,
       () => false,
     );
-    dialect = loaded ? new SqliteVecDialect() : new SqlitePlainDialect();
+    const base = loaded ? new SqliteVecDialect() : new SqlitePlainDialect();
+    const native = o.vectorIndex === false ? undefined : loadUsearch();
+    if (native && 'error' in native) indexError = `usearch did not load (${native.error}): vectors are scanned by ${base.vectorPath}`;
+    dialect = native && 'usearch' in native ? new IndexedSqliteDialect(db, base, native.usearch) : base;
     // Deleted rows' bytes are overwritten in the pages they lived in (memories can hold secrets).
     await db.query('PRAGMA secure_delete = FAST');
   } else {
@@ -79,7 +89,7 @@ export async function openMemoryStore(db: PluginDatabase): Promise<SqlMemoryStor
     dialect = row ? new PgvectorDialect() : new PostgresDialect();
   }
   await dialect.reconcile(db);
-  return new SqlMemoryStore(db, dialect);
+  return new SqlMemoryStore(db, dialect, indexError);
 }
 
 type Audit = (r: Omit<AuditRecord, 'seq'>) => void;
@@ -88,6 +98,8 @@ export class SqlMemoryStore implements MemoryStore {
   constructor(
     private readonly db: PluginDatabase,
     readonly dialect: MemoryDialect,
+    /** Why the SQLite store runs without its in-memory index, when usearch could not load. */
+    readonly vectorIndexError?: string,
   ) {}
 
   get vectorPath(): MemoryStore['vectorPath'] {
@@ -95,16 +107,25 @@ export class SqlMemoryStore implements MemoryStore {
   }
 
   /** A writing transaction: the dialect's lock first, the audit rows `fn` records appended last. */
-  private tx<T>(fn: (tx: SqlExecutor, audit: Audit) => Promise<T>): Promise<T> {
-    return this.db.transaction(async (tx) => {
-      await this.dialect.lock(tx);
-      const records: Array<Omit<AuditRecord, 'seq'>> = [];
-      const out = await fn(tx, (r) => records.push(r));
-      for (const r of records) {
-        await tx.execute('INSERT INTO memory_audit (at, action, memory_id, actor, detail) VALUES (?, ?, ?, ?, ?)', [r.at, r.action, r.memoryId, r.actor, JSON.stringify(r.detail)]);
-      }
+  private async tx<T>(fn: (tx: SqlExecutor, audit: Audit) => Promise<T>): Promise<T> {
+    let open: SqlExecutor | undefined;
+    try {
+      const out = await this.db.transaction(async (tx) => {
+        open = tx;
+        await this.dialect.lock(tx);
+        const records: Array<Omit<AuditRecord, 'seq'>> = [];
+        const result = await fn(tx, (r) => records.push(r));
+        for (const r of records) {
+          await tx.execute('INSERT INTO memory_audit (at, action, memory_id, actor, detail) VALUES (?, ?, ?, ?, ?)', [r.at, r.action, r.memoryId, r.actor, JSON.stringify(r.detail)]);
+        }
+        return result;
+      });
+      if (open) this.dialect.settle?.(open, true);
       return out;
-    });
+    } catch (e) {
+      if (open) this.dialect.settle?.(open, false);
+      throw e;
+    }
   }
 
   // ─── reading ───────────────────────────────────────────────────────────────────────────
@@ -198,9 +219,11 @@ export class SqlMemoryStore implements MemoryStore {
     return rows.length > input.limit && last ? { memories, nextCursor: `${Number(last.recorded_at)}.${Number(last.seq)}` } : { memories };
   }
 
-  /** The k nearest rows of `model` passing `where`: the index's candidates filtered, or the exact scan. */
+  /** The k nearest rows of `model` passing `where`: the dialect's own filtered index, an index's candidates filtered, or the exact scan. */
   private async nearest(ex: SqlExecutor, model: string, vector: readonly number[], where: Where, k: number): Promise<Scored[]> {
     checkVector(vector, 'query vector');
+    const found = await this.dialect.filteredNearest?.(ex, model, vector, where, k);
+    if (found) return found;
     if (this.dialect.nearest) {
       const want = Math.min(MAX_CANDIDATES, Math.max(k * 10, 100));
       const candidates = await this.dialect.nearest(ex, model, vector, want);

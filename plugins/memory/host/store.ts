@@ -98,8 +98,8 @@ export interface MemoryStats {
 }
 
 export interface MemoryStore {
-  /** Which vector search runs: sqlite-vec, pgvector's index, or an exact scan in SQL. */
-  readonly vectorPath: 'sqlite-vec' | 'pgvector' | 'sql-exact';
+  /** Which vector search runs: the in-memory int8 scan (SQLite), sqlite-vec, pgvector's index, or an exact scan in SQL. */
+  readonly vectorPath: 'usearch-i8' | 'sqlite-vec' | 'pgvector' | 'sql-exact';
 
   /** Writes in one transaction: supersession, near-duplicates, entities (merged by name, then similarity), relations. */
   write(items: readonly NewMemory[]): Promise<WriteOutcome[]>;
