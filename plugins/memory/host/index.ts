@@ -33,6 +33,14 @@ export async function activate(ctx: PluginContext): Promise<void> {
   const store = await openMemoryStore(ctx.db);
   ctx.log.info(`memory store on ${ctx.db.dialect}: vector search by ${store.vectorPath}`);
   if (store.vectorIndexError) ctx.log.warn(store.vectorIndexError);
+  // The in-memory index is built in the background, a page at a time, so the first search need not wait.
+  if (store.vectorPath === 'usearch-i8') {
+    const t0 = Date.now();
+    store.warm().then(
+      () => ctx.log.info(`memory vector index ready in ${Date.now() - t0} ms`),
+      (e: unknown) => ctx.log.warn(`memory vector index not built at start (the first search builds it): ${e instanceof Error ? e.message : String(e)}`),
+    );
+  }
 
   const model = text(ctx, 'embedding-model');
   const url = text(ctx, 'embedding-url');

@@ -63,6 +63,8 @@ export interface MemoryDialect {
    * dialect's own index and filtering (the in-memory index). Undefined: not now (the store scans).
    */
   filteredNearest?(ex: SqlExecutor, model: string, vector: readonly number[], where: Where, k: number): Promise<Scored[] | undefined>;
+  /** Builds what the dialect keeps outside the database (the in-memory index), if anything. */
+  ready?(): Promise<void>;
   /** Told when a writing transaction `tx` ended, whether it committed (an index kept outside the database). */
   settle?(tx: SqlExecutor, committed: boolean): void;
   /** The k most similar rows of `memories m` of this model and dimension passing `where`, scored exactly. */
@@ -448,8 +450,9 @@ const MAX_RESCORED = 8192;
  * The index follows committed transactions only: putVector and removeVector are kept per
  * transaction and applied when the store says it committed (settle), so a rolled-back write leaves
  * no vector behind. Inside a transaction its own pending vectors are searched too (a batch's
- * near-duplicates of each other). The index is built on first use, a page of rows at a time outside
- * any transaction, while writes go on: a change committed after a page was read wins over that page.
+ * near-duplicates of each other). The index is built when the host starts (ready) or on first
+ * use, a page of rows at a time outside any transaction, while writes go on: a change committed
+ * after a page was read wins over that page.
  */
 export class IndexedSqliteDialect implements MemoryDialect {
   readonly name = 'sqlite' as const;

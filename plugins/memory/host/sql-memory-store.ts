@@ -106,6 +106,11 @@ export class SqlMemoryStore implements MemoryStore {
     return this.dialect.vectorPath;
   }
 
+  /** Builds the in-memory vector index now rather than on the first search (a host starting up). */
+  async warm(): Promise<void> {
+    await this.dialect.ready?.();
+  }
+
   /** A writing transaction: the dialect's lock first, the audit rows `fn` records appended last. */
   private async tx<T>(fn: (tx: SqlExecutor, audit: Audit) => Promise<T>): Promise<T> {
     let open: SqlExecutor | undefined;

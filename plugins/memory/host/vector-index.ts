@@ -9,8 +9,8 @@
  * this scan takes ~2.5 ms and holds 384 bytes a memory. The int8 scores only pick the candidates:
  * the caller scores them again exactly from the stored float32 bytes (IndexedSqliteDialect).
  *
- * The index is derived, never the truth: built from `memories` on first use and kept in step by the
- * store's committed transactions. It lives in one process, which holds for SQLite: one host owns
+ * The index is derived, never the truth: built from `memories` at start or on first use, and kept
+ * in step by the store's committed transactions. It lives in one process, which holds for SQLite: one host owns
  * its data dir (docs/OPERATIONS.md).
  */
 import { createRequire } from 'node:module';
