@@ -473,9 +473,14 @@ export class IndexedSqliteDialect implements MemoryDialect {
     this.index = new QuantizedIndex(usearch);
   }
 
-  /** Vectors held in the index (for tests and the bench). */
+  /** Vectors held in the index (for /metrics, tests and the bench). */
   get indexed(): number {
     return this.index.size;
+  }
+
+  /** Bytes the index holds (its arrays' capacity). */
+  get indexBytes(): number {
+    return this.index.bytes;
   }
 
   lock(): Promise<void> {
@@ -549,7 +554,8 @@ export class IndexedSqliteDialect implements MemoryDialect {
         this.ready().catch(() => undefined);
         return undefined;
       }
-      await this.ready();
+      // A build that failed (the database busy or closing) leaves this search to the exact scan.
+      if (!(await this.ready().then(() => true, () => false))) return undefined;
     }
     // This transaction's own changes, not in the index yet: the last word per memory.
     const mine = new Map<number, IndexOp>();
