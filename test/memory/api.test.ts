@@ -1,7 +1,7 @@
 /**
  * The memory API on a real host (`reef serve`, the BUILT host: `npm run build` first) with
  * embeddings from the local inference engine: a generated model (random weights, so similarity
- * means "same text", never "same meaning"). SQLite with sqlite-vec; the PostgreSQL store runs
+ * means "same text", never "same meaning"). SQLite with the in-memory index; the PostgreSQL store runs
  * through the conformance suite (stores.test.ts).
  */
 import { spawn } from 'node:child_process';
@@ -133,6 +133,10 @@ describe('memory over HTTP', () => {
     const after = (await call('GET', '/metrics')).body as string;
     expect(calls(after) - calls(before)).toBe(1);
     expect(after).toMatch(/reef_memory_memories\{agent="mason"\} 2\d/);
+    // The in-memory vector index holds every embedded memory: 20 more, and bytes for them.
+    const gauge = (text: string, name: string) => Number(new RegExp(`^${name} (\\d+)$`, 'm').exec(text)?.[1] ?? NaN);
+    expect(gauge(after, 'reef_memory_vector_index_vectors') - gauge(before, 'reef_memory_vector_index_vectors')).toBe(20);
+    expect(gauge(after, 'reef_memory_vector_index_bytes')).toBeGreaterThanOrEqual(64 * gauge(after, 'reef_memory_vector_index_vectors'));
   });
 
   test('a search across embedding models is refused; `reef memory reembed` moves the corpus, resumable after a kill', async () => {

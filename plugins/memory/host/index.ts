@@ -6,6 +6,7 @@
  */
 import { every, prometheusFamily, ReefError, type HttpRoute, type PluginContext, type RequestHandler } from '../../../sdk/index.js';
 import { BatchingEmbedder, upstreamTransport, vectorsOf, type EmbedTransport } from './embedder.js';
+import { IndexedSqliteDialect } from './memory-dialect.js';
 import { MEMORY_MIGRATIONS, MEMORY_TABLES } from './migrations.js';
 import { retentionRules } from './retention.js';
 import { MemoryService } from './service.js';
@@ -134,6 +135,7 @@ export async function activate(ctx: PluginContext): Promise<void> {
 
   every(ctx, 60_000, 'the memory retention sweep', () => service.sweep());
 
+  const index = store.dialect instanceof IndexedSqliteDialect ? store.dialect : undefined;
   ctx.metrics.collect(async () => {
     const s = await store.stats(ctx.now(), 1);
     return [
@@ -142,6 +144,12 @@ export async function activate(ctx: PluginContext): Promise<void> {
       prometheusFamily('reef_memory_relations', 'gauge', 'Relations in the graph', [{ value: s.relations }]),
       prometheusFamily('reef_memory_duplicates', 'gauge', 'Near-duplicate pairs waiting for review', [{ value: s.duplicates }]),
       ...(embedder ? [prometheusFamily('reef_memory_embedding_calls_total', 'counter', 'Calls to the embedding model (each a batch)', [{ value: embedder.calls }]), prometheusFamily('reef_memory_embedded_texts_total', 'counter', 'Texts embedded', [{ value: embedder.texts }])] : []),
+      ...(index
+        ? [
+            prometheusFamily('reef_memory_vector_index_vectors', 'gauge', 'Vectors in the in-memory int8 index (SQLite)', [{ value: index.indexed }]),
+            prometheusFamily('reef_memory_vector_index_bytes', 'gauge', 'Memory the in-memory vector index holds (SQLite)', [{ value: index.indexBytes }]),
+          ]
+        : []),
     ].join('\n');
   });
 }
