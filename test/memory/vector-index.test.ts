@@ -14,6 +14,7 @@ import { ListSchema } from '../../plugins/memory/host/schemas.js';
 import { openMemoryStore, type SqlMemoryStore } from '../../plugins/memory/host/sql-memory-store.js';
 import { loadUsearch, QuantizedIndex, quantise } from '../../plugins/memory/host/vector-index.js';
 import { newMemory } from '../conformance/memory-store.js';
+import type { SqlExecutor } from '../../sdk/index.js';
 import { tempDir } from '../harness/tmp.js';
 
 const loaded = loadUsearch();
@@ -75,6 +76,20 @@ describe('QuantizedIndex', () => {
     expect(index.nearest('none', randomUnit(random, 96), 10)).toEqual([]);
   });
 
+  it('gives back a partition a model left, and halves one mostly emptied', () => {
+    const index = new QuantizedIndex(usearch);
+    const random = seededRandom(9);
+    for (let seq = 1; seq <= 1000; seq++) index.put(seq, 'old', randomUnit(random, 32));
+    const full = index.bytes;
+    expect(full).toBeGreaterThanOrEqual(1000 * 32);
+    for (let seq = 1; seq <= 900; seq++) index.remove(seq);
+    expect(index.bytes).toBeLessThan(full / 2);
+    for (let seq = 901; seq <= 1000; seq++) index.put(seq, 'new', randomUnit(random, 32));
+    const parts = (index as unknown as { parts: Map<string, unknown> }).parts;
+    expect([...parts.keys()]).toEqual(['new\u000032']);
+    expect(index.size).toBe(100);
+  });
+
   it('replaces, moves between models and removes, leaving no code of a removed vector behind', () => {
     const index = new QuantizedIndex(usearch);
     index.put(1, 'a', [1, 0, 0, 0]);
@@ -90,9 +105,14 @@ describe('QuantizedIndex', () => {
     index.remove(1);
     expect(index.nearest('a', [1, 0, 0, 0], 3)).toEqual([3]);
     expect(index.size).toBe(2);
+    // The last slot's codes are zeroed when its vector goes (here: 4 stays, 3 in the slot after it goes).
+    index.put(4, 'a', [1, 1, 0, 0]);
     index.remove(3);
-    const held = (index as unknown as { parts: Map<string, { codes: Int8Array }> }).parts.get('a\u00004')?.codes;
-    expect(held && held.some((x) => x !== 0)).toBe(false);
+    const held = (index as unknown as { parts: Map<string, { codes: Int8Array }> }).parts.get('a\u00004')?.codes as Int8Array;
+    expect(Array.from(held.subarray(0, 4))).toEqual([127, 127, 0, 0]);
+    expect(held.subarray(4).some((x) => x !== 0)).toBe(false);
+    index.remove(4);
+    expect(index.size).toBe(1);
   });
 });
 
@@ -125,6 +145,56 @@ describe('IndexedSqliteDialect', () => {
       const exact = await store.dialect.exact(db, 'embed-a', query, { sql: '1 = 1', params: [] }, 10);
       expect(got.map((h) => h.id)).toEqual(exact.map((h) => h.id));
       got.forEach((h, i) => expect(h.similarity).toBeCloseTo(exact[i]?.similarity as number, 5));
+    }
+  });
+
+  it('answers what an exact scan answers under a filter that passes a quarter, or one in a hundred', async () => {
+    const { db, store } = await fresh();
+    const random = seededRandom(17);
+    const items = Array.from({ length: 2000 }, (_, i) => newMemory({ text: `note ${i}`, agent: i % 100 === 0 ? 'rare' : `agent-${i % 4}` }, { vector: randomUnit(random, 48) }));
+    for (let i = 0; i < items.length; i += 500) await store.write(items.slice(i, i + 500));
+    for (const agent of ['agent-1', 'rare']) {
+      for (let q = 0; q < 20; q++) {
+        const query = randomUnit(random, 48);
+        const got = await store.vectorSearch({ model: 'embed-a', vector: query, k: 10, filter: { ...filter(), agent }, now: Date.parse('2030-01-02T00:00:00Z') });
+        const exact = await store.dialect.exact(db, 'embed-a', query, { sql: 'm.agent = ?', params: [agent] }, 10);
+        expect(got.map((h) => h.id)).toEqual(exact.map((h) => h.id));
+      }
+    }
+  });
+
+  it('reads the rows again after a transaction that failed past its COMMIT', async () => {
+    const dir = tempDir('reef-memory-index-commit-');
+    const raw = new SqliteDatabase({ file: path.join(dir.path, 'commit.db') });
+    try {
+      const db = pluginDatabase(raw, 'memory');
+      await db.migrate(MEMORY_MIGRATIONS);
+      // The real database, whose next transaction reports a failure after it committed.
+      let failNext = false;
+      const flaky = new Proxy(db, {
+        get(target, key, receiver) {
+          if (key !== 'transaction') return Reflect.get(target, key, receiver) as unknown;
+          return async <T>(fn: (tx: SqlExecutor) => Promise<T>) => {
+            const out = await target.transaction(fn);
+            if (failNext) {
+              failNext = false;
+              throw new Error('failed after COMMIT');
+            }
+            return out;
+          };
+        },
+      });
+      const store = await openMemoryStore(flaky);
+      await store.warm();
+      failNext = true;
+      const m = newMemory({ text: 'committed anyway' }, { vector: [0, 1, 0, 0] });
+      await expect(store.write([m])).rejects.toThrow('failed after COMMIT');
+      expect(await store.get(m.id)).toBeDefined();
+      await expect.poll(() => (store.dialect as IndexedSqliteDialect).indexed).toBe(1);
+      expect((await search(store, [0, 1, 0, 0])).map((h) => h.id)).toEqual([m.id]);
+    } finally {
+      await raw.close();
+      dir.remove();
     }
   });
 

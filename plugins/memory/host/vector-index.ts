@@ -41,11 +41,16 @@ export function quantise(vector: ArrayLike<number>, out: Int8Array = new Int8Arr
   return out;
 }
 
+const MIN_ROWS = 64;
+
 class Partition {
   codes: Int8Array;
   readonly seqs: number[] = [];
-  constructor(readonly dims: number) {
-    this.codes = new Int8Array(dims * 64);
+  constructor(
+    readonly key: string,
+    readonly dims: number,
+  ) {
+    this.codes = new Int8Array(dims * MIN_ROWS);
   }
   append(seq: number, vector: ArrayLike<number>): number {
     const slot = this.seqs.length;
@@ -90,7 +95,7 @@ export class QuantizedIndex {
     }
     if (at) this.remove(seq);
     let part = this.parts.get(key);
-    if (!part) this.parts.set(key, (part = new Partition(vector.length)));
+    if (!part) this.parts.set(key, (part = new Partition(key, vector.length)));
     this.where.set(seq, { part, slot: part.append(seq, vector) });
   }
 
@@ -110,6 +115,9 @@ export class QuantizedIndex {
     part.seqs.pop();
     // No copy of a deleted memory's vector stays behind in the array's spare room.
     part.codes.fill(0, last * part.dims, (last + 1) * part.dims);
+    // A model re-embedded away empties its partition: give the memory back.
+    if (part.seqs.length === 0) this.parts.delete(part.key);
+    else if (part.codes.length > part.dims * MIN_ROWS && part.seqs.length * 4 < part.codes.length / part.dims) part.codes = part.codes.slice(0, (part.codes.length / 2) | 0);
   }
 
   /** Up to k memories of this model and dimension nearest to `vector` by the int8 codes' cosine, nearest first. */
