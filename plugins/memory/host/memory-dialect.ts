@@ -23,7 +23,7 @@
  *   also `memory_pgvec_<dims>` with an HNSW index (cosine), asked for k' like vec0 above, with
  *   the exact scan as the fallback.
  */
-import type { PluginDatabase, SqlExecutor } from '../../../sdk/index.js';
+import type { PluginDatabase, Row, SqlExecutor } from '../../../sdk/index.js';
 import { bytesVector, cosine, floatView, MAX_DIMS, queryWords, unit, vectorBytes } from './rows.js';
 import type { MemoryStore } from './store.js';
 import { QuantizedIndex, type Usearch } from './vector-index.js';
@@ -97,22 +97,25 @@ export const COMMON_WORD_SHARE = 0.05;
  * The query's words that the full-text search matches. FTS5 scores (bm25) every row any word
  * matches before it keeps the best k, so a word found in a large share of the memories makes a
  * search cost a share of the whole table (at 100,000 memories, 20-100 ms for one such word) while
- * saying little about which memory is meant: its bm25 weight (IDF) is small. When the words
- * together match more than TEXT_MATCH_BUDGET rows, words in more than COMMON_WORD_SHARE of the
+ * saying little about which memory is meant: its bm25 weight (IDF) is small. When the words'
+ * match counts add up to more than TEXT_MATCH_BUDGET, words in more than COMMON_WORD_SHARE of all
  * memories are left out, as long as a rarer word that matches something remains. The words kept
- * score as they would have (bm25's IDF is per word).
+ * score as they would have (bm25's IDF is per word). The counts are over all memories, not the
+ * search's filter: sqliteText runs the whole query again when the words kept find fewer than k.
  */
 export async function textWords(ex: SqlExecutor, words: readonly string[]): Promise<string[]> {
   if (words.length < 2) return [...words];
+  const [all] = await ex.query('SELECT COUNT(*) AS n FROM memories');
+  const common = Number(all?.n ?? 0) * COMMON_WORD_SHARE;
+  // Each word's matches counted up to a cap past both limits: a common word's whole list is never
+  // walked, and the sum passes the budget exactly when the full counts' sum does.
+  const cap = Math.floor(Math.max(common, TEXT_MATCH_BUDGET)) + 1;
   const df: number[] = [];
   for (const w of words) {
-    const [r] = await ex.query('SELECT COUNT(*) AS n FROM memories_fts WHERE memories_fts MATCH ?', [`"${w}"`]);
+    const [r] = await ex.query('SELECT COUNT(*) AS n FROM (SELECT 1 FROM memories_fts WHERE memories_fts MATCH ? LIMIT ?)', [`"${w}"`, cap]);
     df.push(Number(r?.n ?? 0));
   }
   if (df.reduce((a, b) => a + b, 0) <= TEXT_MATCH_BUDGET) return [...words];
-  // The memories' count, from above (seq is the FTS rowid): one seek instead of a count.
-  const [top] = await ex.query('SELECT MAX(seq) AS n FROM memories');
-  const common = Number(top?.n ?? 0) * COMMON_WORD_SHARE;
   const rare = words.filter((_, i) => (df[i] as number) > 0 && (df[i] as number) <= common);
   return rare.length ? rare : [...words];
 }
@@ -131,8 +134,15 @@ const TEXT_MAX_RANKED = 16_384;
 async function sqliteText(ex: SqlExecutor, query: string, where: Where, k: number): Promise<Array<{ id: string; score: number }>> {
   const words = queryWords(query);
   if (!words.length) return [];
+  const kept = await textWords(ex, words);
+  const found = await rankedText(ex, kept, where, k);
+  // The words left out may be the ones the filtered memories hold.
+  return found.length < k && kept.length < words.length ? rankedText(ex, words, where, k) : found;
+}
+
+async function rankedText(ex: SqlExecutor, words: readonly string[], where: Where, k: number): Promise<Array<{ id: string; score: number }>> {
   // Each word a quoted FTS5 string (no operators from the user's text); any of them matches.
-  const match = (await textWords(ex, words)).map((w) => `"${w}"`).join(' OR ');
+  const match = words.map((w) => `"${w}"`).join(' OR ');
   for (let n = Math.max(k * TEXT_OVERSAMPLE, 64); n <= TEXT_MAX_RANKED; n *= 8) {
     const ranked = await ex.query('SELECT rowid AS seq, bm25(memories_fts) AS s FROM memories_fts WHERE memories_fts MATCH ? ORDER BY s, rowid DESC LIMIT ?', [match, n]);
     const passed = new Map<number, string>();
@@ -461,9 +471,10 @@ export class IndexedSqliteDialect implements MemoryDialect {
   private readonly pending = new WeakMap<SqlExecutor, IndexOp[]>();
   private built = false;
   private building?: Promise<void>;
-  /** Bumped by every applied change; while building, which seq changed at which version. */
+  /** Bumped by every applied change; while rows are read outside a transaction, which seq changed at which version. */
   private version = 0;
   private touched?: Map<number, number>;
+  private readers = 0;
 
   constructor(
     private readonly db: PluginDatabase,
@@ -504,7 +515,13 @@ export class IndexedSqliteDialect implements MemoryDialect {
   settle(tx: SqlExecutor, committed: boolean): void {
     const ops = this.pending.get(tx);
     this.pending.delete(tx);
-    if (!ops || !committed) return;
+    if (!ops?.length) return;
+    if (!committed) {
+      // Usually a rollback, and then nothing changed; but a transaction can fail after its COMMIT
+      // (a step after it threw): the rows say what holds.
+      this.recheck([...new Set(ops.map((o) => o.seq))]).catch(() => undefined);
+      return;
+    }
     for (const o of ops) {
       this.version++;
       this.touched?.set(o.seq, this.version);
@@ -528,21 +545,47 @@ export class IndexedSqliteDialect implements MemoryDialect {
     return this.building;
   }
 
-  private async build(): Promise<void> {
-    this.touched = new Map();
+  /**
+   * Reads rows outside any transaction and applies them, except where a change committed after the
+   * read was issued (settle marks it while a reader runs): that change is newer than the rows.
+   */
+  private async read(sql: string, params: unknown[], apply: (rows: Row[], fresh: (seq: number) => boolean) => void): Promise<Row[]> {
+    this.readers++;
+    this.touched ??= new Map();
     try {
-      for (let after = -1; ; ) {
-        const at = this.version;
-        const rows = await this.db.query('SELECT seq, model, embedding FROM memories WHERE seq > ? AND embedding IS NOT NULL AND model IS NOT NULL ORDER BY seq LIMIT ?', [after, BUILD_PAGE]);
-        for (const r of rows) {
-          const seq = Number(r.seq);
-          if ((this.touched.get(seq) ?? -1) <= at) this.index.put(seq, String(r.model), floatView(r.embedding));
-        }
-        if (rows.length < BUILD_PAGE) return;
-        after = Number(rows[rows.length - 1]?.seq);
-      }
+      const at = this.version;
+      const rows = await this.db.query(sql, params);
+      const touched = this.touched;
+      apply(rows, (seq) => (touched.get(seq) ?? -1) <= at);
+      return rows;
     } finally {
-      this.touched = undefined;
+      if (--this.readers === 0) this.touched = undefined;
+    }
+  }
+
+  private async build(): Promise<void> {
+    for (let after = -1; ; ) {
+      const rows = await this.read('SELECT seq, model, embedding FROM memories WHERE seq > ? AND embedding IS NOT NULL AND model IS NOT NULL ORDER BY seq LIMIT ?', [after, BUILD_PAGE], (rows, fresh) => {
+        for (const r of rows) if (fresh(Number(r.seq))) this.index.put(Number(r.seq), String(r.model), floatView(r.embedding));
+      });
+      if (rows.length < BUILD_PAGE) return;
+      after = Number(rows[rows.length - 1]?.seq);
+    }
+  }
+
+  /** Puts these memories' vectors as their rows hold them now (removed where there is none). */
+  private async recheck(seqs: number[]): Promise<void> {
+    for (let i = 0; i < seqs.length; i += 500) {
+      const chunk = seqs.slice(i, i + 500);
+      await this.read(`SELECT seq, model, embedding FROM memories WHERE seq IN (${chunk.map(() => '?').join(', ')}) AND embedding IS NOT NULL AND model IS NOT NULL`, chunk, (rows, fresh) => {
+        const found = new Map(rows.map((r) => [Number(r.seq), r]));
+        for (const seq of chunk) {
+          if (!fresh(seq)) continue;
+          const r = found.get(seq);
+          if (r) this.index.put(seq, String(r.model), floatView(r.embedding));
+          else this.index.remove(seq);
+        }
+      });
     }
   }
 
@@ -576,8 +619,10 @@ export class IndexedSqliteDialect implements MemoryDialect {
         );
         for (const r of rows) hits.push({ seq: Number(r.seq), id: String(r.id), similarity: cosine(vector, floatView(r.embedding)) });
       }
-      // Enough passed the filter, or the index holds no more of this model: the answer.
-      if (hits.length >= k || fromIndex.length < want + mine.size) {
+      // Twice k passed the filter (the k-th well inside the candidates, as unfiltered it is a
+      // quarter of the way), or the index holds no more of this model: the answer. Memories with
+      // identical vectors beyond the candidates may be left out of a tie (exact() keeps the newest).
+      if (hits.length >= 2 * k || fromIndex.length < want + mine.size) {
         return hits
           .sort((a, b) => b.similarity - a.similarity || b.seq - a.seq)
           .slice(0, k)
@@ -606,6 +651,8 @@ export class IndexedSqliteDialect implements MemoryDialect {
 
   /** The vec0 tables are not kept in step on this path: dropped, so a start without usearch rebuilds them whole. */
   async reconcile(db: PluginDatabase): Promise<void> {
+    // Without sqlite-vec loaded SQLite cannot drop a vec0 table (no such module): they stay, unused.
+    if (!(this.base instanceof SqliteVecDialect)) return;
     const tables = await db.query("SELECT name FROM sqlite_master WHERE type = 'table' AND name GLOB 'memories_vec_[0-9]*' AND sql LIKE 'CREATE VIRTUAL TABLE%'");
     for (const t of tables) await db.execute(`DROP TABLE IF EXISTS "${String(t.name).replace(/"/g, '')}"`);
   }

@@ -115,7 +115,10 @@ export class SqlMemoryStore implements MemoryStore {
   private async tx<T>(fn: (tx: SqlExecutor, audit: Audit) => Promise<T>): Promise<T> {
     let open: SqlExecutor | undefined;
     try {
-      const out = await this.db.transaction(async (tx) => {
+      const out = await this.db.transaction(async (raw) => {
+        // One object per transaction (the database may hand every transaction the same one): what
+        // the dialect keeps for this transaction until settle is its own.
+        const tx: SqlExecutor = { dialect: raw.dialect, query: (sql, params) => raw.query(sql, params), execute: (sql, params) => raw.execute(sql, params) };
         open = tx;
         await this.dialect.lock(tx);
         const records: Array<Omit<AuditRecord, 'seq'>> = [];
