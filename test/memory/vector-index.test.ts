@@ -163,6 +163,28 @@ describe('IndexedSqliteDialect', () => {
     }
   });
 
+  it('drops vec0 tables only where sqlite-vec is loaded (without it SQLite cannot drop them)', async () => {
+    const { db } = await fresh();
+    const vec0 = await openMemoryStore(db, { vectorIndex: false });
+    await vec0.write([newMemory({ text: 'kept in vec0' }, { vector: [1, 0, 0, 0] })]);
+    const tables = async () => (await db.query("SELECT name FROM sqlite_master WHERE name = 'memories_vec_4'")).length;
+    expect(await tables()).toBe(1);
+    // A host whose sqlite-vec did not load (its probe fails) but whose usearch did: the tables stay.
+    const noVec = new Proxy(db, {
+      get(target, key, receiver) {
+        if (key !== 'query') return Reflect.get(target, key, receiver) as unknown;
+        return (sql: string, params?: unknown[]) => (sql.includes('vec_version()') ? Promise.reject(new Error('no such function: vec_version')) : target.query(sql, params));
+      },
+    });
+    const plain = await openMemoryStore(noVec);
+    expect(plain.vectorPath).toBe('usearch-i8');
+    expect(await tables()).toBe(1);
+    expect((await search(plain, [1, 0, 0, 0])).length).toBe(1);
+    // With sqlite-vec, the index path drops them: they are not kept in step.
+    await openMemoryStore(db);
+    expect(await tables()).toBe(0);
+  });
+
   it('reads the rows again after a transaction that failed past its COMMIT', async () => {
     const dir = tempDir('reef-memory-index-commit-');
     const raw = new SqliteDatabase({ file: path.join(dir.path, 'commit.db') });
