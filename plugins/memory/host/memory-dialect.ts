@@ -13,8 +13,9 @@
  * - SQLite with usearch's native module loaded (vectorPath 'usearch-i8', IndexedSqliteDialect,
  *   the usual case): the nearest-neighbour step is an int8 scan of every vector of the model held in
  *   the host's memory (vector-index.ts), its candidates scored again exactly from the stored bytes;
- *   the `vec0` tables are not kept (dropped when the store opens) and sqlite-vec serves the exact
- *   filtered scan and entity similarity as above.
+ *   the `vec0` tables are not kept (dropped when the store opens, where sqlite-vec is loaded) and
+ *   sqlite-vec serves the exact filtered scan and entity similarity as above. Full text on both
+ *   SQLite paths: sqliteText (FTS5 ranks first, then the best rows are filtered).
  * - SQLite without the extension (vectorPath 'sql-exact'): the filtered rows' bytes are scored
  *   exactly in the process.
  * - PostgreSQL (vectorPath 'sql-exact'): `memory_vectors` holds each embedding as a unit real[];
