@@ -13,6 +13,7 @@ import { MEMORY_MIGRATIONS } from '../../plugins/memory/host/migrations.js';
 import { ListSchema } from '../../plugins/memory/host/schemas.js';
 import { openMemoryStore, type SqlMemoryStore } from '../../plugins/memory/host/sql-memory-store.js';
 import { loadUsearch, QuantizedIndex, quantise } from '../../plugins/memory/host/vector-index.js';
+import { floatView, vectorBytes } from '../../plugins/memory/host/rows.js';
 import { newMemory } from '../conformance/memory-store.js';
 import type { SqlExecutor } from '../../sdk/index.js';
 import { tempDir } from '../harness/tmp.js';
@@ -39,6 +40,18 @@ const filter = () => {
   return rest;
 };
 const search = (store: SqlMemoryStore, vector: number[], k = 10) => store.vectorSearch({ model: 'embed-a', vector, k, filter: filter(), now: Date.parse('2030-01-02T00:00:00Z') });
+
+describe('floatView', () => {
+  it('reads stored float32 bytes in place, and copies bytes that are not 4-byte aligned', () => {
+    const bytes = vectorBytes([0.5, -2, 3.25]);
+    expect(Array.from(floatView(bytes))).toEqual([0.5, -2, 3.25]);
+    const pool = Buffer.alloc(bytes.byteLength + 3);
+    bytes.copy(pool, 3);
+    const unaligned = pool.subarray(3);
+    expect(unaligned.byteOffset % 4).not.toBe(0);
+    expect(Array.from(floatView(unaligned))).toEqual([0.5, -2, 3.25]);
+  });
+});
 
 describe('QuantizedIndex', () => {
   it('quantises each vector to the whole int8 range', () => {

@@ -111,7 +111,8 @@ export function bytesVector(bytes: unknown): number[] {
 export function floatView(bytes: unknown): Float32Array {
   const b = bytes as Uint8Array;
   if (b.byteOffset % 4 === 0) return new Float32Array(b.buffer, b.byteOffset, b.byteLength >> 2);
-  return new Float32Array(b.slice().buffer, 0, b.byteLength >> 2);
+  // A copy (Buffer's own slice() would share the pool's memory, offset and all).
+  return new Float32Array(Uint8Array.from(b).buffer, 0, b.byteLength >> 2);
 }
 
 export function unit(vector: readonly number[]): number[] {
