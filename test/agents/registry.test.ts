@@ -197,8 +197,22 @@ function agentsSuite(name: string, open: () => Promise<Backend>) {
     it('keeps every change when many stores race on one key', async () => {
       const db = pluginDatabase(backend.db, 'agents', now);
       let conflicts = 0;
+      // Every store's first read waits for the other seven's: all start from one revision, so
+      // seven of them must lose the compare-and-set and retry (unscheduled, on a loaded machine
+      // the eight could run one after another and never race).
+      let arrived = 0;
+      let allRead: () => void = () => undefined;
+      const barrier = new Promise<void>((resolve) => (allRead = resolve));
       const counting: KeyValue = {
         ...kv,
+        get: async (key) => {
+          const entry = await kv.get(key);
+          if (arrived < 8) {
+            if (++arrived === 8) allRead();
+            await barrier;
+          }
+          return entry;
+        },
         update: (key, value, revision) =>
           kv.update(key, value, revision).catch((err: unknown) => {
             if (err instanceof ReefError && err.code === 'conflict') conflicts++;
