@@ -25,7 +25,7 @@
  *   the exact scan as the fallback.
  */
 import type { PluginDatabase, Row, SqlExecutor } from '../../../sdk/index.js';
-import { bytesVector, cosine, floatView, MAX_DIMS, queryWords, unit, vectorBytes } from './rows.js';
+import { bytesVector, chunks, cosine, floatView, MAX_DIMS, placeholders, queryWords, unit, vectorBytes } from './rows.js';
 import type { MemoryStore } from './store.js';
 import { QuantizedIndex, type Usearch } from './vector-index.js';
 
@@ -147,9 +147,8 @@ async function rankedText(ex: SqlExecutor, words: readonly string[], where: Wher
   for (let n = Math.max(k * TEXT_OVERSAMPLE, 64); n <= TEXT_MAX_RANKED; n *= 8) {
     const ranked = await ex.query('SELECT rowid AS seq, bm25(memories_fts) AS s FROM memories_fts WHERE memories_fts MATCH ? ORDER BY s, rowid DESC LIMIT ?', [match, n]);
     const passed = new Map<number, string>();
-    for (let i = 0; i < ranked.length; i += 500) {
-      const chunk = ranked.slice(i, i + 500).map((r) => Number(r.seq));
-      const rows = await ex.query(`SELECT m.seq, m.id FROM memories m WHERE m.seq IN (${chunk.map(() => '?').join(', ')}) AND ${where.sql}`, [...chunk, ...where.params]);
+    for (const chunk of chunks(ranked.map((r) => Number(r.seq)))) {
+      const rows = await ex.query(`SELECT m.seq, m.id FROM memories m WHERE m.seq IN (${placeholders(chunk.length)}) AND ${where.sql}`, [...chunk, ...where.params]);
       for (const r of rows) passed.set(Number(r.seq), String(r.id));
     }
     if (passed.size >= k || ranked.length < n) {
@@ -576,9 +575,8 @@ export class IndexedSqliteDialect implements MemoryDialect {
 
   /** Puts these memories' vectors as their rows hold them now (removed where there is none). */
   private async recheck(seqs: number[]): Promise<void> {
-    for (let i = 0; i < seqs.length; i += 500) {
-      const chunk = seqs.slice(i, i + 500);
-      await this.read(`SELECT seq, model, embedding FROM memories WHERE seq IN (${chunk.map(() => '?').join(', ')}) AND embedding IS NOT NULL AND model IS NOT NULL`, chunk, (rows, fresh) => {
+    for (const chunk of chunks(seqs)) {
+      await this.read(`SELECT seq, model, embedding FROM memories WHERE seq IN (${placeholders(chunk.length)}) AND embedding IS NOT NULL AND model IS NOT NULL`, chunk, (rows, fresh) => {
         const found = new Map(rows.map((r) => [Number(r.seq), r]));
         for (const seq of chunk) {
           if (!fresh(seq)) continue;
@@ -610,12 +608,10 @@ export class IndexedSqliteDialect implements MemoryDialect {
       for (const o of mine.values()) if (o.op === 'put' && o.model === model && o.vector.length === vector.length) seqs.add(o.seq);
       // Scored exactly from the stored bytes, and filtered, in one read of the candidates' rows.
       const hits: Array<Scored & { seq: number }> = [];
-      const list = [...seqs];
-      for (let i = 0; i < list.length; i += 500) {
-        const chunk = list.slice(i, i + 500);
+      for (const chunk of chunks([...seqs])) {
         const rows = await ex.query(
           `SELECT m.seq, m.id, m.embedding FROM memories m
-           WHERE m.seq IN (${chunk.map(() => '?').join(', ')}) AND m.model = ? AND m.dims = ? AND m.embedding IS NOT NULL AND ${where.sql}`,
+           WHERE m.seq IN (${placeholders(chunk.length)}) AND m.model = ? AND m.dims = ? AND m.embedding IS NOT NULL AND ${where.sql}`,
           [...chunk, model, vector.length, ...where.params],
         );
         for (const r of rows) hits.push({ seq: Number(r.seq), id: String(r.id), similarity: cosine(vector, floatView(r.embedding)) });

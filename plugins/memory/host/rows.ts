@@ -74,6 +74,17 @@ export function normaliseName(name: string): string {
   return name.normalize('NFKC').trim().toLowerCase().replace(/\s+/g, ' ');
 }
 
+export const placeholders = (n: number): string => Array.from({ length: n }, () => '?').join(', ');
+
+/** Ids per statement (well under both databases' parameter limits). */
+const CHUNK = 500;
+
+export function chunks<T>(items: readonly T[], size = CHUNK): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
 /** Largest dimension accepted (table names are made from it). */
 export const MAX_DIMS = 16_384;
 

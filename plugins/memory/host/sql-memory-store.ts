@@ -10,21 +10,12 @@
  */
 import { ReefError, type PluginDatabase, type Row, type SqlExecutor } from '../../../sdk/index.js';
 import { IndexedSqliteDialect, MAX_CANDIDATES, PgvectorDialect, PostgresDialect, SqlitePlainDialect, SqliteVecDialect, type MemoryDialect, type Scored, type Where } from './memory-dialect.js';
-import { checkVector, entityFromRow, MEMORY_COLUMNS, memoryFromRow, mergeFromRow, newId, normaliseName, relationFromRow, vectorBytes } from './rows.js';
+import { checkVector, chunks, entityFromRow, MEMORY_COLUMNS, memoryFromRow, mergeFromRow, newId, normaliseName, placeholders, relationFromRow, vectorBytes } from './rows.js';
 import type { Entity, EntityGetInput, EntityMerge, ListInput, Memory, MemoryFilter, Neighbour, Relation, UpdateInput, WriteInput } from './schemas.js';
 import type { AuditRecord, Embedding, MemoryStats, MemoryStore, NewMemory, RetentionRule, TextQuery, VectorQuery, WriteOutcome } from './store.js';
 import { loadUsearch } from './vector-index.js';
 
-const placeholders = (n: number) => Array.from({ length: n }, () => '?').join(', ');
-/** Ids per statement (well under both databases' parameter limits). */
-const CHUNK = 500;
 const DAY = 86_400_000;
-
-function chunks<T>(items: readonly T[], size = CHUNK): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
-}
 
 /** The filters shared by search, list and models, over `memories m`. */
 export function filterWhere(f: Partial<MemoryFilter>, now: number): Where {
